@@ -1,0 +1,45 @@
+# kiwi-shop — the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install run stop test lint unit integration e2e browser bench migrate clean-data
+
+install:
+	@bash scripts/bootstrap.sh
+
+run: install  ## the whole system on the local stack, until Ctrl-C
+	@$(BIN)/kiwishop run
+
+stop:  ## stop a stack started by `make run`
+	@$(BIN)/kiwishop stop
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: install lint  ## the whole suite: lint, types, import contracts, then every test tier
+	$(BIN)/pytest -q
+
+unit: install
+	$(BIN)/pytest -q tests/unit
+
+integration: install
+	$(BIN)/pytest -q tests/integration
+
+e2e: install
+	$(BIN)/pytest -q tests/e2e
+
+browser: install
+	$(BIN)/pytest -q tests/browser
+
+bench: install  ## benchmarks on private servers; prints tables
+	@$(BIN)/kiwishop bench
+
+migrate: install
+	@$(BIN)/kiwishop migrate --seed
+
+clean-data:  ## forget the local stack's data (MariaDB rows, logs)
+	rm -rf .data .run

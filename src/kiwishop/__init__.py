@@ -1,0 +1,1 @@
+"""kiwi-shop: a payment-centred microservice shop."""

@@ -1,0 +1,3 @@
+from kiwishop.cli import main
+
+raise SystemExit(main())

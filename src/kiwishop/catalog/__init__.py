@@ -1,0 +1,1 @@
+"""catalog (8081): products by id list, one product, product registration."""

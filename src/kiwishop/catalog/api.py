@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+
+from kiwishop.catalog import handlers
+from kiwishop.catalog.domain import MAX_ID, CatalogError, parse_product_no_list
+from kiwishop.catalog.schemas import ProductListOut, ProductOut, RegisterProductIn
+from kiwishop.platform.errors import AppError
+from kiwishop.platform.runtime import Runtime
+from kiwishop.platform.web import JSONResponse, model_response
+
+router = APIRouter()
+ProductNo = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+@router.get(
+    "/products",
+    response_model=ProductListOut,
+    summary="Products by id list (repeated or comma-separated productNoList), ascending productNo",
+)
+async def list_products(request: Request) -> JSONResponse:
+    values = request.query_params.getlist("productNoList")
+    if not values:
+        raise AppError(CatalogError.INVALID_PRODUCT_NO_LIST, value="(missing)")
+    parsed = parse_product_no_list(values)
+    if isinstance(parsed, str):
+        raise AppError(CatalogError.INVALID_PRODUCT_NO_LIST, value=parsed[:40])
+    limit = request.app.state.settings.max_products_per_lookup
+    if len(parsed) > limit:
+        raise AppError(CatalogError.TOO_MANY_PRODUCTS, limit=limit)
+    found = await handlers.find_products(_runtime(request).db, parsed)
+    return model_response(ProductListOut(productList=[ProductOut.of(p) for p in found]))
+
+
+@router.get("/products/{productNo}", response_model=ProductOut, responses={404: {"description": "unknown product"}})
+async def get_product(request: Request, productNo: ProductNo) -> JSONResponse:
+    return model_response(ProductOut.of(await handlers.get_product(_runtime(request).db, productNo)))
+
+
+@router.post("/api/products", status_code=201, response_model=ProductOut, responses={409: {"description": "duplicate"}})
+async def register_product(request: Request, body: RegisterProductIn) -> JSONResponse:
+    runtime = _runtime(request)
+    product = await handlers.register_product(
+        runtime.db,
+        runtime.ids,
+        seller_no=body.sellerNo,
+        product_id=body.productId,
+        name=body.name,
+        price=body.price,
+    )
+    return model_response(ProductOut.of(product), status_code=201)

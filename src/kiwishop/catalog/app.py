@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from kiwishop.catalog.api import router
+from kiwishop.catalog.migrations import MIGRATIONS, SEED
+from kiwishop.catalog.settings import CatalogSettings
+from kiwishop.platform.runtime import Runtime
+from kiwishop.platform.service import ServiceDefinition
+
+
+def create_app(settings: CatalogSettings) -> FastAPI:
+    runtime = Runtime("catalog", settings)
+    _ = runtime.db
+    app = runtime.build_app(title="kiwi-shop catalog", routers=[router])
+    app.state.settings = settings
+    return app
+
+
+SERVICE = ServiceDefinition(
+    name="catalog",
+    settings_class=CatalogSettings,
+    create_app=create_app,  # type: ignore[arg-type]
+    migrations=MIGRATIONS,
+    seed=SEED,
+)

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from kiwishop.platform.settings import ServiceSettings
+
+
+class CatalogSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="KIWI_CATALOG_", extra="ignore")
+
+    port: int = 8081
+    node_id: int = 1
+    db_name: str = "payment_msa_v2_catalog"
+    max_products_per_lookup: int = 1000

@@ -1,0 +1,100 @@
+"""``kiwishop`` command line: serve one service, run or stop the local stack, migrate, create topics, bench."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+
+def _root() -> Path:
+    return Path.cwd()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from kiwishop.devstack.services import definition
+    from kiwishop.platform.logs import configure_logging
+
+    service = definition(args.service)
+    settings = service.settings()
+    configure_logging(settings.infra.log_level, settings.infra.log_json)
+    app = service.create_app(settings)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def cmd_run(_: argparse.Namespace) -> int:
+    from kiwishop.devstack.stack import LocalStack
+
+    return LocalStack(_root()).run()
+
+
+def cmd_stop(_: argparse.Namespace) -> int:
+    from kiwishop.devstack.stack import stop_running_stack
+
+    return stop_running_stack(_root())
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from kiwishop.devstack import prepare, services
+    from kiwishop.platform.settings import InfraSettings
+
+    chosen = [s for s in services.definitions() if not args.service or s.name in args.service]
+    applied = asyncio.run(prepare.migrate_all(chosen, InfraSettings(), seed=args.seed))
+    for name, versions in applied.items():
+        print(f"{name}: {', '.join(versions) if versions else 'up to date'}")
+    return 0
+
+
+def cmd_topics(_: argparse.Namespace) -> int:
+    from kiwishop.devstack import prepare
+    from kiwishop.platform.settings import InfraSettings
+
+    for topic in asyncio.run(prepare.create_topics(InfraSettings())):
+        print(topic)
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from kiwishop.devstack.bench import main as bench_main
+
+    return int(bench_main(args.scenario, args.quick))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kiwishop", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run one service (settings from KIWI_* environment variables)")
+    serve.add_argument("service")
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("run", help="run the whole system on the local stack (make run)").set_defaults(func=cmd_run)
+    sub.add_parser("stop", help="stop a running local stack (make stop)").set_defaults(func=cmd_stop)
+
+    migrate = sub.add_parser("migrate", help="create schemas and apply migrations")
+    migrate.add_argument("--seed", action="store_true", help="also load the seed rows")
+    migrate.add_argument("--service", action="append", help="only this service (repeatable)")
+    migrate.set_defaults(func=cmd_migrate)
+
+    sub.add_parser("topics", help="create every topic and its DLT").set_defaults(func=cmd_topics)
+
+    bench = sub.add_parser("bench", help="benchmarks (make bench)")
+    bench.add_argument("scenario", nargs="*", help="scenarios to run (default: all)")
+    bench.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    bench.set_defaults(func=cmd_bench)
+
+    args = parser.parse_args(argv)
+    result: int = args.func(args)
+    return result

@@ -1,0 +1,20 @@
+"""The services the local stack runs, in start order. A service joins by listing its app module here."""
+
+from __future__ import annotations
+
+import importlib
+
+from kiwishop.platform.service import ServiceDefinition
+
+SERVICE_MODULES = ("kiwishop.catalog.app",)
+
+
+def definitions() -> list[ServiceDefinition]:
+    return [importlib.import_module(module).SERVICE for module in SERVICE_MODULES]
+
+
+def definition(name: str) -> ServiceDefinition:
+    for service in definitions():
+        if service.name == name:
+            return service
+    raise KeyError(f"no service named {name!r}; known: {[s.name for s in definitions()]}")

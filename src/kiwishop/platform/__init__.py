@@ -1,0 +1,1 @@
+"""Infrastructure shared by every service. Never business rules, never imports a service."""

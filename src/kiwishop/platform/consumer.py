@@ -1,0 +1,213 @@
+"""The consumer runner: decode, dispatch by event type, retry, dead-letter, commit — never stop.
+
+Per record: the envelope is decoded (undecodable → DLT at once), its type looked up (unknown → DLT at
+once; types listed in ``ignored_types`` are skipped), and the handler run. A failing handler is retried
+with the configured backoff (default 1 s, 2 s, 4 s); then exactly one copy of the original record goes to
+``<topic>.DLT`` with headers naming the error and the original topic, partition and offset, and
+consumption continues. Offsets are committed after the handlers' DB commits. Partitions of one poll are
+handled concurrently, records of one partition in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
+
+from kiwishop.platform import logs
+from kiwishop.platform.envelope import Envelope, EnvelopeError
+from kiwishop.platform.kafka import KafkaPublisher, OutgoingRecord, create_consumer, dlt_topic
+from kiwishop.platform.metrics import Metrics
+from kiwishop.platform.settings import InfraSettings
+
+log = logging.getLogger("kiwishop.consumer")
+
+Handler = Callable[[Envelope], Awaitable[None]]
+
+
+class PermanentError(Exception):
+    """A failure that no retry can fix (invalid payload): the record goes to the DLT at once."""
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        infra: InfraSettings,
+        *,
+        group_id: str,
+        topics: Sequence[str],
+        handlers: Mapping[str, Handler],
+        publisher: KafkaPublisher,
+        metrics: Metrics | None = None,
+        ignored_types: Collection[str] = (),
+        retry_backoff_s: Sequence[float] = (1.0, 2.0, 4.0),
+        max_poll_records: int = 100,
+    ) -> None:
+        self._infra = infra
+        self.group_id = group_id
+        self._topics = list(topics)
+        self._handlers = dict(handlers)
+        self._ignored = set(ignored_types)
+        self._publisher = publisher
+        self._metrics = metrics
+        self._backoff = list(retry_backoff_s)
+        self._max_poll = max_poll_records
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def start(self) -> None:
+        self._stopping.clear()
+        self._task = asyncio.create_task(self._run(), name=f"consumer-{self.group_id}")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            consumer = create_consumer(self._infra, self._topics, self.group_id, max_poll_records=self._max_poll)
+            try:
+                await consumer.start()
+                self._consumer = consumer
+                await self._poll_loop(consumer)
+            except Exception:
+                log.exception("consumer %s failed; reconnecting", self.group_id)
+                await self._sleep(1.0)
+            finally:
+                self._consumer = None
+                try:
+                    await consumer.stop()
+                except Exception:
+                    log.debug("consumer stop failed", exc_info=True)
+
+    async def _poll_loop(self, consumer: AIOKafkaConsumer) -> None:
+        while not self._stopping.is_set():
+            batch = await consumer.getmany(timeout_ms=200, max_records=self._max_poll)
+            if not batch:
+                continue
+            results = await asyncio.gather(*(self._handle_partition(tp, recs) for tp, recs in batch.items()))
+            offsets = {tp: OffsetAndMetadata(offset, "") for tp, offset in results if offset is not None}
+            if offsets:
+                await consumer.commit(offsets)
+            self._report_lag(consumer, offsets)
+
+    async def _handle_partition(
+        self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]]
+    ) -> tuple[TopicPartition, int | None]:
+        next_offset: int | None = None
+        for record in records:
+            if self._stopping.is_set() and next_offset is not None:
+                break  # graceful stop: commit what is done, leave the rest for the next owner
+            await self._handle_record(record)
+            next_offset = record.offset + 1
+        return tp, next_offset
+
+    async def _handle_record(self, record: ConsumerRecord[Any, Any]) -> None:
+        try:
+            envelope = Envelope.from_record(record.key, record.value)
+        except EnvelopeError as exc:
+            await self._dead_letter(record, exc)
+            return
+        if envelope.type in self._ignored:
+            self._count(record, "ignored")
+            return
+        handler = self._handlers.get(envelope.type)
+        if handler is None:
+            await self._dead_letter(record, PermanentError(f"unknown event type {envelope.type!r}"))
+            return
+        logs.bind(event_id=envelope.event_id, event_type=envelope.type)
+        try:
+            await self._run_with_retries(record, envelope, handler)
+        finally:
+            logs.unbind("event_id", "event_type")
+
+    async def _run_with_retries(self, record: ConsumerRecord[Any, Any], envelope: Envelope, handler: Handler) -> None:
+        for attempt in range(len(self._backoff) + 1):
+            try:
+                await handler(envelope)
+                self._count(record, "ok")
+                return
+            except PermanentError as exc:
+                await self._dead_letter(record, exc)
+                return
+            except Exception as exc:
+                if attempt >= len(self._backoff):
+                    log.exception("giving up on event %s after %d attempts", envelope.event_id, attempt + 1)
+                    await self._dead_letter(record, exc)
+                    return
+                log.warning(
+                    "event %s failed (attempt %d), retrying in %.1fs: %r",
+                    envelope.event_id,
+                    attempt + 1,
+                    self._backoff[attempt],
+                    exc,
+                )
+                await asyncio.sleep(self._backoff[attempt])
+
+    async def _dead_letter(self, record: ConsumerRecord[Any, Any], error: BaseException) -> None:
+        headers = (
+            *tuple(record.headers or ()),
+            ("kiwi.dlt.error", f"{type(error).__name__}: {error}"[:1000].encode()),
+            ("kiwi.dlt.original.topic", record.topic.encode()),
+            ("kiwi.dlt.original.partition", str(record.partition).encode()),
+            ("kiwi.dlt.original.offset", str(record.offset).encode()),
+            ("kiwi.dlt.consumer.group", self.group_id.encode()),
+        )
+        key = record.key.decode("utf-8", "replace") if record.key else ""
+        out = OutgoingRecord(dlt_topic(record.topic), key, record.value or b"", headers)
+        delay = 0.5
+        while True:  # the record must be parked before its offset may be committed
+            try:
+                await self._publisher.send(out)
+                break
+            except Exception:
+                log.exception("could not publish to %s; retrying", out.topic)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+        if self._consumer is not None:  # commit now, so a crash right after cannot park it twice
+            tp = TopicPartition(record.topic, record.partition)
+            try:
+                await self._consumer.commit({tp: OffsetAndMetadata(record.offset + 1, "")})
+            except Exception:
+                log.warning("could not commit the parked record's offset", exc_info=True)
+        log.error(
+            "parked record %s[%d]@%d in %s: %s",
+            record.topic,
+            record.partition,
+            record.offset,
+            out.topic,
+            error,
+        )
+        self._count(record, "dead_lettered")
+        if self._metrics is not None:
+            self._metrics.dlt.labels(self.group_id, record.topic).inc()
+
+    def _count(self, record: ConsumerRecord[Any, Any], outcome: str) -> None:
+        if self._metrics is not None:
+            self._metrics.consumed.labels(self.group_id, record.topic, outcome).inc()
+
+    def _report_lag(self, consumer: AIOKafkaConsumer, committed: Mapping[TopicPartition, OffsetAndMetadata]) -> None:
+        if self._metrics is None:
+            return
+        for tp, offset in committed.items():
+            high = consumer.highwater(tp)  # from the fetch responses; the broker's end offsets are unreliable
+            if high is not None:
+                self._metrics.consumer_lag.labels(self.group_id, tp.topic, str(tp.partition)).set(
+                    max(0, high - offset.offset)
+                )
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)

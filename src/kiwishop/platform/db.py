@@ -1,0 +1,150 @@
+"""Async engine and unit of work.
+
+``async with db.uow() as uow:`` opens a connection and a transaction; nothing is committed unless the
+handler calls ``await uow.commit()``; leaving the block otherwise rolls back. Never hold a unit of work
+across a network call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import TypeVar
+
+from sqlalchemy import URL, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from kiwishop.platform.settings import InfraSettings
+
+T = TypeVar("T")
+
+
+class ConflictError(Exception):
+    """An optimistic-lock check failed (0 rows matched ``WHERE ... AND version = :v``)."""
+
+
+_TRANSIENT_MYSQL_ERRORS = {1205, 1213}  # lock wait timeout, deadlock: the transaction was rolled back
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A conflict or a deadlock/lock timeout: the whole transaction may simply be run again."""
+    if isinstance(exc, ConflictError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.orig is not None and exc.orig.args:
+        return exc.orig.args[0] in _TRANSIENT_MYSQL_ERRORS
+    return False
+
+
+def database_url(infra: InfraSettings, db_name: str | None) -> URL:
+    return URL.create(
+        "mysql+asyncmy",
+        username=infra.db_user,
+        password=infra.db_password.get_secret_value(),
+        host=infra.db_host,
+        port=infra.db_port,
+        database=db_name or None,
+        query={"charset": "utf8mb4"},
+    )
+
+
+def create_engine(
+    infra: InfraSettings, db_name: str | None, *, pool_size: int = 10, max_overflow: int = 10
+) -> AsyncEngine:
+    """An engine whose sessions run in UTC with READ COMMITTED (no gap locks for SKIP LOCKED claims)."""
+    return create_async_engine(
+        database_url(infra, db_name),
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        isolation_level="READ COMMITTED",
+        connect_args={"init_command": "SET time_zone = '+00:00'"},
+    )
+
+
+class UnitOfWork:
+    """One connection, one transaction; explicit commit, rollback by default."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._conn: AsyncConnection | None = None
+        self._committed = False
+        self.wrote_outbox = False
+
+    @property
+    def conn(self) -> AsyncConnection:
+        if self._conn is None:
+            raise RuntimeError("unit of work is not open")
+        return self._conn
+
+    async def __aenter__(self) -> UnitOfWork:
+        self._conn = await self._db.engine.connect()
+        await self._conn.begin()
+        return self
+
+    async def commit(self) -> None:
+        await self.conn.commit()
+        self._committed = True
+        if self.wrote_outbox:
+            self._db.notify_outbox_commit()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if not self._committed and conn.in_transaction():
+                await conn.rollback()
+        finally:
+            await conn.close()
+
+
+class Database:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._outbox_listeners: list[Callable[[], None]] = []
+
+    @classmethod
+    def connect(cls, infra: InfraSettings, db_name: str, *, pool_size: int = 10, max_overflow: int = 10) -> Database:
+        return cls(create_engine(infra, db_name, pool_size=pool_size, max_overflow=max_overflow))
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self)
+
+    def on_outbox_commit(self, listener: Callable[[], None]) -> None:
+        self._outbox_listeners.append(listener)
+
+    def notify_outbox_commit(self) -> None:
+        for listener in self._outbox_listeners:
+            listener()
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def retry_on_conflict(
+    operation: Callable[[], Awaitable[T]],
+    *,
+    attempts: int = 5,
+    base_delay_s: float = 0.005,
+    max_delay_s: float = 0.2,
+) -> T:
+    """Re-run the whole operation (a fresh unit of work each time) on a version conflict or deadlock."""
+    for attempt in range(attempts):
+        try:
+            return await operation()
+        except Exception as exc:
+            if not is_transient(exc) or attempt == attempts - 1:
+                raise
+            delay = min(max_delay_s, base_delay_s * (2**attempt))
+            await asyncio.sleep(random.uniform(0, delay))
+    raise AssertionError("unreachable")

@@ -1,0 +1,60 @@
+"""Idempotent consumption for services with a SQL database: the event id goes into
+``processed_messages`` in the same transaction as the effect, so a redelivered event changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import text
+
+from kiwishop.platform.db import Database, UnitOfWork, retry_on_conflict
+from kiwishop.platform.envelope import Envelope
+from kiwishop.platform.migrations import Migration
+
+INBOX_MIGRATION_STATEMENTS = (
+    """
+    CREATE TABLE IF NOT EXISTS processed_messages (
+        consumer      VARCHAR(100) NOT NULL,
+        event_id      BIGINT       NOT NULL,
+        event_type    VARCHAR(100) NOT NULL,
+        processed_at  DATETIME(3)  NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+        PRIMARY KEY (consumer, event_id),
+        KEY idx_processed_at (processed_at)
+    ) ENGINE=InnoDB
+    """,
+)
+
+EffectFn = Callable[[UnitOfWork, Envelope], Awaitable[None]]
+Handler = Callable[[Envelope], Awaitable[None]]
+
+
+def inbox_migration(version: str) -> Migration:
+    return Migration(version, INBOX_MIGRATION_STATEMENTS)
+
+
+async def claim(uow: UnitOfWork, consumer: str, envelope: Envelope) -> bool:
+    """Record the event as processed by ``consumer``; False when it already was (a duplicate)."""
+    result = await uow.conn.execute(
+        text("INSERT IGNORE INTO processed_messages (consumer, event_id, event_type) VALUES (:c, :e, :t)"),
+        {"c": consumer, "e": envelope.event_id, "t": envelope.type},
+    )
+    return bool(result.rowcount == 1)
+
+
+def idempotent(db: Database, consumer: str, effect: EffectFn, *, conflict_attempts: int = 8) -> Handler:
+    """Wrap ``effect`` so that it runs at most once per event id, in one transaction with the dedupe row.
+
+    A version conflict or deadlock re-runs the whole transaction on fresh rows.
+    """
+
+    async def attempt(envelope: Envelope) -> None:
+        async with db.uow() as uow:
+            if not await claim(uow, consumer, envelope):
+                return
+            await effect(uow, envelope)
+            await uow.commit()
+
+    async def handle(envelope: Envelope) -> None:
+        await retry_on_conflict(lambda: attempt(envelope), attempts=conflict_attempts)
+
+    return handle

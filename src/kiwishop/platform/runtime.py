@@ -1,0 +1,158 @@
+"""What a service process is made of: ids, database, outbox relay, consumers, Redis, metrics.
+
+A service's ``create_app(settings)`` builds one ``Runtime``, asks for the parts it needs, and lets
+``runtime.build_app(...)`` wire their start/stop into the app lifespan and their checks into
+``/health/ready``. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from redis.asyncio import Redis
+
+from kiwishop.platform.consumer import ConsumerRunner, Handler
+from kiwishop.platform.db import Database
+from kiwishop.platform.ids import Snowflake
+from kiwishop.platform.kafka import KafkaPublisher, ensure_topics
+from kiwishop.platform.metrics import Metrics
+from kiwishop.platform.outbox import Outbox, OutboxRelay
+from kiwishop.platform.redisclient import create_redis
+from kiwishop.platform.settings import ServiceSettings
+from kiwishop.platform.web import build_app
+
+Hook = Callable[[], Awaitable[None]]
+
+
+class Runtime:
+    def __init__(self, name: str, settings: ServiceSettings) -> None:
+        self.name = name
+        self.settings = settings
+        self.metrics = Metrics(name)
+        self.ids = Snowflake(settings.node_id)
+        self._db: Database | None = None
+        self._redis: Redis | None = None
+        self._publisher: KafkaPublisher | None = None
+        self._outbox: Outbox | None = None
+        self._relay: OutboxRelay | None = None
+        self._topics: set[str] = set()
+        self.consumers: list[ConsumerRunner] = []
+        self._startup: list[Hook] = []
+        self._shutdown: list[Hook] = []
+        self._checks: dict[str, Callable[[], Awaitable[Any]]] = {}
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            s = self.settings
+            self._db = Database.connect(s.infra, s.db_name, pool_size=s.db_pool_size, max_overflow=s.db_max_overflow)
+            self._checks["database"] = self._db.ping
+        return self._db
+
+    @property
+    def redis(self) -> Redis:
+        if self._redis is None:
+            self._redis = create_redis(self.settings.infra.redis_url)
+            redis = self._redis
+            self._checks["redis"] = lambda: redis.ping()
+        return self._redis
+
+    @property
+    def publisher(self) -> KafkaPublisher:
+        if self._publisher is None:
+            self._publisher = KafkaPublisher(self.settings.infra, client_id=self.name)
+            self._checks["kafka"] = self._publisher.ping
+        return self._publisher
+
+    @property
+    def outbox(self) -> Outbox:
+        """The outbox writer; asking for it also runs a relay in this process."""
+        if self._outbox is None:
+            s = self.settings
+            self._outbox = Outbox(self.ids)
+            self._relay = OutboxRelay(
+                self.db,
+                self.publisher,
+                metrics=self.metrics,
+                batch_size=s.outbox_batch_size,
+                poll_interval_s=s.outbox_poll_interval_s,
+                lease_s=s.outbox_lease_s,
+                backoff_base_s=s.outbox_backoff_base_s,
+                backoff_max_s=s.outbox_backoff_max_s,
+                retention_hours=s.outbox_retention_hours,
+            )
+        return self._outbox
+
+    def produces(self, *topics: str) -> None:
+        """Topics this service writes to: created (if missing) at start-up, with their DLTs."""
+        self._topics.update(topics)
+
+    def consume(
+        self,
+        *,
+        group_id: str,
+        topics: Sequence[str],
+        handlers: Mapping[str, Handler],
+        ignored_types: Collection[str] = (),
+    ) -> ConsumerRunner:
+        runner = ConsumerRunner(
+            self.settings.infra,
+            group_id=group_id,
+            topics=topics,
+            handlers=handlers,
+            publisher=self.publisher,
+            metrics=self.metrics,
+            ignored_types=ignored_types,
+            retry_backoff_s=self.settings.consumer_retry_backoff_s,
+            max_poll_records=self.settings.consumer_max_poll_records,
+        )
+        self._topics.update(topics)
+        self._topics.update(f"{t}.DLT" for t in topics)
+        self.consumers.append(runner)
+        return runner
+
+    def on_startup(self, hook: Hook) -> None:
+        self._startup.append(hook)
+
+    def on_shutdown(self, hook: Hook) -> None:
+        self._shutdown.append(hook)
+
+    async def start(self) -> None:
+        if self._topics:
+            await ensure_topics(self.settings.infra, self._topics)
+        for hook in self._startup:
+            await hook()
+        if self._relay is not None:
+            await self._relay.start()
+        for consumer in self.consumers:
+            await consumer.start()
+
+    async def stop(self) -> None:
+        for consumer in self.consumers:
+            await consumer.stop()
+        if self._relay is not None:
+            await self._relay.stop()
+        for hook in self._shutdown:
+            await hook()
+        if self._publisher is not None:
+            await self._publisher.close()
+        if self._redis is not None:
+            await self._redis.aclose()
+        if self._db is not None:
+            await self._db.close()
+
+    def build_app(self, *, title: str, routers: Sequence[APIRouter], **fastapi_kwargs: Any) -> FastAPI:
+        app = build_app(
+            title=title,
+            metrics=self.metrics,
+            on_startup=[self.start],
+            on_shutdown=[self.stop],
+            readiness=self._checks,
+            **fastapi_kwargs,
+        )
+        for router in routers:
+            app.include_router(router)
+        app.state.runtime = self
+        return app

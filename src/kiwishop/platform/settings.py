@@ -1,0 +1,62 @@
+"""Settings from environment variables (pydantic-settings), built explicitly, never at import time.
+
+Shared infrastructure settings use the prefix ``KIWI_`` (``KIWI_DB_HOST``, ``KIWI_REDIS_URL``,
+``KIWI_KAFKA_BOOTSTRAP_SERVERS`` …). Each service's own settings use ``KIWI_<SERVICE>_`` (for catalog:
+``KIWI_CATALOG_PORT``, ``KIWI_CATALOG_DB_NAME``, ``KIWI_CATALOG_NODE_ID`` …). The defaults are the local
+stack's (root / 1234, localhost ports), so pointing at an external MySQL 8, Kafka or Redis is
+configuration only.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class InfraSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KIWI_", extra="ignore")
+
+    db_host: str = "127.0.0.1"
+    db_port: int = 3306
+    db_user: str = "root"
+    db_password: SecretStr = SecretStr("1234")
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # Real Kafka: true. The local Tansu broker rejects aiokafka's idempotent producer, so false locally;
+    # consumer-side dedupe by event id is what makes duplicates harmless anyway.
+    kafka_idempotent_producer: bool = False
+    kafka_session_timeout_ms: int = 6000
+    kafka_heartbeat_interval_ms: int = 1000
+    kafka_request_timeout_ms: int = 10000
+    topic_partitions: int = 3
+    topic_replication_factor: int = 1
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+
+class ServiceSettings(BaseSettings):
+    """Base for a service's settings; subclasses set ``env_prefix`` to ``KIWI_<SERVICE>_`` and defaults."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    node_id: int = Field(default=0, ge=0, le=1023)
+    db_name: str = ""
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+
+    outbox_batch_size: int = 500
+    outbox_poll_interval_s: float = 1.0
+    outbox_lease_s: float = 30.0
+    outbox_backoff_base_s: float = 0.5
+    outbox_backoff_max_s: float = 30.0
+    outbox_retention_hours: float = 72.0
+
+    consumer_retry_backoff_s: tuple[float, ...] = (1.0, 2.0, 4.0)
+    consumer_max_poll_records: int = 100
+
+    infra: InfraSettings = Field(default_factory=InfraSettings)
