@@ -67,7 +67,7 @@ def cmd_topics(_: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from kiwishop.devstack.bench import main as bench_main
+    from kiwishop.bench.main import main as bench_main
 
     return int(bench_main(args.scenario, args.quick))
 
@@ -96,5 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     bench.set_defaults(func=cmd_bench)
 
     args = parser.parse_args(argv)
+    if args.command != "serve":
+        from kiwishop.platform.logs import configure_logging
+
+        configure_logging("WARNING", json=False)
     result: int = args.func(args)
     return result

@@ -174,6 +174,16 @@ class LocalStack:
         (self.run_dir / "pids.json").write_text(json.dumps(pids))
 
 
+def _running(pid: int) -> bool:
+    """True while the process exists and is not a zombie waiting for its parent."""
+    try:
+        os.kill(pid, 0)
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (ProcessLookupError, FileNotFoundError):
+        return False
+    return state != "Z"
+
+
 def stop_running_stack(root: Path, timeout_s: float = 90.0) -> int:
     """``make stop``: ask the running supervisor to stop, and clean up after it if it cannot."""
     run_dir = root / ".run"
@@ -185,11 +195,7 @@ def stop_running_stack(root: Path, timeout_s: float = 90.0) -> int:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
+    while time.monotonic() < deadline and pid_file.exists() and _running(pid):
         time.sleep(0.2)
     pids_file = run_dir / "pids.json"
     if pids_file.exists():  # the supervisor did not finish its own cleanup

@@ -144,4 +144,6 @@ def create_consumer(
         request_timeout_ms=max(infra.kafka_request_timeout_ms, infra.kafka_session_timeout_ms + 5000),
         max_poll_records=max_poll_records,
         max_poll_interval_ms=300_000,
+        # The local broker answers a fetch only when its wait expires, so the wait bounds the latency.
+        fetch_max_wait_ms=infra.kafka_fetch_max_wait_ms,
     )

@@ -39,6 +39,8 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
     root.setLevel(level.upper())
     for noisy in ("aiokafka", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # asyncmy logs every server warning, e.g. the expected "already exists" of CREATE ... IF NOT EXISTS.
+    logging.getLogger("asyncmy").setLevel(logging.ERROR)
 
 
 def bind(**values: object) -> None:

@@ -94,6 +94,11 @@ outbox_table = Table(
 )
 
 
+def backoff_delay(attempts: int, base_s: float, cap_s: float) -> float:
+    """Seconds to wait before the next publish attempt of a row that failed ``attempts`` times before."""
+    return float(min(cap_s, base_s * (2 ** min(attempts, 30))))
+
+
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
@@ -268,7 +273,8 @@ class OutboxRelay:
                     [
                         {
                             "b_no": row.outbox_no,
-                            "b_next": now + dt.timedelta(seconds=self._backoff(row.attempts)),
+                            "b_next": now
+                            + dt.timedelta(seconds=backoff_delay(row.attempts, self._backoff_base, self._backoff_max)),
                             "b_error": f"{type(err).__name__}: {err}"[:500],
                         }
                         for row, err in failed
@@ -280,9 +286,6 @@ class OutboxRelay:
             self._metrics.outbox_failures.inc(len(failed))
         if failed:
             log.warning("outbox: %d rows not acknowledged, will retry: %s", len(failed), failed[0][1])
-
-    def _backoff(self, attempts: int) -> float:
-        return float(min(self._backoff_max, self._backoff_base * (2 ** min(attempts, 20))))
 
     async def _housekeeping(self) -> None:
         async with self._db.uow() as uow:

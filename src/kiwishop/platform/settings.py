@@ -30,6 +30,7 @@ class InfraSettings(BaseSettings):
     kafka_session_timeout_ms: int = 6000
     kafka_heartbeat_interval_ms: int = 1000
     kafka_request_timeout_ms: int = 10000
+    kafka_fetch_max_wait_ms: int = 20
     topic_partitions: int = 3
     topic_replication_factor: int = 1
 

@@ -1,0 +1,61 @@
+"""Throw-away MariaDB, Redis and broker on free ports, for the test runner and the benchmarks.
+
+They never touch the `make run` stack (other ports, other data folders) and vanish when closed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kiwishop.devstack.infra import MariaDB, RedisServer, TansuBroker
+from kiwishop.devstack.procs import free_port
+from kiwishop.platform.settings import InfraSettings
+
+
+@dataclass
+class ScratchServers:
+    root: Path
+    mariadb: MariaDB = field(init=False)
+    redis: RedisServer = field(init=False)
+    broker: TansuBroker = field(init=False)
+    infra: InfraSettings = field(init=False)
+    _started: list[MariaDB | RedisServer | TansuBroker] = field(default_factory=list, init=False)
+
+    def start(self) -> ScratchServers:
+        logs = self.root / "logs"
+        password = secrets.token_hex(8)
+        self.mariadb = MariaDB(self.root / "mariadb", free_port(), password, logs)
+        self.redis = RedisServer(self.root / "redis", free_port(), logs)
+        self.broker = TansuBroker(free_port(), logs)
+        try:
+            for server in (self.mariadb, self.redis, self.broker):
+                server.start()
+                self._started.append(server)
+        except BaseException:
+            self.stop()
+            raise
+        self.infra = InfraSettings(
+            db_host="127.0.0.1",
+            db_port=self.mariadb.port,
+            db_user="root",
+            db_password=password,
+            redis_url=f"redis://127.0.0.1:{self.redis.port}/0",
+            kafka_bootstrap_servers=self.broker.bootstrap,
+            kafka_session_timeout_ms=2000,
+            kafka_heartbeat_interval_ms=500,
+            kafka_request_timeout_ms=5000,
+            log_json=False,
+        )
+        return self
+
+    def stop(self) -> None:
+        while self._started:
+            self._started.pop().stop()
+
+    def __enter__(self) -> ScratchServers:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()

@@ -1,0 +1,1 @@
+"""order-query (8087): the CQRS read model of orders in Redis. Built in issue 7."""
