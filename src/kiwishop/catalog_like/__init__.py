@@ -1,1 +1,3 @@
-"""catalog-like (8086): likes with exact per-product counts. Built in issue 6."""
+"""catalog-like (8086): a member likes or unlikes a product; per-product like counts; PRODUCT_LIKED /
+PRODUCT_UNLIKED events through the outbox, keyed by productNo, carrying the post-change count and the
+count row's version."""

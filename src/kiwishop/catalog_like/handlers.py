@@ -1,0 +1,134 @@
+"""Like use cases; each owns its unit of work and is re-run whole on a deadlock (``retry_on_conflict``).
+
+Like: insert the (product, member) row — a duplicate-key error means "already liked": nothing else happens
+(C3). Otherwise an atomic upsert of the count row (``like_count + 1``, ``version + 1``; a first like
+creates it with 1 / 0, so concurrent first likes never collide, C4/C5), a read of the totals (the row is
+locked by this transaction), and the outbox row — all in one transaction.
+Unlike: lock the like row (``FOR UPDATE``); absent → no-op; else delete it and decrement the count,
+never below zero (C10). Both take the like row before the count row, so they cannot deadlock each other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.exc import IntegrityError
+
+from kiwishop.catalog_like.domain import PRODUCT_LIKED, PRODUCT_UNLIKED, LikeChange, utc_now_ms
+from kiwishop.catalog_like.tables import product_like_counts, product_likes
+from kiwishop.contracts.topics import PRODUCT_LIKE
+from kiwishop.platform.db import Database, UnitOfWork, retry_on_conflict
+from kiwishop.platform.ids import Snowflake
+from kiwishop.platform.outbox import Outbox
+
+
+async def like(
+    db: Database, ids: Snowflake, outbox: Outbox, product_no: int, member_no: int, *, attempts: int = 10
+) -> LikeChange | None:
+    """Like the product; None when the member already liked it (nothing written, no event)."""
+    return await retry_on_conflict(lambda: _like_once(db, ids, outbox, product_no, member_no), attempts=attempts)
+
+
+async def unlike(
+    db: Database, outbox: Outbox, product_no: int, member_no: int, *, attempts: int = 10
+) -> LikeChange | None:
+    """Remove the like; None when there was none (nothing written, no event)."""
+    return await retry_on_conflict(lambda: _unlike_once(db, outbox, product_no, member_no), attempts=attempts)
+
+
+async def _like_once(
+    db: Database, ids: Snowflake, outbox: Outbox, product_no: int, member_no: int
+) -> LikeChange | None:
+    like_no, now = ids.next_id(), utc_now_ms()
+    async with db.uow() as uow:
+        try:
+            await uow.conn.execute(
+                insert(product_likes).values(
+                    product_like_no=like_no, product_no=product_no, member_no=member_no, created_at=now, updated_at=now
+                )
+            )
+        except IntegrityError as exc:
+            if is_duplicate_key(exc):
+                return None  # already liked (C3); the failed statement left the transaction usable
+            raise
+        count, version = await _change_count(uow, product_no, +1, now)
+        change = LikeChange(PRODUCT_LIKED, like_no, product_no, member_no, now, count, version)
+        await _publish(uow, outbox, change)
+        await uow.commit()
+    return change
+
+
+async def _unlike_once(db: Database, outbox: Outbox, product_no: int, member_no: int) -> LikeChange | None:
+    now = utc_now_ms()
+    async with db.uow() as uow:
+        row = (
+            await uow.conn.execute(
+                select(product_likes.c.product_like_no, product_likes.c.created_at)
+                .where(product_likes.c.product_no == product_no, product_likes.c.member_no == member_no)
+                .with_for_update()
+            )
+        ).first()
+        if row is None:
+            return None
+        await uow.conn.execute(product_likes.delete().where(product_likes.c.product_like_no == row.product_like_no))
+        count, version = await _change_count(uow, product_no, -1, now)
+        change = LikeChange(PRODUCT_UNLIKED, row.product_like_no, product_no, member_no, row.created_at, count, version)
+        await _publish(uow, outbox, change)
+        await uow.commit()
+    return change
+
+
+async def _change_count(uow: UnitOfWork, product_no: int, delta: int, now: dt.datetime) -> tuple[int, int]:
+    """Add ``delta`` (never below zero) and bump the version in one statement; returns (count, version)."""
+    t = product_like_counts
+    upsert = mysql_insert(t).values(
+        product_no=product_no, like_count=max(delta, 0), version=0, created_at=now, updated_at=now
+    )
+    await uow.conn.execute(
+        upsert.on_duplicate_key_update(
+            like_count=func.greatest(t.c.like_count + delta, 0),
+            version=t.c.version + 1,
+            updated_at=now,
+        )
+    )
+    row = (await uow.conn.execute(select(t.c.like_count, t.c.version).where(t.c.product_no == product_no))).one()
+    return int(row.like_count), int(row.version)
+
+
+async def _publish(uow: UnitOfWork, outbox: Outbox, change: LikeChange) -> None:
+    await outbox.add(
+        uow,
+        topic=PRODUCT_LIKE,
+        key=str(change.product_no),
+        event_type=change.event_type,
+        payload=change.payload(),
+        idempotency_key=change.idempotency_key,
+    )
+
+
+async def like_count(db: Database, product_no: int) -> int:
+    async with db.engine.connect() as conn:
+        value = (
+            await conn.execute(
+                select(product_like_counts.c.like_count).where(product_like_counts.c.product_no == product_no)
+            )
+        ).scalar()
+    return int(value or 0)
+
+
+async def has_liked(db: Database, product_no: int, member_no: int) -> bool:
+    async with db.engine.connect() as conn:
+        found = (
+            await conn.execute(
+                select(product_likes.c.product_like_no).where(
+                    product_likes.c.product_no == product_no, product_likes.c.member_no == member_no
+                )
+            )
+        ).first()
+    return found is not None
+
+
+def is_duplicate_key(exc: IntegrityError) -> bool:
+    return bool(exc.orig is not None and exc.orig.args and exc.orig.args[0] == 1062)
