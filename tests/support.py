@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -82,3 +83,33 @@ def unique(prefix: str = "t") -> str:
 
 def headers_dict(record: ConsumerRecord[Any, Any]) -> dict[str, str]:
     return {k: v.decode() for k, v in (record.headers or ())}
+
+
+@asynccontextmanager
+async def served_app(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
+    """Serve the app over real HTTP on 127.0.0.1 (a free port unless given) inside this event loop.
+
+    Yields its base URL; the app's lifespan runs (relays, consumers, workers) as in production.
+    """
+    import uvicorn
+
+    from kiwishop.devstack.procs import free_port
+
+    port = port or free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]  # the test runner owns signals
+    task = asyncio.create_task(server.serve())
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("server stopped during start-up")
+        if time.monotonic() > deadline:
+            raise TimeoutError("server did not start")
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task

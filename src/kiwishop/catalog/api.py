@@ -5,9 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 
 from kiwishop.catalog import handlers
-from kiwishop.catalog.domain import MAX_ID, CatalogError, parse_product_no_list
+from kiwishop.catalog.domain import MAX_ID, CatalogError
 from kiwishop.catalog.schemas import ProductListOut, ProductOut, RegisterProductIn
 from kiwishop.platform.errors import AppError
+from kiwishop.platform.params import parse_id_list
 from kiwishop.platform.runtime import Runtime
 from kiwishop.platform.web import JSONResponse, model_response
 
@@ -29,7 +30,7 @@ async def list_products(request: Request) -> JSONResponse:
     values = request.query_params.getlist("productNoList")
     if not values:
         raise AppError(CatalogError.INVALID_PRODUCT_NO_LIST, value="(missing)")
-    parsed = parse_product_no_list(values)
+    parsed = parse_id_list(values)
     if isinstance(parsed, str):
         raise AppError(CatalogError.INVALID_PRODUCT_NO_LIST, value=parsed[:40])
     limit = request.app.state.settings.max_products_per_lookup

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from kiwishop.platform.errors import ErrorCode
+from kiwishop.platform.params import MAX_ID
 
-MAX_ID = 2**63 - 1
+__all__ = ["MAX_ID", "CatalogError", "Product"]
 
 
 class CatalogError(ErrorCode):
@@ -39,17 +40,3 @@ class Product:
     product_id: str
     name: str
     price: Decimal
-
-
-def parse_product_no_list(values: list[str]) -> list[int] | str:
-    """Repeated (``?p=1&p=2``) and comma (``?p=1,2``) forms; returns sorted unique ids, or the bad element."""
-    ids: set[int] = set()
-    for value in values:
-        for part in value.split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if not part.isascii() or not part.isdigit() or len(part) > 19 or not 1 <= int(part) <= MAX_ID:
-                return part
-            ids.add(int(part))
-    return sorted(ids)

@@ -1,0 +1,46 @@
+"""Products from catalog (8081) over HTTP; an outage is a 503 for the caller, never a 500."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import httpx
+
+from kiwishop.order.domain import OrderError
+from kiwishop.platform import jsonutil
+from kiwishop.platform.errors import AppError
+
+
+@dataclass(frozen=True)
+class CatalogProduct:
+    product_no: int
+    seller_no: int
+    product_id: str
+    name: str
+    price: Decimal
+
+
+class CatalogClient:
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self._http = http
+
+    async def find(self, product_nos: list[int]) -> dict[int, CatalogProduct]:
+        if not product_nos:
+            return {}
+        try:
+            response = await self._http.get("/products", params=[("productNoList", str(n)) for n in product_nos])
+        except httpx.HTTPError as exc:
+            raise AppError(OrderError.CATALOG_UNAVAILABLE) from exc
+        if response.status_code != 200:
+            raise AppError(OrderError.CATALOG_UNAVAILABLE)
+        try:
+            body = jsonutil.loads(response.content)
+            return {
+                int(p["productNo"]): CatalogProduct(
+                    int(p["productNo"]), int(p["sellerNo"]), str(p["productId"]), str(p["name"]), Decimal(p["price"])
+                )
+                for p in body["productList"]
+            }
+        except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
+            raise AppError(OrderError.CATALOG_UNAVAILABLE) from exc

@@ -1,0 +1,27 @@
+"""Events order consumes: the wallet's settlement result sets ``is_wallet_done`` (fixes G21)."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from kiwishop.order.tables import payment_events
+from kiwishop.platform.consumer import PermanentError
+from kiwishop.platform.db import UnitOfWork
+from kiwishop.platform.envelope import Envelope
+
+WALLET_SETTLED = "WALLET_SETTLED"
+# Other wallet events share the topic; order has nothing to do with them.
+IGNORED_WALLET_EVENTS = ("WALLET_CREATED", "WALLET_CREATION_FAILED")
+
+
+async def on_wallet_settled(uow: UnitOfWork, envelope: Envelope) -> None:
+    order_id = envelope.payload.get("orderId")
+    if not isinstance(order_id, str) or not order_id:
+        raise PermanentError("WALLET_SETTLED without an orderId")
+    result = await uow.conn.execute(
+        update(payment_events)
+        .where(payment_events.c.order_id == order_id, payment_events.c.is_payment_done.is_(True))
+        .values(is_wallet_done=True)
+    )
+    if result.rowcount == 0:
+        raise PermanentError(f"WALLET_SETTLED for {order_id}, which is not a paid order here")

@@ -1,0 +1,104 @@
+"""HTML pages of order (8080): checkout (GET /), the Toss success and fail redirects."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from kiwishop.order.checkout import checkout
+from kiwishop.order.domain import ORDER_ID_PATTERN, OrderError, PaymentStatus
+from kiwishop.order.services import OrderServices
+from kiwishop.platform.errors import AppError, CommonError
+from kiwishop.platform.params import MAX_ID, parse_id_list
+
+router = APIRouter(include_in_schema=False)
+_templates = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
+)
+DEFAULT_PRODUCTS = [1, 2, 3]
+
+
+def _render(name: str, status_code: int = 200, **context: object) -> HTMLResponse:
+    return HTMLResponse(_templates.get_template(name).render(**context), status_code=status_code)
+
+
+def _error_page(error: AppError) -> HTMLResponse:
+    return _render("fail.html", error.status, code=error.code.code, message=error.code.message("ko", error.params))
+
+
+def _won(amount: Decimal) -> str:
+    return f"{int(amount):,}원"
+
+
+def _services(request: Request) -> OrderServices:
+    found: OrderServices = request.app.state.services
+    return found
+
+
+def _checkout_params(request: Request) -> tuple[int, list[int]]:
+    raw_products = request.query_params.getlist("productNoList")
+    products = parse_id_list(raw_products) if raw_products else DEFAULT_PRODUCTS
+    raw_member = request.query_params.get("memberNo", "1")
+    if isinstance(products, str) or not products or not raw_member.isdigit() or not 1 <= int(raw_member) <= MAX_ID:
+        raise AppError(CommonError.INVALID_REQUEST)
+    return int(raw_member), products
+
+
+@router.get("/", response_class=HTMLResponse)
+async def checkout_page(request: Request) -> HTMLResponse:
+    s = _services(request)
+    try:
+        member_no, product_nos = _checkout_params(request)
+        result = await checkout(
+            s.db, s.ids, s.catalog, member_no=member_no, product_nos=product_nos, threshold=s.threshold
+        )
+    except AppError as error:
+        return _error_page(error)
+    return _render(
+        "checkout.html",
+        order_id=result.order_id,
+        order_name=result.order_name,
+        amount=int(result.amount),
+        amount_text=_won(result.amount),
+        client_key=s.settings.toss_client_key,
+        sdk_url=s.settings.toss_sdk_url,
+    )
+
+
+@router.get("/success", response_class=HTMLResponse)
+async def success_page(request: Request) -> HTMLResponse:
+    """Toss sends the buyer here after authorisation; we confirm now and show the real outcome."""
+    q = request.query_params
+    payment_key, order_id = q.get("paymentKey", ""), q.get("orderId", "")
+    try:
+        amount = Decimal(q.get("amount", ""))
+    except InvalidOperation:
+        amount = Decimal(0)
+    if not payment_key or not ORDER_ID_PATTERN.match(order_id) or amount <= 0:
+        return _error_page(AppError(CommonError.INVALID_REQUEST))
+    try:
+        payment = await _services(request).confirmation.confirm(payment_key, order_id, amount)
+    except AppError as error:
+        if error.code is not OrderError.PAYMENT_IN_PROGRESS:
+            return _error_page(error)
+        return _render("success.html", state="PENDING", order_id=order_id, amount_text=_won(amount))
+    if payment.status is PaymentStatus.SUCCESS:
+        return _render(
+            "success.html", state="SUCCESS", order_id=order_id, amount_text=_won(payment.total_amount),
+            payment_key=payment.payment_key, order_name=payment.order_name,
+        )  # fmt: skip
+    if payment.status is PaymentStatus.FAILURE:
+        code = payment.failure_code or OrderError.PAYMENT_FAILED.code
+        reason = payment.failure_message or code
+        return _render("fail.html", 400, code=code, message=reason, order_id=order_id)
+    return _render("success.html", state="PENDING", order_id=order_id, amount_text=_won(payment.total_amount))
+
+
+@router.get("/fail", response_class=HTMLResponse)
+async def fail_page(request: Request) -> HTMLResponse:
+    q = request.query_params
+    return _render("fail.html", code=q.get("code", ""), message=q.get("message", ""), order_id=q.get("orderId", ""))

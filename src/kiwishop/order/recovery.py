@@ -1,0 +1,128 @@
+"""Recovery of payments in doubt: UNKNOWN orders, and EXECUTING orders whose confirm died mid-way.
+
+Every ``interval_s`` the worker claims due orders with a guarded transition (so several order instances
+never work on the same order), asks the PSP (lookup; confirm with the same Idempotency-Key if the buyer
+authorised but nobody confirmed) and records the verdict. An order still in doubt gets ``failed_count``
++ 1; at ``threshold`` (5) it becomes FAILURE (RECOVERY_EXHAUSTED), so nothing stays stuck.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+
+from sqlalchemy import and_, or_, select
+
+from kiwishop.order import repository
+from kiwishop.order.confirm import PaymentConfirmation
+from kiwishop.order.domain import PaymentStatus, PspResult
+from kiwishop.order.psp import TossClient
+from kiwishop.order.tables import payment_orders
+from kiwishop.platform.db import Database
+from kiwishop.platform.ids import Snowflake
+
+log = logging.getLogger("kiwishop.order.recovery")
+po = payment_orders
+
+
+class RecoveryWorker:
+    def __init__(
+        self,
+        db: Database,
+        ids: Snowflake,
+        confirmation: PaymentConfirmation,
+        psp: TossClient,
+        *,
+        interval_s: float = 5.0,
+        min_age_s: float = 2.0,
+        executing_stale_s: float = 60.0,
+        concurrency: int = 16,
+    ) -> None:
+        self._db = db
+        self._ids = ids
+        self._confirmation = confirmation
+        self._psp = psp
+        self._interval = interval_s
+        self._min_age = dt.timedelta(seconds=min_age_s)
+        self._stale = dt.timedelta(seconds=executing_stale_s)
+        self._limit = asyncio.Semaphore(concurrency)
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._stopping.clear()
+        self._task = asyncio.create_task(self._run(), name="payment-recovery")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self.recover_once()
+            except Exception:
+                log.exception("recovery pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self._interval)
+
+    async def recover_once(self) -> int:
+        """One pass over the due orders; returns how many were settled (SUCCESS or FAILURE)."""
+        due = await self._due_orders()
+        results = await asyncio.gather(*(self._recover(order_id, status) for order_id, status in due))
+        return sum(1 for settled in results if settled)
+
+    async def _due_orders(self, limit: int = 200) -> list[tuple[str, PaymentStatus]]:
+        now = repository.utcnow()
+        query = (
+            select(po.c.order_id, po.c.payment_order_status)
+            .where(
+                or_(
+                    and_(po.c.payment_order_status == "UNKNOWN", po.c.updated_at < now - self._min_age),
+                    and_(po.c.payment_order_status == "EXECUTING", po.c.updated_at < now - self._stale),
+                )
+            )
+            .distinct()
+            .limit(limit)
+        )
+        async with self._db.engine.connect() as conn:
+            return [(row.order_id, PaymentStatus(row.payment_order_status)) for row in await conn.execute(query)]
+
+    async def _recover(self, order_id: str, status: PaymentStatus) -> bool:
+        async with self._limit:
+            if not await self._claim(order_id, status):
+                return False
+            payment = await self._confirmation.load(order_id)
+            if payment.payment_key is None:  # cannot happen: the key is stored with EXECUTING
+                result = PspResult.failure("NO_PAYMENT_KEY", "no payment key was ever recorded")
+            else:
+                result = await self._psp.recover(order_id, payment.total_amount, payment.payment_key)
+            attempts = max(line.failed_count for line in payment.lines) + 1
+            if result.status is PaymentStatus.UNKNOWN and attempts >= payment.lines[0].threshold:
+                result = PspResult.failure(
+                    "RECOVERY_EXHAUSTED", f"still in doubt after {attempts} attempts: {result.code}"
+                )
+            settled = await self._confirmation.finish(order_id, result, changed_by="recovery")
+            log.info("recovered %s: %s", order_id, settled.status)
+            return settled.status is not PaymentStatus.UNKNOWN
+
+    async def _claim(self, order_id: str, status: PaymentStatus) -> bool:
+        async with self._db.uow() as uow:
+            if status is PaymentStatus.UNKNOWN:
+                moved = await repository.transition(
+                    uow, self._ids, order_id, (PaymentStatus.UNKNOWN,), PaymentStatus.EXECUTING,
+                    reason="RECOVERY_STARTED", changed_by="recovery",
+                )  # fmt: skip
+            else:
+                moved = await repository.transition(
+                    uow, self._ids, order_id, (PaymentStatus.EXECUTING,), PaymentStatus.EXECUTING,
+                    reason="RECOVERY_TOOK_OVER_STALE_EXECUTION", changed_by="recovery",
+                    stale_before=repository.utcnow() - self._stale,
+                )  # fmt: skip
+            if moved:
+                await uow.commit()
+            return moved

@@ -1,0 +1,185 @@
+"""SQL for payments: load an order with its lines, guarded status transitions with history rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from kiwishop.order.domain import Line, Payment, PaymentStatus
+from kiwishop.order.tables import payment_events, payment_order_histories, payment_orders
+from kiwishop.platform.db import UnitOfWork
+from kiwishop.platform.ids import Snowflake
+
+pe, po = payment_events, payment_orders
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+async def insert_payment(uow: UnitOfWork, ids: Snowflake, payment: Payment, now: dt.datetime) -> None:
+    await uow.conn.execute(
+        insert(pe).values(
+            payment_event_no=payment.payment_event_no,
+            member_no=payment.member_no,
+            is_payment_done=False,
+            is_wallet_done=False,
+            order_id=payment.order_id,
+            type="NORMAL",
+            order_name=payment.order_name,
+            method="CARD",
+            total_amount=payment.total_amount,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    await uow.conn.execute(
+        insert(po),
+        [
+            {
+                "payment_order_no": line.payment_order_no,
+                "payment_event_no": payment.payment_event_no,
+                "product_no": line.product_no,
+                "seller_no": line.seller_no,
+                "order_id": payment.order_id,
+                "product_name": line.product_name,
+                "amount": line.amount,
+                "payment_order_status": PaymentStatus.NOT_STARTED.value,
+                "failed_count": 0,
+                "threshold": line.threshold,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for line in payment.lines
+        ],
+    )
+    await _history(
+        uow, ids, [(line.payment_order_no, None) for line in payment.lines], PaymentStatus.NOT_STARTED,
+        "CHECKOUT", "api", now,
+    )  # fmt: skip
+
+
+async def load_payment(
+    conn: AsyncConnection, *, order_id: str | None = None, payment_event_no: int | None = None
+) -> Payment | None:
+    condition = pe.c.order_id == order_id if order_id is not None else pe.c.payment_event_no == payment_event_no
+    payments = await load_payments(conn, condition)
+    return payments[0] if payments else None
+
+
+async def load_payments(conn: AsyncConnection, condition: Any, order_desc: bool = False) -> list[Payment]:
+    query = (
+        select(pe, po.c.payment_order_no, po.c.product_no, po.c.seller_no, po.c.product_name, po.c.amount,
+               po.c.payment_order_status, po.c.failed_count, po.c.threshold)
+        .join(po, po.c.payment_event_no == pe.c.payment_event_no)
+        .where(condition)
+        .order_by(pe.c.payment_event_no.desc() if order_desc else pe.c.payment_event_no, po.c.payment_order_no)
+    )  # fmt: skip
+    payments: dict[int, Payment] = {}
+    for row in await conn.execute(query):
+        payment = payments.get(row.payment_event_no)
+        if payment is None:
+            payment = payments[row.payment_event_no] = Payment(
+                payment_event_no=row.payment_event_no,
+                member_no=row.member_no,
+                order_id=row.order_id,
+                order_name=row.order_name,
+                total_amount=row.total_amount,
+                payment_key=row.payment_key,
+                approved_at=row.approved_at,
+                is_payment_done=bool(row.is_payment_done),
+                is_wallet_done=bool(row.is_wallet_done),
+                failure_code=row.failure_code,
+                failure_message=row.failure_message,
+            )
+        payment.lines.append(
+            Line(
+                payment_order_no=row.payment_order_no,
+                product_no=row.product_no,
+                seller_no=row.seller_no,
+                product_name=row.product_name,
+                amount=row.amount,
+                status=PaymentStatus(row.payment_order_status),
+                failed_count=row.failed_count,
+                threshold=row.threshold,
+            )
+        )
+    return list(payments.values())
+
+
+async def transition(
+    uow: UnitOfWork,
+    ids: Snowflake,
+    order_id: str,
+    allowed_from: Sequence[PaymentStatus],
+    to: PaymentStatus,
+    *,
+    reason: str,
+    changed_by: str,
+    count_failure: bool = False,
+    stale_before: dt.datetime | None = None,
+) -> bool:
+    """Move every line of the order from one of ``allowed_from`` to ``to``; False (and nothing written)
+    when any line is elsewhere. The status check is inside the UPDATE, so concurrent callers cannot both win."""
+    now = utcnow()
+    rows = (
+        await uow.conn.execute(
+            select(po.c.payment_order_no, po.c.payment_order_status, po.c.updated_at)
+            .where(po.c.order_id == order_id)
+            .with_for_update()
+        )
+    ).all()
+    allowed = {s.value for s in allowed_from}
+    if not rows or any(r.payment_order_status not in allowed for r in rows):
+        return False
+    if stale_before is not None and any(r.updated_at >= stale_before for r in rows):
+        return False
+    guard = and_(po.c.order_id == order_id, po.c.payment_order_status.in_(allowed))
+    if stale_before is not None:
+        guard = and_(guard, po.c.updated_at < stale_before)
+    values: dict[str, Any] = {"payment_order_status": to.value, "updated_at": now}
+    if count_failure:
+        values["failed_count"] = po.c.failed_count + 1
+    result = await uow.conn.execute(update(po).where(guard).values(**values))
+    if result.rowcount != len(rows):
+        raise RuntimeError(f"order {order_id}: {result.rowcount} of {len(rows)} lines moved under a row lock")
+    previous = [(r.payment_order_no, PaymentStatus(r.payment_order_status)) for r in rows]
+    await _history(uow, ids, previous, to, reason, changed_by, now)
+    await uow.conn.execute(update(pe).where(pe.c.order_id == order_id).values(updated_at=now))
+    return True
+
+
+async def _history(
+    uow: UnitOfWork,
+    ids: Snowflake,
+    previous: Sequence[tuple[int, PaymentStatus | None]],
+    new: PaymentStatus,
+    reason: str,
+    changed_by: str,
+    now: dt.datetime,
+) -> None:
+    await uow.conn.execute(
+        insert(payment_order_histories),
+        [
+            {
+                "payment_order_history_no": ids.next_id(),
+                "payment_order_no": no,
+                "previous_status": prev.value if prev else None,
+                "new_status": new.value,
+                "created_at": now,
+                "updated_at": now,
+                "changed_by": changed_by,
+                "reason": reason[:255],
+            }
+            for no, prev in previous
+        ],
+    )
+
+
+async def update_event(uow: UnitOfWork, order_id: str, **values: Any) -> int:
+    result = await uow.conn.execute(update(pe).where(pe.c.order_id == order_id).values(updated_at=utcnow(), **values))
+    return int(result.rowcount)

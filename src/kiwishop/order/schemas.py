@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from kiwishop.order.domain import Payment, PaymentStatus, seoul_iso
+
+MAX_ID = 2**63 - 1
+OrderId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{6,64}$")]
+
+
+class CheckoutIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    memberNo: int = Field(ge=1, le=MAX_ID)
+    productNoList: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=50)
+
+
+class CheckoutOut(BaseModel):
+    paymentEventNo: int
+    orderId: str
+    orderName: str
+    amount: Decimal
+
+
+class ConfirmIn(BaseModel):
+    """What the success redirect hands over; ``amount`` may be a string (the original sent the raw query value)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    paymentKey: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
+    orderId: OrderId
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2, allow_inf_nan=False)
+
+
+class FailureOut(BaseModel):
+    code: str
+    message: str
+
+
+class PaymentResultOut(BaseModel):
+    orderId: str
+    status: PaymentStatus
+    paymentKey: str | None
+    approvedAt: str | None
+    amount: Decimal
+    failure: FailureOut | None
+
+    @classmethod
+    def of(cls, p: Payment) -> PaymentResultOut:
+        failure = None
+        if p.status is not PaymentStatus.SUCCESS and p.failure_code:
+            failure = FailureOut(code=p.failure_code, message=p.failure_message or "")
+        return cls(
+            orderId=p.order_id,
+            status=p.status,
+            paymentKey=p.payment_key,
+            approvedAt=seoul_iso(p.approved_at),
+            amount=p.total_amount,
+            failure=failure,
+        )
+
+
+class PaymentOrderLineOut(BaseModel):
+    paymentOrderNo: int
+    orderId: str
+    amount: Decimal
+    status: PaymentStatus
+    sellerNo: int
+    sellerId: str | None
+    productNo: int
+
+
+class PaymentOrderListOut(BaseModel):
+    paymentOrderList: list[PaymentOrderLineOut]
+
+
+class PaymentEventLineOut(BaseModel):
+    paymentOrderNo: int
+    productNo: int
+    amount: Decimal
+    status: PaymentStatus
+    productName: str
+
+
+class PaymentEventOut(BaseModel):
+    paymentEventNo: int
+    memberNo: int
+    orderId: str
+    paymentKey: str | None
+    orderName: str
+    method: str
+    type: str
+    approvedDateTime: str | None
+    paymentOrderList: list[PaymentEventLineOut]
+    paymentDone: bool
+
+    @classmethod
+    def of(cls, p: Payment) -> PaymentEventOut:
+        return cls(
+            paymentEventNo=p.payment_event_no,
+            memberNo=p.member_no,
+            orderId=p.order_id,
+            paymentKey=p.payment_key,
+            orderName=p.order_name,
+            method="CARD",
+            type="NORMAL",
+            approvedDateTime=seoul_iso(p.approved_at),
+            paymentOrderList=[
+                PaymentEventLineOut(
+                    paymentOrderNo=line.payment_order_no,
+                    productNo=line.product_no,
+                    amount=line.amount,
+                    status=line.status,
+                    productName=line.product_name,
+                )
+                for line in p.lines
+            ],
+            paymentDone=p.is_payment_done,
+        )
+
+
+class PaymentEventListOut(BaseModel):
+    paymentEventList: list[PaymentEventOut]

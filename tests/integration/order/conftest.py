@@ -1,0 +1,75 @@
+"""order against real servers: a real catalog and (for payments) the Toss emulator, both served over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import pytest
+
+from kiwishop.catalog.app import SERVICE as CATALOG
+from kiwishop.catalog.app import create_app as create_catalog
+from kiwishop.catalog.settings import CatalogSettings
+from kiwishop.order.app import create_app as create_order
+from kiwishop.order.migrations import MIGRATIONS
+from kiwishop.order.settings import OrderSettings
+from kiwishop.platform.db import Database
+from kiwishop.platform.migrations import migrate
+from kiwishop.platform.settings import InfraSettings
+from tests.support import running_app, served_app
+
+ORDER_DB = "it_order"
+EXTRA_PRODUCTS = (
+    "INSERT IGNORE INTO products VALUES (10, 7, 'X', '상품X', 0.10, NOW(), NOW()), "
+    "(11, 8, 'Y', '상품Y', 2500.00, NOW(), NOW()), (12, 9, 'Z', '상품Z', 1234.50, NOW(), NOW())"
+)
+
+
+@pytest.fixture(scope="session")
+async def catalog_url(infra: InfraSettings) -> AsyncIterator[str]:
+    settings = CatalogSettings(infra=infra, db_name="it_order_catalog", node_id=110)
+    await migrate(infra, settings.db_name, CATALOG.migrations, (*CATALOG.seed, EXTRA_PRODUCTS))
+    async with served_app(create_catalog(settings)) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def order_schema(infra: InfraSettings) -> str:
+    await migrate(infra, ORDER_DB, MIGRATIONS)
+    return ORDER_DB
+
+
+@pytest.fixture
+def order_settings(infra: InfraSettings, order_schema: str, catalog_url: str) -> Callable[..., OrderSettings]:
+    def make(**overrides: object) -> OrderSettings:
+        values: dict[str, object] = {
+            "infra": infra,
+            "db_name": order_schema,
+            "node_id": 120,
+            "catalog_url": catalog_url,
+            "toss_api_url": "http://127.0.0.1:9",  # replaced by tests that pay (emulator fixture)
+            "psp_read_timeout_s": 2.0,
+            "psp_retry_base_s": 0.05,
+            "recovery_interval_s": 0.2,
+            "recovery_min_age_s": 0.2,
+            "executing_stale_s": 5.0,
+            "consumer_retry_backoff_s": (0.05, 0.1, 0.2),
+            "outbox_poll_interval_s": 0.2,
+        }
+        values.update(overrides)
+        return OrderSettings(**values)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+async def order(order_settings: Callable[..., OrderSettings]) -> AsyncIterator[httpx.AsyncClient]:
+    async with running_app(create_order(order_settings())) as client:
+        yield client
+
+
+@pytest.fixture
+async def order_db(infra: InfraSettings, order_schema: str) -> AsyncIterator[Database]:
+    db = Database.connect(infra, order_schema)
+    yield db
+    await db.close()
