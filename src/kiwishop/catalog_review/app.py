@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from kiwishop.catalog_review.api import router
+from kiwishop.catalog_review.catalog_client import KnownProducts
+from kiwishop.catalog_review.migrations import MIGRATIONS, SEED
+from kiwishop.catalog_review.settings import CatalogReviewSettings
+from kiwishop.contracts.topics import PRODUCT_REVIEW
+from kiwishop.platform.httpclient import create_http_client
+from kiwishop.platform.runtime import Runtime
+from kiwishop.platform.service import ServiceDefinition
+
+
+def create_app(settings: CatalogReviewSettings) -> FastAPI:
+    runtime = Runtime("catalog-review", settings)
+    runtime.produces(PRODUCT_REVIEW)
+    _ = runtime.outbox  # the relay runs in this process
+    catalog = create_http_client(
+        settings.catalog_url, connect_timeout_s=settings.catalog_timeout_s, read_timeout_s=settings.catalog_timeout_s
+    )
+    runtime.on_shutdown(catalog.aclose)
+    app = runtime.build_app(title="kiwi-shop catalog-review", routers=[router])
+    app.state.settings = settings
+    app.state.known_products = KnownProducts(catalog, cache_size=settings.known_products_cache_size)
+    return app
+
+
+SERVICE = ServiceDefinition(
+    name="catalog-review",
+    settings_class=CatalogReviewSettings,
+    create_app=create_app,  # type: ignore[arg-type]
+    migrations=MIGRATIONS,
+    seed=SEED,
+)
