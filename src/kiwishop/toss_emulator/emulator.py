@@ -1,0 +1,136 @@
+"""The emulator's use cases over its in-memory state: authorise (the window), confirm, cancel, look up.
+
+Every use case is synchronous: on one event loop, the checks and the state change of one request can
+never interleave with another request, so two confirms of one payment cannot both approve.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import string
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kiwishop.toss_emulator import domain
+from kiwishop.toss_emulator.domain import Payment, Timing
+from kiwishop.toss_emulator.errors import TossError, TossFailure
+from kiwishop.toss_emulator.faults import FaultConfig, Faults
+from kiwishop.toss_emulator.settings import TossEmulatorSettings
+from kiwishop.toss_emulator.store import Clock, IdempotencyStore, PaymentBook, Stats
+
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def system_clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class AuthoriseRequest:
+    order_id: str
+    order_name: str
+    amount: int
+    card_number: str = domain.APPROVING_CARD
+    card_expiry: str | None = None
+    confirm_errors: Sequence[TossError] = ()
+
+
+class Emulator:
+    def __init__(self, settings: TossEmulatorSettings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self._base_clock = clock or system_clock
+        self.clock_offset = dt.timedelta(0)
+        self.timing = Timing(
+            confirm_deadline=dt.timedelta(seconds=settings.confirm_deadline_s),
+            expire_after=dt.timedelta(seconds=settings.expire_after_s),
+        )
+        self.faults = Faults(FaultConfig.from_settings(settings))
+        self.idempotency = IdempotencyStore(self.now, dt.timedelta(seconds=settings.idempotency_ttl_s))
+        self.payments = PaymentBook()
+        self.stats = Stats()
+
+    def now(self) -> dt.datetime:
+        return self._base_clock() + self.clock_offset
+
+    def reset(self) -> None:
+        """Forget every payment, stored response and counter; faults and clock back to the settings."""
+        self.payments.clear()
+        self.idempotency.clear()
+        self.stats = Stats()
+        self.faults.config = FaultConfig.from_settings(self.settings)
+        self.clock_offset = dt.timedelta(0)
+
+    # --- the payment window ---
+
+    def authorise(self, request: AuthoriseRequest) -> Payment:
+        """The buyer finished the window: a new IN_PROGRESS payment, or the decline error."""
+        earlier = self.payments.for_order(request.order_id)
+        if earlier is not None and not domain.can_reauthorise(self._refresh(earlier)):
+            raise TossFailure(TossError.DUPLICATED_ORDER_ID)
+        now = self.now()
+        decline = domain.card_decision(request.card_number, request.card_expiry, now.date())
+        if decline is not None:
+            self.stats.declined += 1
+            raise TossFailure(decline)
+        payment = Payment(
+            payment_key=new_payment_key(now),
+            order_id=request.order_id,
+            order_name=request.order_name,
+            amount=request.amount,
+            card_digits=domain.normalize_card(request.card_number),
+            requested_at=now,
+            confirm_errors=deque(request.confirm_errors),
+        )
+        self.payments.put(payment)
+        self.stats.authorized += 1
+        return payment
+
+    # --- the API ---
+
+    def confirm(self, payment_key: str, order_id: str, amount: int) -> Payment:
+        payment = self._known(payment_key)
+        now = self.now()
+        domain.check_confirm(payment, order_id, amount, now, self.timing)
+        domain.take_injected_failure(payment)
+        domain.approve(payment, now, approve_no=f"{secrets.randbelow(10**8):08d}", transaction_key=transaction_key())
+        self.stats.approved += 1
+        self.stats.approved_amount += payment.amount
+        return payment
+
+    def cancel(self, payment_key: str, reason: str, amount: int | None, refundable: int | None) -> Payment:
+        payment = self._known(payment_key)
+        taken = domain.cancel_amount(payment, amount, refundable)
+        domain.apply_cancel(payment, taken, reason, self.now(), transaction_key())
+        self.stats.canceled += 1
+        self.stats.canceled_amount += taken
+        return payment
+
+    def by_key(self, payment_key: str) -> Payment:
+        return self._known(payment_key)
+
+    def by_order(self, order_id: str) -> Payment:
+        payment = self.payments.for_order(order_id)
+        if payment is None:
+            raise TossFailure(TossError.NOT_FOUND_PAYMENT)
+        return self._refresh(payment)
+
+    def _known(self, payment_key: str) -> Payment:
+        payment = self.payments.get(payment_key)
+        if payment is None:
+            raise TossFailure(TossError.NOT_FOUND_PAYMENT)
+        return self._refresh(payment)
+
+    def _refresh(self, payment: Payment) -> Payment:
+        return domain.refresh(payment, self.now(), self.timing)
+
+
+def new_payment_key(now: dt.datetime) -> str:
+    """``tgen_`` + time + random, like Toss's test payment keys."""
+    stamp = now.strftime("%Y%m%d%H%M%S")
+    return "tgen_" + stamp + "".join(secrets.choice(_ALPHABET) for _ in range(12))
+
+
+def transaction_key() -> str:
+    return secrets.token_hex(16).upper()

@@ -1,0 +1,65 @@
+"""Settings of the Toss emulator: environment variables ``KIWI_TOSS_EMULATOR_*``.
+
+Key lists accept a comma-separated string (``KIWI_TOSS_EMULATOR_SECRET_KEYS=test_sk_a,test_sk_b``) or a
+JSON list. The fault settings are only start values: ``PUT /emulator/faults`` changes them at run time.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
+
+from kiwishop.platform.settings import ServiceSettings
+
+# Public Toss test keys (toss.md A7, API-individual keys of the official samples).
+PUBLIC_TEST_SECRET_KEY = "test_sk_zXLkKEypNArWmo50nX3lmeaxYG5R"  # noqa: S105 - public documentation key
+PUBLIC_TEST_CLIENT_KEY = "test_ck_D5GePWvyJnrK0W0k6q8gLzN97Eoq"
+
+KeyList = Annotated[tuple[str, ...], NoDecode]
+Rate = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class TossEmulatorSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="KIWI_TOSS_EMULATOR_", extra="ignore")
+
+    port: int = 8090
+    node_id: int = 90
+
+    secret_keys: KeyList = (PUBLIC_TEST_SECRET_KEY,)
+    client_keys: KeyList = (PUBLIC_TEST_CLIENT_KEY,)
+
+    latency_ms_min: int = Field(default=0, ge=0)
+    latency_ms_max: int = Field(default=0, ge=0)
+    fault_5xx_rate: Rate = 0.0
+    fault_timeout_rate: Rate = 0.0
+    fault_drop_rate: Rate = 0.0
+    # Also inject faults into the GET lookups (by default only confirm and cancel get them).
+    fault_lookups: bool = False
+    hang_s: float = Field(default=30.0, ge=0.0)
+
+    confirm_deadline_s: float = Field(default=600.0, gt=0.0)
+    expire_after_s: float = Field(default=1800.0, gt=0.0)
+    idempotency_ttl_s: float = Field(default=15 * 24 * 3600.0, gt=0.0)
+
+    @field_validator("secret_keys", "client_keys", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return tuple(json.loads(text))
+            return tuple(part.strip() for part in text.split(",") if part.strip())
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TossEmulatorSettings:
+        if self.latency_ms_min > self.latency_ms_max:
+            raise ValueError("latency_ms_min must not exceed latency_ms_max")
+        if self.fault_5xx_rate + self.fault_timeout_rate + self.fault_drop_rate > 1.0 + 1e-9:
+            raise ValueError("the fault rates must add up to at most 1")
+        if not self.secret_keys or not self.client_keys:
+            raise ValueError("at least one secret key and one client key are needed")
+        return self

@@ -1,0 +1,168 @@
+"""The payment window: the v1 SDK script (``GET /v1/payment``) and the hosted card page it opens.
+
+``GET /emulator/window?clientKey&method&amount&orderId&orderName&successUrl&failUrl…`` shows the order and a
+card form; its ``POST /emulator/window`` authorises (a new IN_PROGRESS payment) and answers 303 to
+``successUrl?paymentType=NORMAL&orderId=…&paymentKey=…&amount=…``, or to
+``failUrl?code=…&message=…&orderId=…`` when the buyer cancels (PAY_PROCESS_CANCELED) or the card declines.
+Arguments the window cannot work with (unknown client key, bad amount, bad URLs) give a 400 error page.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from string import Template
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from kiwishop.toss_emulator import domain
+from kiwishop.toss_emulator.emulator import AuthoriseRequest, Emulator
+from kiwishop.toss_emulator.errors import TossError, TossFailure
+from kiwishop.toss_emulator.pipeline import emulator_of
+
+router = APIRouter(tags=["payment window"])
+
+METHODS = ("카드", "CARD")
+PASSED_ON = ("clientKey", "method", "amount", "orderId", "orderName", "successUrl", "failUrl")
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@dataclass(frozen=True)
+class WindowRequest:
+    client_key: str
+    method: str
+    order_id: str
+    order_name: str
+    amount: int
+    success_url: str
+    fail_url: str
+
+
+@cache
+def _resource(name: str) -> str:
+    return resources.files("kiwishop.toss_emulator").joinpath(name).read_text("utf-8")
+
+
+def sdk_script(client_keys: tuple[str, ...]) -> str:
+    return _resource("payment.js").replace("__KIWI_CLIENT_KEYS__", json.dumps(list(client_keys)))
+
+
+def absolute_http_url(value: object) -> bool:
+    if not isinstance(value, str) or any(ch.isspace() for ch in value):
+        return False
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def window_request(values: Mapping[str, str], client_keys: tuple[str, ...]) -> WindowRequest:
+    """The window's arguments, checked as the SDK checks them (the same codes)."""
+    client_key, method = values.get("clientKey", ""), values.get("method", "")
+    if client_key not in client_keys:
+        raise TossFailure(TossError.UNAUTHORIZED_KEY)
+    if method not in METHODS:
+        raise TossFailure(TossError.NOT_SUPPORTED_METHOD)
+    order_id, order_name, amount = domain.check_order(
+        values.get("orderId"), values.get("orderName"), values.get("amount")
+    )
+    if not absolute_http_url(values.get("successUrl")):
+        raise TossFailure(TossError.INCORRECT_SUCCESS_URL_FORMAT)
+    if not absolute_http_url(values.get("failUrl")):
+        raise TossFailure(TossError.INCORRECT_FAIL_URL_FORMAT)
+    return WindowRequest(client_key, method, order_id, order_name, amount, values["successUrl"], values["failUrl"])
+
+
+def with_query(url: str, params: list[tuple[str, str]]) -> str:
+    """``url`` with ``params`` appended to its query, in order (its own query and fragment kept)."""
+    parts = urlsplit(url)
+    added = urlencode(params, quote_via=quote)
+    query = f"{parts.query}&{added}" if parts.query else added
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+def success_location(req: WindowRequest, payment_key: str) -> str:
+    params = [("paymentType", "NORMAL"), ("orderId", req.order_id), ("paymentKey", payment_key)]
+    return with_query(req.success_url, [*params, ("amount", str(req.amount))])
+
+
+def fail_location(req: WindowRequest, error: TossError) -> str:
+    params = [("code", error.code), ("message", error.message("ko")), ("orderId", req.order_id)]
+    return with_query(req.fail_url, params)
+
+
+def render_window(req: WindowRequest, emulator: Emulator) -> str:
+    hidden = "\n".join(
+        f'    <input type="hidden" name="{name}" value="{html.escape(value)}">'
+        for name, value in zip(PASSED_ON, _passed_on_values(req), strict=True)
+    )
+    cards = "\n".join(
+        f'      <tr><td class="card">{number}</td><td>{html.escape(outcome)}</td></tr>'
+        for number, outcome in domain.TEST_CARDS
+    )
+    expiry_year = (emulator.now().year + 5) % 100
+    return Template(_resource("window.html")).substitute(
+        css=_resource("window.css"),
+        order_name=html.escape(req.order_name),
+        amount_text=f"{req.amount:,}원",
+        order_id=html.escape(req.order_id),
+        hidden=hidden,
+        card_number=domain.TEST_CARDS[0][0],
+        card_expiry=f"12/{expiry_year:02d}",
+        test_cards=cards,
+    )
+
+
+def _passed_on_values(req: WindowRequest) -> tuple[str, ...]:
+    return (req.client_key, req.method, str(req.amount), req.order_id, req.order_name, req.success_url, req.fail_url)
+
+
+def error_page(error: TossError) -> HTMLResponse:
+    page = Template(_resource("error.html")).substitute(
+        css=_resource("window.css"), code=error.code, message=html.escape(error.message("ko"))
+    )
+    return HTMLResponse(page, status_code=400, headers=NO_STORE)
+
+
+@router.get("/v1/payment", summary="The v1 payment-window SDK script (TossPayments(clientKey))")
+async def sdk(request: Request) -> Response:
+    script = sdk_script(emulator_of(request).settings.client_keys)
+    return Response(script, media_type="application/javascript; charset=utf-8", headers=NO_STORE)
+
+
+@router.get("/emulator/window", summary="The hosted payment window (card form)")
+async def show_window(request: Request) -> Response:
+    emulator = emulator_of(request)
+    try:
+        req = window_request(request.query_params, emulator.settings.client_keys)
+    except TossFailure as failure:
+        return error_page(failure.error)
+    return HTMLResponse(render_window(req, emulator), headers=NO_STORE)
+
+
+@router.post("/emulator/window", summary="Pay or cancel in the window: 303 to successUrl or failUrl")
+async def submit_window(request: Request) -> Response:
+    emulator = emulator_of(request)
+    values = dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
+    try:
+        req = window_request(values, emulator.settings.client_keys)
+    except TossFailure as failure:
+        return error_page(failure.error)
+    if values.get("action") == "cancel":
+        return RedirectResponse(fail_location(req, TossError.PAY_PROCESS_CANCELED), status_code=303)
+    order = AuthoriseRequest(
+        order_id=req.order_id,
+        order_name=req.order_name,
+        amount=req.amount,
+        card_number=values.get("cardNumber", ""),
+        card_expiry=values.get("cardExpiry") or None,
+    )
+    try:
+        payment = emulator.authorise(order)
+    except TossFailure as failure:
+        return RedirectResponse(fail_location(req, failure.error), status_code=303)
+    return RedirectResponse(success_location(req, payment.payment_key), status_code=303)
