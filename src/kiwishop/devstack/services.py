@@ -6,7 +6,7 @@ import importlib
 
 from kiwishop.platform.service import ServiceDefinition
 
-SERVICE_MODULES = ("kiwishop.catalog.app",)
+SERVICE_MODULES = ("kiwishop.toss_emulator.app", "kiwishop.catalog.app")
 
 
 def definitions() -> list[ServiceDefinition]:
