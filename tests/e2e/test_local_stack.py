@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from kiwishop.devstack.fleet import service_ports_env
 from kiwishop.devstack.procs import free_port
+from kiwishop.devstack.services import definitions
 
 
 def start_stack(root: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -64,15 +66,17 @@ def stop_with_ctrl_c(proc: subprocess.Popen[bytes], root: Path) -> list[int]:
 
 @pytest.mark.slow
 def test_make_run_serves_catalog_stops_cleanly_and_keeps_its_data(tmp_path: Path) -> None:
-    ports = {name: free_port() for name in ("db", "redis", "kafka", "catalog")}
+    ports = {name: free_port() for name in ("db", "redis", "kafka")}
+    service_ports = {service.name: free_port() for service in definitions()}
     env = {
         **os.environ,
         "KIWI_DB_PORT": str(ports["db"]),
         "KIWI_DB_PASSWORD": "stack-test",
         "KIWI_REDIS_URL": f"redis://127.0.0.1:{ports['redis']}/0",
         "KIWI_KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{ports['kafka']}",
-        "KIWI_CATALOG_PORT": str(ports["catalog"]),
+        **service_ports_env(service_ports),
     }
+    ports["catalog"] = service_ports["catalog"]
     base = f"http://127.0.0.1:{ports['catalog']}"
 
     first = start_stack(tmp_path, env)
@@ -85,7 +89,7 @@ def test_make_run_serves_catalog_stops_cleanly_and_keeps_its_data(tmp_path: Path
     finally:
         pids = stop_with_ctrl_c(first, tmp_path)
     assert first.returncode == 0
-    assert len(pids) == 4  # mariadb, redis, tansu, catalog
+    assert len(pids) == 3 + len(service_ports)  # mariadb, redis, tansu and every service
     assert [pid for pid in pids if alive(pid)] == []
     assert not (tmp_path / ".run" / "stack.pid").exists()
 

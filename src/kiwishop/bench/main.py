@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from kiwishop.bench import outbox
+from kiwishop.bench import confirm, outbox
 from kiwishop.bench.report import Report
 from kiwishop.devstack.scratch import ScratchServers
 from kiwishop.platform.settings import InfraSettings
@@ -17,6 +17,7 @@ Scenario = Callable[[InfraSettings, Report, bool], Coroutine[Any, Any, None]]
 
 SCENARIOS: dict[str, Scenario] = {
     outbox.SCENARIO: outbox.run,
+    confirm.SCENARIO: confirm.run,
 }
 
 

@@ -6,7 +6,11 @@ import importlib
 
 from kiwishop.platform.service import ServiceDefinition
 
-SERVICE_MODULES = ("kiwishop.toss_emulator.app", "kiwishop.catalog.app")
+SERVICE_MODULES = (
+    "kiwishop.toss_emulator.app",
+    "kiwishop.catalog.app",
+    "kiwishop.order.app",
+)
 
 
 def definitions() -> list[ServiceDefinition]:

@@ -1,5 +1,6 @@
-"""Confirm a payment: tx1 (guarded move to EXECUTING) → PSP call outside any transaction → tx2 (outcome,
-history, outbox). SUCCESS and FAILURE are terminal; confirming a finished order returns what is stored."""
+"""Confirm a payment: tx1 (load the order under a row lock, validate, guarded move to EXECUTING) → the PSP
+call outside any transaction → tx2 (guarded move to the verdict, history, outbox). SUCCESS and FAILURE
+are terminal; confirming a finished order returns what is stored."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from kiwishop.order import repository
 from kiwishop.order.domain import (
     CONFIRMABLE,
     PAYMENT_CONFIRM,
-    TERMINAL,
     OrderError,
     Payment,
     PaymentStatus,
@@ -23,10 +23,16 @@ from kiwishop.order.domain import (
     confirm_payload,
 )
 from kiwishop.order.psp import TossClient
-from kiwishop.platform.db import Database, UnitOfWork
+from kiwishop.platform.db import Database
 from kiwishop.platform.errors import AppError
 from kiwishop.platform.ids import Snowflake
 from kiwishop.platform.outbox import Outbox
+
+REASONS = {
+    PaymentStatus.SUCCESS: "PSP_APPROVED",
+    PaymentStatus.FAILURE: "PSP_DECLINED:{code}",
+    PaymentStatus.UNKNOWN: "PSP_IN_DOUBT:{code}",
+}
 
 
 class PaymentConfirmation:
@@ -46,68 +52,61 @@ class PaymentConfirmation:
         return payment
 
     async def confirm(self, payment_key: str, order_id: str, amount: Decimal) -> Payment:
-        payment = await self.load(order_id)
-        if amount != payment.total_amount:
-            raise AppError(OrderError.INVALID_PAYMENT_AMOUNT)
-        if payment.payment_key is not None and payment.payment_key != payment_key:
-            raise AppError(OrderError.PAYMENT_KEY_MISMATCH)
-        if payment.status in TERMINAL:
+        payment, started = await self._start(payment_key, order_id, amount)
+        if not started:
+            if payment.status is PaymentStatus.EXECUTING:
+                return await self._wait_for_outcome(order_id)
             return payment
-        if payment.status is PaymentStatus.EXECUTING or not await self._start(order_id, payment_key):
-            return await self._wait_for_outcome(order_id)
         result = await self._psp.confirm(payment_key, order_id, amount)
-        return await self.finish(order_id, result, changed_by="api")
+        return await self.finish(payment, result, changed_by="api")
 
-    async def _start(self, order_id: str, payment_key: str) -> bool:
+    async def _start(self, payment_key: str, order_id: str, amount: Decimal) -> tuple[Payment, bool]:
+        """tx1. Returns the payment and whether this call moved it to EXECUTING (and must call the PSP)."""
         try:
             async with self._db.uow() as uow:
-                moved = await repository.transition(
-                    uow, self._ids, order_id, CONFIRMABLE, PaymentStatus.EXECUTING,
-                    reason="CONFIRM_STARTED", changed_by="api",
+                payment = await repository.load_payment(uow.conn, order_id=order_id, for_update=True)
+                if payment is None:
+                    raise AppError(OrderError.ORDER_NOT_FOUND)
+                if amount != payment.total_amount:
+                    raise AppError(OrderError.INVALID_PAYMENT_AMOUNT)
+                if payment.payment_key is not None and payment.payment_key != payment_key:
+                    raise AppError(OrderError.PAYMENT_KEY_MISMATCH)
+                if payment.status not in CONFIRMABLE:
+                    return payment, False
+                moved = await repository.move(
+                    uow, self._ids, payment, PaymentStatus.EXECUTING, reason="CONFIRM_STARTED", changed_by="api",
+                    event_values={"payment_key": payment_key},
                 )  # fmt: skip
-                if not moved:
-                    return False
-                await repository.update_event(uow, order_id, payment_key=payment_key)
-                await uow.commit()
-                return True
+                if moved:
+                    await uow.commit()
+                return payment, moved
         except IntegrityError as exc:  # the paymentKey already belongs to another order
             raise AppError(OrderError.PAYMENT_KEY_MISMATCH) from exc
 
-    async def finish(self, order_id: str, result: PspResult, *, changed_by: str) -> Payment:
-        """EXECUTING → the PSP's verdict, in one transaction with its history rows and (on SUCCESS) the
-        PAYMENT_CONFIRM outbox row built from the updated rows."""
+    async def finish(self, payment: Payment, result: PspResult, *, changed_by: str) -> Payment:
+        """tx2: EXECUTING → the PSP's verdict, with its history rows and (on SUCCESS) the PAYMENT_CONFIRM
+        outbox row built from the updated state. If someone else settled it meanwhile, theirs stands."""
+        if result.status is PaymentStatus.SUCCESS:
+            outcome: dict[str, object] = {
+                "is_payment_done": True, "approved_at": result.approved_at, "failure_code": None,
+                "failure_message": None,
+            }  # fmt: skip
+        else:
+            outcome = {"failure_code": (result.code or "")[:100], "failure_message": (result.message or "")[:500]}
         async with self._db.uow() as uow:
-            reason = {
-                PaymentStatus.SUCCESS: "PSP_APPROVED",
-                PaymentStatus.FAILURE: f"PSP_DECLINED:{result.code}",
-                PaymentStatus.UNKNOWN: f"PSP_IN_DOUBT:{result.code}",
-            }[result.status]
-            moved = await repository.transition(
-                uow, self._ids, order_id, (PaymentStatus.EXECUTING,), result.status,
-                reason=reason, changed_by=changed_by, count_failure=result.status is PaymentStatus.UNKNOWN,
+            moved = await repository.move(
+                uow, self._ids, payment, result.status, reason=REASONS[result.status].format(code=result.code),
+                changed_by=changed_by, count_failure=result.status is PaymentStatus.UNKNOWN, event_values=outcome,
             )  # fmt: skip
             if moved:
-                await self._record_outcome(uow, order_id, result)
+                if result.status is PaymentStatus.SUCCESS:
+                    await self._outbox.add(
+                        uow, topic=PAYMENT, key=payment.order_id, event_type=PAYMENT_CONFIRM,
+                        payload=confirm_payload(payment), idempotency_key=f"{PAYMENT_CONFIRM}:{payment.order_id}",
+                    )  # fmt: skip
                 await uow.commit()
-        self._notify(order_id)
-        return await self.load(order_id)
-
-    async def _record_outcome(self, uow: UnitOfWork, order_id: str, result: PspResult) -> None:
-        if result.status is PaymentStatus.SUCCESS:
-            await repository.update_event(
-                uow, order_id, is_payment_done=True, approved_at=result.approved_at, failure_code=None,
-                failure_message=None,
-            )  # fmt: skip
-            payment = await repository.load_payment(uow.conn, order_id=order_id)
-            assert payment is not None
-            await self._outbox.add(
-                uow, topic=PAYMENT, key=order_id, event_type=PAYMENT_CONFIRM, payload=confirm_payload(payment),
-                idempotency_key=f"{PAYMENT_CONFIRM}:{order_id}",
-            )  # fmt: skip
-        else:
-            await repository.update_event(
-                uow, order_id, failure_code=(result.code or "")[:100], failure_message=(result.message or "")[:500]
-            )
+        self._notify(payment.order_id)
+        return payment if moved else await self.load(payment.order_id)
 
     async def _wait_for_outcome(self, order_id: str) -> Payment:
         """Another confirm (or the recovery worker) is executing this order: wait for its verdict."""

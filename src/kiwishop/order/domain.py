@@ -212,11 +212,20 @@ class Payment:
     failure_code: str | None
     failure_message: str | None
     lines: list[Line] = field(default_factory=list)
+    updated_at: dt.datetime | None = None
 
     @property
     def status(self) -> PaymentStatus:
         """All lines move together; the order's status is theirs."""
         return self.lines[0].status if self.lines else PaymentStatus.NOT_STARTED
+
+    @property
+    def failed_count(self) -> int:
+        return max((line.failed_count for line in self.lines), default=0)
+
+    @property
+    def threshold(self) -> int:
+        return min((line.threshold for line in self.lines), default=5)
 
 
 def confirm_payload(payment: Payment) -> dict[str, Any]:

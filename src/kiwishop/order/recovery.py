@@ -17,7 +17,7 @@ from sqlalchemy import and_, or_, select
 
 from kiwishop.order import repository
 from kiwishop.order.confirm import PaymentConfirmation
-from kiwishop.order.domain import PaymentStatus, PspResult
+from kiwishop.order.domain import Payment, PaymentStatus, PspResult
 from kiwishop.order.psp import TossClient
 from kiwishop.order.tables import payment_orders
 from kiwishop.platform.db import Database
@@ -94,35 +94,35 @@ class RecoveryWorker:
 
     async def _recover(self, order_id: str, status: PaymentStatus) -> bool:
         async with self._limit:
-            if not await self._claim(order_id, status):
+            payment = await self._claim(order_id, status)
+            if payment is None:
                 return False
-            payment = await self._confirmation.load(order_id)
             if payment.payment_key is None:  # cannot happen: the key is stored with EXECUTING
                 result = PspResult.failure("NO_PAYMENT_KEY", "no payment key was ever recorded")
             else:
                 result = await self._psp.recover(order_id, payment.total_amount, payment.payment_key)
-            attempts = max(line.failed_count for line in payment.lines) + 1
-            if result.status is PaymentStatus.UNKNOWN and attempts >= payment.lines[0].threshold:
+            attempts = payment.failed_count + 1
+            if result.status is PaymentStatus.UNKNOWN and attempts >= payment.threshold:
                 result = PspResult.failure(
                     "RECOVERY_EXHAUSTED", f"still in doubt after {attempts} attempts: {result.code}"
                 )
-            settled = await self._confirmation.finish(order_id, result, changed_by="recovery")
+            settled = await self._confirmation.finish(payment, result, changed_by="recovery")
             log.info("recovered %s: %s", order_id, settled.status)
             return settled.status is not PaymentStatus.UNKNOWN
 
-    async def _claim(self, order_id: str, status: PaymentStatus) -> bool:
+    async def _claim(self, order_id: str, status: PaymentStatus) -> Payment | None:
+        """UNKNOWN → EXECUTING, or take over an EXECUTING order whose confirm died; None if not ours."""
+        stale_before = repository.utcnow() - self._stale
         async with self._db.uow() as uow:
-            if status is PaymentStatus.UNKNOWN:
-                moved = await repository.transition(
-                    uow, self._ids, order_id, (PaymentStatus.UNKNOWN,), PaymentStatus.EXECUTING,
-                    reason="RECOVERY_STARTED", changed_by="recovery",
-                )  # fmt: skip
-            else:
-                moved = await repository.transition(
-                    uow, self._ids, order_id, (PaymentStatus.EXECUTING,), PaymentStatus.EXECUTING,
-                    reason="RECOVERY_TOOK_OVER_STALE_EXECUTION", changed_by="recovery",
-                    stale_before=repository.utcnow() - self._stale,
-                )  # fmt: skip
-            if moved:
-                await uow.commit()
-            return moved
+            payment = await repository.load_payment(uow.conn, order_id=order_id, for_update=True)
+            if payment is None or payment.status is not status:
+                return None
+            if status is PaymentStatus.EXECUTING and (payment.updated_at or stale_before) >= stale_before:
+                return None
+            reason = "RECOVERY_STARTED" if status is PaymentStatus.UNKNOWN else "RECOVERY_TOOK_OVER_STALE_EXECUTION"
+            if not await repository.move(
+                uow, self._ids, payment, PaymentStatus.EXECUTING, reason=reason, changed_by="recovery"
+            ):
+                return None
+            await uow.commit()
+            return payment

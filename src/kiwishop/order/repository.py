@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kiwishop.order.domain import Line, Payment, PaymentStatus
@@ -64,21 +64,25 @@ async def insert_payment(uow: UnitOfWork, ids: Snowflake, payment: Payment, now:
 
 
 async def load_payment(
-    conn: AsyncConnection, *, order_id: str | None = None, payment_event_no: int | None = None
+    conn: AsyncConnection, *, order_id: str | None = None, payment_event_no: int | None = None, for_update: bool = False
 ) -> Payment | None:
     condition = pe.c.order_id == order_id if order_id is not None else pe.c.payment_event_no == payment_event_no
-    payments = await load_payments(conn, condition)
+    payments = await load_payments(conn, condition, for_update=for_update)
     return payments[0] if payments else None
 
 
-async def load_payments(conn: AsyncConnection, condition: Any, order_desc: bool = False) -> list[Payment]:
+async def load_payments(
+    conn: AsyncConnection, condition: Any, order_desc: bool = False, for_update: bool = False
+) -> list[Payment]:
     query = (
         select(pe, po.c.payment_order_no, po.c.product_no, po.c.seller_no, po.c.product_name, po.c.amount,
-               po.c.payment_order_status, po.c.failed_count, po.c.threshold)
+               po.c.payment_order_status, po.c.failed_count, po.c.threshold, po.c.updated_at.label("line_updated_at"))
         .join(po, po.c.payment_event_no == pe.c.payment_event_no)
         .where(condition)
         .order_by(pe.c.payment_event_no.desc() if order_desc else pe.c.payment_event_no, po.c.payment_order_no)
     )  # fmt: skip
+    if for_update:
+        query = query.with_for_update()
     payments: dict[int, Payment] = {}
     for row in await conn.execute(query):
         payment = payments.get(row.payment_event_no)
@@ -95,6 +99,7 @@ async def load_payments(conn: AsyncConnection, condition: Any, order_desc: bool 
                 is_wallet_done=bool(row.is_wallet_done),
                 failure_code=row.failure_code,
                 failure_message=row.failure_message,
+                updated_at=row.line_updated_at,
             )
         payment.lines.append(
             Line(
@@ -108,48 +113,48 @@ async def load_payments(conn: AsyncConnection, condition: Any, order_desc: bool 
                 threshold=row.threshold,
             )
         )
+        payment.updated_at = max(payment.updated_at or row.line_updated_at, row.line_updated_at)
     return list(payments.values())
 
 
-async def transition(
+async def move(
     uow: UnitOfWork,
     ids: Snowflake,
-    order_id: str,
-    allowed_from: Sequence[PaymentStatus],
+    payment: Payment,
     to: PaymentStatus,
     *,
     reason: str,
     changed_by: str,
     count_failure: bool = False,
-    stale_before: dt.datetime | None = None,
+    event_values: dict[str, Any] | None = None,
 ) -> bool:
-    """Move every line of the order from one of ``allowed_from`` to ``to``; False (and nothing written)
-    when any line is elsewhere. The status check is inside the UPDATE, so concurrent callers cannot both win."""
+    """Move every line of the payment from the status it was loaded with to ``to``, with one history row
+    per line, and write ``event_values`` to the payment event. The expected status is checked inside the
+    UPDATE, so of two concurrent movers only one wins; the loser gets False and writes nothing.
+    On success the in-memory ``payment`` reflects the new state."""
     now = utcnow()
-    rows = (
-        await uow.conn.execute(
-            select(po.c.payment_order_no, po.c.payment_order_status, po.c.updated_at)
-            .where(po.c.order_id == order_id)
-            .with_for_update()
-        )
-    ).all()
-    allowed = {s.value for s in allowed_from}
-    if not rows or any(r.payment_order_status not in allowed for r in rows):
-        return False
-    if stale_before is not None and any(r.updated_at >= stale_before for r in rows):
-        return False
-    guard = and_(po.c.order_id == order_id, po.c.payment_order_status.in_(allowed))
-    if stale_before is not None:
-        guard = and_(guard, po.c.updated_at < stale_before)
+    previous = payment.status
     values: dict[str, Any] = {"payment_order_status": to.value, "updated_at": now}
     if count_failure:
         values["failed_count"] = po.c.failed_count + 1
-    result = await uow.conn.execute(update(po).where(guard).values(**values))
-    if result.rowcount != len(rows):
-        raise RuntimeError(f"order {order_id}: {result.rowcount} of {len(rows)} lines moved under a row lock")
-    previous = [(r.payment_order_no, PaymentStatus(r.payment_order_status)) for r in rows]
-    await _history(uow, ids, previous, to, reason, changed_by, now)
-    await uow.conn.execute(update(pe).where(pe.c.order_id == order_id).values(updated_at=now))
+    result = await uow.conn.execute(
+        update(po)
+        .where(po.c.order_id == payment.order_id, po.c.payment_order_status == previous.value)
+        .values(**values)
+    )
+    if result.rowcount != len(payment.lines):
+        if result.rowcount:
+            raise RuntimeError(f"order {payment.order_id}: lines out of step ({result.rowcount}/{len(payment.lines)})")
+        return False
+    await _history(uow, ids, [(line.payment_order_no, previous) for line in payment.lines], to, reason, changed_by, now)
+    extra = event_values or {}
+    await uow.conn.execute(update(pe).where(pe.c.order_id == payment.order_id).values(updated_at=now, **extra))
+    for line in payment.lines:
+        line.status = to
+        line.failed_count += 1 if count_failure else 0
+    for name, value in extra.items():
+        setattr(payment, name, value)
+    payment.updated_at = now
     return True
 
 
@@ -178,8 +183,3 @@ async def _history(
             for no, prev in previous
         ],
     )
-
-
-async def update_event(uow: UnitOfWork, order_id: str, **values: Any) -> int:
-    result = await uow.conn.execute(update(pe).where(pe.c.order_id == order_id).values(updated_at=utcnow(), **values))
-    return int(result.rowcount)

@@ -58,7 +58,8 @@ def create_engine(
         database_url(infra, db_name),
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
+        # No pre-ping (a round trip per checkout): a connection found dead is invalidated on first use and
+        # the request answers 503 (see web.py); consumers and workers retry.
         pool_recycle=1800,
         isolation_level="READ COMMITTED",
         connect_args={"init_command": "SET time_zone = '+00:00'"},

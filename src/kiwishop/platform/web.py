@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse as StarletteJSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -85,6 +86,10 @@ def install_error_handlers(app: FastAPI) -> None:
             return response
         return error_response(request, code)
 
+    async def on_database_down(request: Request, exc: Exception) -> Response:
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return error_response(request, CommonError.SERVICE_UNAVAILABLE)
+
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return error_response(request, CommonError.INTERNAL_ERROR)
@@ -92,6 +97,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, on_app_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(OperationalError, on_database_down)
+    app.add_exception_handler(InterfaceError, on_database_down)
     app.add_exception_handler(Exception, on_unexpected)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -17,6 +18,9 @@ from kiwishop.platform.db import Database
 from kiwishop.platform.migrations import migrate
 from kiwishop.platform.settings import InfraSettings
 from tests.support import running_app, served_app
+
+if TYPE_CHECKING:
+    from tests.integration.order.payments import Emulator
 
 ORDER_DB = "it_order"
 EXTRA_PRODUCTS = (
@@ -73,3 +77,37 @@ async def order_db(infra: InfraSettings, order_schema: str) -> AsyncIterator[Dat
     db = Database.connect(infra, order_schema)
     yield db
     await db.close()
+
+
+NO_FAULTS = {
+    "latencyMsMin": 0, "latencyMsMax": 0, "fault5xxRate": 0.0, "faultTimeoutRate": 0.0, "faultDropRate": 0.0,
+    "hangS": 2.0,
+}  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+async def emulator_url() -> AsyncIterator[str]:
+    from kiwishop.toss_emulator.app import create_app as create_emulator
+    from kiwishop.toss_emulator.settings import TossEmulatorSettings
+
+    async with served_app(create_emulator(TossEmulatorSettings(hang_s=2.0))) as url:
+        yield url
+
+
+@pytest.fixture
+async def emulator(emulator_url: str) -> AsyncIterator[Emulator]:
+    from tests.integration.order.payments import Emulator
+
+    async with httpx.AsyncClient(base_url=emulator_url, timeout=30) as client:
+        emu = Emulator(client)
+        await emu.faults(**NO_FAULTS)
+        yield emu
+        await emu.faults(**NO_FAULTS)
+
+
+@pytest.fixture
+async def paying_order(
+    order_settings: Callable[..., OrderSettings], emulator_url: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with running_app(create_order(order_settings(toss_api_url=emulator_url))) as client:
+        yield client

@@ -1,0 +1,116 @@
+"""Payments under load: checkout → emulator authorise → confirm, with the emulator answering in 100–300 ms.
+
+catalog, the Toss emulator and order run as their own processes (as in `make run`); the driver keeps
+``concurrency`` buyers busy for ``duration_s`` and measures the confirm calls. The PSP's own latency is
+probed directly at the emulator in the same run, so "confirm p99 ≤ PSP p99 + 50 ms" compares like with like.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from kiwishop.bench.report import Report, percentile
+from kiwishop.catalog.app import SERVICE as CATALOG
+from kiwishop.devstack.fleet import Fleet
+from kiwishop.order.app import SERVICE as ORDER
+from kiwishop.order.settings import TEST_SECRET_KEY
+from kiwishop.platform.migrations import migrate
+from kiwishop.platform.settings import InfraSettings
+
+SCENARIO = "confirm"
+
+
+@dataclass
+class Samples:
+    confirm_ms: list[float] = field(default_factory=list)
+    psp_ms: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def error(self, what: str) -> None:
+        self.errors[what] = self.errors.get(what, 0) + 1
+
+
+async def _buyer(order: httpx.AsyncClient, emulator: httpx.AsyncClient, samples: Samples, until: float) -> None:
+    while time.monotonic() < until:
+        checkout = await order.post("/api/checkout", json={"memberNo": 1, "productNoList": [1, 2, 3]})
+        if checkout.status_code != 201:
+            samples.error(f"checkout {checkout.status_code}")
+            continue
+        created = checkout.json()
+        auth = await emulator.post(
+            "/emulator/payments",
+            json={"orderId": created["orderId"], "amount": 6000, "orderName": created["orderName"]},
+        )
+        if auth.status_code != 201:
+            samples.error(f"authorise {auth.status_code}")
+            continue
+        started = time.perf_counter()
+        confirmed = await order.post(
+            "/api/payments/confirm",
+            json={"paymentKey": auth.json()["paymentKey"], "orderId": created["orderId"], "amount": 6000},
+        )
+        if confirmed.status_code == 200:
+            samples.confirm_ms.append((time.perf_counter() - started) * 1000)
+        else:
+            samples.error(f"confirm {confirmed.status_code}")
+
+
+async def _psp_probe(emulator: httpx.AsyncClient, samples: Samples, until: float) -> None:
+    """The PSP's latency as the order service sees it: Toss API calls straight to the emulator."""
+    auth = {"Authorization": "Basic " + base64.b64encode(f"{TEST_SECRET_KEY}:".encode()).decode()}
+    while time.monotonic() < until:
+        started = time.perf_counter()
+        await emulator.get("/v1/payments/orders/probe-order-0000", headers=auth)  # 404 after the same latency
+        samples.psp_ms.append((time.perf_counter() - started) * 1000)
+        await asyncio.sleep(0.05)
+
+
+async def drive(order_url: str, emulator_url: str, concurrency: int, duration_s: float) -> tuple[Samples, float]:
+    limits = httpx.Limits(max_connections=concurrency + 10, max_keepalive_connections=concurrency + 10)
+    timeout = httpx.Timeout(30.0)
+    async with (
+        httpx.AsyncClient(base_url=order_url, limits=limits, timeout=timeout) as order,
+        httpx.AsyncClient(base_url=emulator_url, limits=limits, timeout=timeout) as emulator,
+    ):
+        samples = Samples()
+        warm_until = time.monotonic() + 2.0
+        await asyncio.gather(*(_buyer(order, emulator, Samples(), warm_until) for _ in range(10)))
+        started = time.monotonic()
+        until = started + duration_s
+        await asyncio.gather(
+            _psp_probe(emulator, samples, until), *(_buyer(order, emulator, samples, until) for _ in range(concurrency))
+        )
+        return samples, time.monotonic() - started
+
+
+async def run(infra: InfraSettings, report: Report, quick: bool, log_dir: Path | None = None) -> None:
+    await migrate(infra, "payment_msa_v2_catalog", CATALOG.migrations, CATALOG.seed)
+    await migrate(infra, "payment_msa_v2_order", ORDER.migrations)
+    fleet = Fleet(
+        infra,
+        log_dir or Path("results") / "logs",
+        {"KIWI_TOSS_EMULATOR_LATENCY_MS_MIN": "100", "KIWI_TOSS_EMULATOR_LATENCY_MS_MAX": "300"},
+    )
+    try:
+        fleet.start("catalog", "toss-emulator", "order")
+        samples, elapsed = await drive(
+            fleet.url("order"), fleet.url("toss-emulator"), concurrency=60 if quick else 160,
+            duration_s=5 if quick else 20,
+        )  # fmt: skip
+    finally:
+        fleet.stop()
+    rate = len(samples.confirm_ms) / elapsed
+    psp_p99 = percentile(samples.psp_ms, 99)
+    confirm_p99 = percentile(samples.confirm_ms, 99)
+    report.add(SCENARIO, "confirms/s (checkout→authorise→confirm, PSP 100–300 ms)", rate, "1/s", ">= 400", rate >= 400)
+    report.add(SCENARIO, "confirm p50", percentile(samples.confirm_ms, 50), "ms")
+    report.add(SCENARIO, "confirm p99", confirm_p99, "ms", f"<= {psp_p99 + 50:.0f}", confirm_p99 <= psp_p99 + 50)
+    report.add(SCENARIO, "PSP p99 (direct probe)", psp_p99, "ms")
+    if samples.errors:
+        report.notes.append(f"confirm scenario errors: {samples.errors}")
