@@ -37,17 +37,24 @@ async def like(request: Request, productNo: ProductNo, memberNo: MemberNo) -> Re
     products: KnownProducts = request.app.state.known_products
     await products.require(productNo)
     runtime = _runtime(request)
+    settings = _settings(request)
     await handlers.like(
-        runtime.db, runtime.ids, runtime.outbox, productNo, memberNo, attempts=_settings(request).conflict_attempts
+        runtime.db,
+        runtime.ids,
+        runtime.outbox,
+        productNo,
+        memberNo,
+        attempts=settings.conflict_attempts,
+        topic=settings.topic,
     )
     return Response(status_code=204)
 
 
 @router.delete(MEMBER_PATH, status_code=204, summary="Remove a like (no like: nothing happens)")
 async def unlike(request: Request, productNo: ProductNo, memberNo: MemberNo) -> Response:
-    runtime = _runtime(request)
+    runtime, settings = _runtime(request), _settings(request)
     await handlers.unlike(
-        runtime.db, runtime.outbox, productNo, memberNo, attempts=_settings(request).conflict_attempts
+        runtime.db, runtime.outbox, productNo, memberNo, attempts=settings.conflict_attempts, topic=settings.topic
     )
     return Response(status_code=204)
 

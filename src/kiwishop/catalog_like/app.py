@@ -6,7 +6,6 @@ from kiwishop.catalog_like.api import router
 from kiwishop.catalog_like.catalog_client import KnownProducts
 from kiwishop.catalog_like.migrations import MIGRATIONS, SEED
 from kiwishop.catalog_like.settings import CatalogLikeSettings
-from kiwishop.contracts.topics import PRODUCT_LIKE
 from kiwishop.platform.httpclient import create_http_client
 from kiwishop.platform.runtime import Runtime
 from kiwishop.platform.service import ServiceDefinition
@@ -14,7 +13,7 @@ from kiwishop.platform.service import ServiceDefinition
 
 def create_app(settings: CatalogLikeSettings) -> FastAPI:
     runtime = Runtime("catalog-like", settings)
-    runtime.produces(PRODUCT_LIKE)
+    runtime.produces(settings.topic)
     _ = runtime.outbox  # the relay runs in this process
     catalog = create_http_client(
         settings.catalog_url, connect_timeout_s=settings.catalog_timeout_s, read_timeout_s=settings.catalog_timeout_s

@@ -18,28 +18,34 @@ from sqlalchemy.exc import IntegrityError
 
 from kiwishop.catalog_like.domain import PRODUCT_LIKED, PRODUCT_UNLIKED, LikeChange, utc_now_ms
 from kiwishop.catalog_like.tables import product_like_counts, product_likes
-from kiwishop.contracts.topics import PRODUCT_LIKE
 from kiwishop.platform.db import Database, UnitOfWork, retry_on_conflict
 from kiwishop.platform.ids import Snowflake
 from kiwishop.platform.outbox import Outbox
 
 
 async def like(
-    db: Database, ids: Snowflake, outbox: Outbox, product_no: int, member_no: int, *, attempts: int = 10
+    db: Database,
+    ids: Snowflake,
+    outbox: Outbox,
+    product_no: int,
+    member_no: int,
+    *,
+    attempts: int = 10,
+    topic: str,
 ) -> LikeChange | None:
     """Like the product; None when the member already liked it (nothing written, no event)."""
-    return await retry_on_conflict(lambda: _like_once(db, ids, outbox, product_no, member_no), attempts=attempts)
+    return await retry_on_conflict(lambda: _like_once(db, ids, outbox, product_no, member_no, topic), attempts=attempts)
 
 
 async def unlike(
-    db: Database, outbox: Outbox, product_no: int, member_no: int, *, attempts: int = 10
+    db: Database, outbox: Outbox, product_no: int, member_no: int, *, topic: str, attempts: int = 10
 ) -> LikeChange | None:
     """Remove the like; None when there was none (nothing written, no event)."""
-    return await retry_on_conflict(lambda: _unlike_once(db, outbox, product_no, member_no), attempts=attempts)
+    return await retry_on_conflict(lambda: _unlike_once(db, outbox, product_no, member_no, topic), attempts=attempts)
 
 
 async def _like_once(
-    db: Database, ids: Snowflake, outbox: Outbox, product_no: int, member_no: int
+    db: Database, ids: Snowflake, outbox: Outbox, product_no: int, member_no: int, topic: str
 ) -> LikeChange | None:
     like_no, now = ids.next_id(), utc_now_ms()
     async with db.uow() as uow:
@@ -55,12 +61,12 @@ async def _like_once(
             raise
         count, version = await _change_count(uow, product_no, +1, now)
         change = LikeChange(PRODUCT_LIKED, like_no, product_no, member_no, now, count, version)
-        await _publish(uow, outbox, change)
+        await _publish(uow, outbox, change, topic)
         await uow.commit()
     return change
 
 
-async def _unlike_once(db: Database, outbox: Outbox, product_no: int, member_no: int) -> LikeChange | None:
+async def _unlike_once(db: Database, outbox: Outbox, product_no: int, member_no: int, topic: str) -> LikeChange | None:
     now = utc_now_ms()
     async with db.uow() as uow:
         row = (
@@ -75,7 +81,7 @@ async def _unlike_once(db: Database, outbox: Outbox, product_no: int, member_no:
         await uow.conn.execute(product_likes.delete().where(product_likes.c.product_like_no == row.product_like_no))
         count, version = await _change_count(uow, product_no, -1, now)
         change = LikeChange(PRODUCT_UNLIKED, row.product_like_no, product_no, member_no, row.created_at, count, version)
-        await _publish(uow, outbox, change)
+        await _publish(uow, outbox, change, topic)
         await uow.commit()
     return change
 
@@ -97,10 +103,10 @@ async def _change_count(uow: UnitOfWork, product_no: int, delta: int, now: dt.da
     return int(row.like_count), int(row.version)
 
 
-async def _publish(uow: UnitOfWork, outbox: Outbox, change: LikeChange) -> None:
+async def _publish(uow: UnitOfWork, outbox: Outbox, change: LikeChange, topic: str) -> None:
     await outbox.add(
         uow,
-        topic=PRODUCT_LIKE,
+        topic=topic,
         key=str(change.product_no),
         event_type=change.event_type,
         payload=change.payload(),

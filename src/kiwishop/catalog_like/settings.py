@@ -3,6 +3,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from kiwishop.contracts.topics import PRODUCT_LIKE
 from kiwishop.platform.settings import ServiceSettings
 
 
@@ -21,3 +22,4 @@ class CatalogLikeSettings(ServiceSettings):
     known_products_cache_size: int = 10_000
     # Whole-transaction re-runs on a deadlock or lock timeout (contended first likes of one product).
     conflict_attempts: int = 10
+    topic: str = PRODUCT_LIKE  # where PRODUCT_LIKED / PRODUCT_UNLIKED go (tests use their own)

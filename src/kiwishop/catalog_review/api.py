@@ -39,8 +39,9 @@ async def create_review(request: Request, body: CreateReviewIn) -> JSONResponse:
     await products.require(body.productNo)
     runtime = _runtime(request)
     new = handlers.NewReview(body.productNo, body.memberNo, body.title, body.content, StarRating[body.starRatingType])
+    settings = _settings(request)
     review = await handlers.create_review(
-        runtime.db, runtime.ids, runtime.outbox, new, attempts=_settings(request).conflict_attempts
+        runtime.db, runtime.ids, runtime.outbox, new, attempts=settings.conflict_attempts, topic=settings.topic
     )
     return model_response(ReviewOut.of(review), status_code=201)
 
@@ -53,8 +54,9 @@ async def create_review(request: Request, body: CreateReviewIn) -> JSONResponse:
 )
 async def delete_review(request: Request, productReviewNo: PositiveId) -> Response:
     runtime = _runtime(request)
+    settings = _settings(request)
     await handlers.delete_review(
-        runtime.db, runtime.outbox, productReviewNo, attempts=_settings(request).conflict_attempts
+        runtime.db, runtime.outbox, productReviewNo, attempts=settings.conflict_attempts, topic=settings.topic
     )
     return Response(status_code=204)
 

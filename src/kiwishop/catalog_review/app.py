@@ -6,7 +6,6 @@ from kiwishop.catalog_review.api import router
 from kiwishop.catalog_review.catalog_client import KnownProducts
 from kiwishop.catalog_review.migrations import MIGRATIONS, SEED
 from kiwishop.catalog_review.settings import CatalogReviewSettings
-from kiwishop.contracts.topics import PRODUCT_REVIEW
 from kiwishop.platform.httpclient import create_http_client
 from kiwishop.platform.runtime import Runtime
 from kiwishop.platform.service import ServiceDefinition
@@ -14,7 +13,7 @@ from kiwishop.platform.service import ServiceDefinition
 
 def create_app(settings: CatalogReviewSettings) -> FastAPI:
     runtime = Runtime("catalog-review", settings)
-    runtime.produces(PRODUCT_REVIEW)
+    runtime.produces(settings.topic)
     _ = runtime.outbox  # the relay runs in this process
     catalog = create_http_client(
         settings.catalog_url, connect_timeout_s=settings.catalog_timeout_s, read_timeout_s=settings.catalog_timeout_s

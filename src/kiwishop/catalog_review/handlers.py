@@ -28,7 +28,6 @@ from kiwishop.catalog_review.domain import (
     utc_now_ms,
 )
 from kiwishop.catalog_review.tables import product_review_counts, product_reviews
-from kiwishop.contracts.topics import PRODUCT_REVIEW
 from kiwishop.platform.db import Database, UnitOfWork, retry_on_conflict
 from kiwishop.platform.errors import AppError
 from kiwishop.platform.ids import Snowflake
@@ -55,16 +54,20 @@ class NewReview:
     star_rating: StarRating
 
 
-async def create_review(db: Database, ids: Snowflake, outbox: Outbox, new: NewReview, *, attempts: int = 10) -> Review:
-    return await retry_on_conflict(lambda: _create_once(db, ids, outbox, new), attempts=attempts)
+async def create_review(
+    db: Database, ids: Snowflake, outbox: Outbox, new: NewReview, *, topic: str, attempts: int = 10
+) -> Review:
+    return await retry_on_conflict(lambda: _create_once(db, ids, outbox, new, topic), attempts=attempts)
 
 
-async def delete_review(db: Database, outbox: Outbox, review_no: int, *, attempts: int = 10) -> ReviewChange | None:
+async def delete_review(
+    db: Database, outbox: Outbox, review_no: int, *, topic: str, attempts: int = 10
+) -> ReviewChange | None:
     """Soft-delete the review; None when it already was deleted (nothing written, no event)."""
-    return await retry_on_conflict(lambda: _delete_once(db, outbox, review_no), attempts=attempts)
+    return await retry_on_conflict(lambda: _delete_once(db, outbox, review_no, topic), attempts=attempts)
 
 
-async def _create_once(db: Database, ids: Snowflake, outbox: Outbox, new: NewReview) -> Review:
+async def _create_once(db: Database, ids: Snowflake, outbox: Outbox, new: NewReview, topic: str) -> Review:
     now = utc_now_ms()
     review = Review(ids.next_id(), new.product_no, new.member_no, new.title, new.content, new.star_rating, False, now)
     async with db.uow() as uow:
@@ -82,12 +85,12 @@ async def _create_once(db: Database, ids: Snowflake, outbox: Outbox, new: NewRev
             )
         )
         totals = await _change_totals(uow, review.product_no, +1, int(review.star_rating), now)
-        await _publish(uow, outbox, ReviewChange(PRODUCT_CREATED_REVIEW, review, totals))
+        await _publish(uow, outbox, ReviewChange(PRODUCT_CREATED_REVIEW, review, totals), topic)
         await uow.commit()
     return review
 
 
-async def _delete_once(db: Database, outbox: Outbox, review_no: int) -> ReviewChange | None:
+async def _delete_once(db: Database, outbox: Outbox, review_no: int, topic: str) -> ReviewChange | None:
     now = utc_now_ms()
     async with db.uow() as uow:
         row = (
@@ -107,7 +110,7 @@ async def _delete_once(db: Database, outbox: Outbox, review_no: int) -> ReviewCh
         )
         totals = await _change_totals(uow, review.product_no, -1, -int(review.star_rating), now)
         change = ReviewChange(PRODUCT_DELETED_REVIEW, dataclasses.replace(review, is_deleted=True), totals)
-        await _publish(uow, outbox, change)
+        await _publish(uow, outbox, change, topic)
         await uow.commit()
     return change
 
@@ -139,10 +142,10 @@ async def _change_totals(uow: UnitOfWork, product_no: int, count: int, stars: in
     return Totals(int(row.review_count), int(row.review_star_rating_sum), int(row.version))
 
 
-async def _publish(uow: UnitOfWork, outbox: Outbox, change: ReviewChange) -> None:
+async def _publish(uow: UnitOfWork, outbox: Outbox, change: ReviewChange, topic: str) -> None:
     await outbox.add(
         uow,
-        topic=PRODUCT_REVIEW,
+        topic=topic,
         key=str(change.review.product_no),
         event_type=change.event_type,
         payload=change.payload(),

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from kiwishop.contracts.topics import PRODUCT_REVIEW
 from kiwishop.platform.settings import ServiceSettings
 
 
@@ -21,5 +22,6 @@ class CatalogReviewSettings(ServiceSettings):
     known_products_cache_size: int = 10_000
     # Whole-transaction re-runs on a deadlock or lock timeout.
     conflict_attempts: int = 10
+    topic: str = PRODUCT_REVIEW  # where the review events go (tests use their own)
     default_page_size: int = Field(default=20, ge=1)
     max_page_size: int = Field(default=100, ge=1)

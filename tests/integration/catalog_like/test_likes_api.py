@@ -228,7 +228,7 @@ async def test_a_failure_after_the_outbox_insert_rolls_back_the_like_the_count_a
 ) -> None:
     ids = Snowflake(117)
     try:
-        await handlers.like(like_db, ids, FailingOutbox(ids), product, 1)
+        await handlers.like(like_db, ids, FailingOutbox(ids), product, 1, topic=PRODUCT_LIKE)
     except RuntimeError:
         pass
     else:
@@ -242,7 +242,7 @@ async def test_an_event_written_while_no_relay_runs_is_published_when_the_servic
     like_settings: CatalogLikeSettings, like_db: Database, product: int
 ) -> None:
     ids = Snowflake(118)
-    change = await handlers.like(like_db, ids, Outbox(ids), product, 1)
+    change = await handlers.like(like_db, ids, Outbox(ids), product, 1, topic=PRODUCT_LIKE)
     assert change is not None
     (pending,) = await outbox_rows(like_db, product)
     assert pending.status == "INIT"

@@ -346,7 +346,7 @@ async def test_a_failure_after_the_outbox_insert_rolls_back_the_review_the_total
     ids = Snowflake(119)
     new = handlers.NewReview(product, 1, "t", "c", StarRating.FIVE)
     with pytest.raises(RuntimeError, match="injected"):
-        await handlers.create_review(review_db, ids, FailingOutbox(ids), new)
+        await handlers.create_review(review_db, ids, FailingOutbox(ids), new, topic=PRODUCT_REVIEW)
     assert await review_rows(review_db, product) == []
     assert await totals(review_db, product) is None
     assert await outbox_events(review_db, product) == []

@@ -1,0 +1,119 @@
+"""Hot-product scoring rules (stdlib only).
+
+Window: **all-time**. A product's score is computed from its current totals — likes, live reviews, the
+star sum of live reviews (each the latest value announced by catalog-like / catalog-review) — plus every
+paid order line ever seen: ``2·likes + 3·reviews + 5·stars + payment_weight·paid lines``. Nothing resets
+at midnight and nothing expires, so a score never forgets part of its inputs (the original's C2 bug).
+``ranking_window(now)`` is the one place a window is chosen; it ignores the clock on purpose.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from kiwishop.platform.errors import ErrorCode
+
+SEOUL = ZoneInfo("Asia/Seoul")
+ALL_TIME = "all-time"
+
+PRODUCT_LIKED = "PRODUCT_LIKED"
+PRODUCT_UNLIKED = "PRODUCT_UNLIKED"
+PRODUCT_CREATED_REVIEW = "PRODUCT_CREATED_REVIEW"
+PRODUCT_DELETED_REVIEW = "PRODUCT_DELETED_REVIEW"
+PAYMENT_CONFIRM = "PAYMENT_CONFIRM"
+
+
+class HotError(ErrorCode):
+    CATALOG_UNAVAILABLE = (
+        "HOT0001",
+        503,
+        "상품 정보를 불러올 수 없습니다. 잠시 후 다시 시도해 주세요.",
+        "The catalog cannot be reached; try again shortly.",
+    )
+
+
+class InvalidEvent(ValueError):
+    """A payload no retry can fix (missing or mistyped fields)."""
+
+
+@dataclass(frozen=True)
+class Weights:
+    like: int = 2
+    review: int = 3
+    star: int = 5
+    paid_line: int = 10
+
+    def score(self, likes: int, reviews: int, stars: int, paid_lines: int) -> int:
+        return self.like * likes + self.review * reviews + self.star * stars + self.paid_line * paid_lines
+
+
+@dataclass(frozen=True)
+class TotalsUpdate:
+    """The latest totals of one kind for one product; applied only if ``version`` is newer than the stored one."""
+
+    kind: Literal["likes", "reviews"]
+    product_no: int
+    version: int
+    values: tuple[int, ...]  # likes: (likes,); reviews: (reviews, star sum)
+
+
+def ranking_window(now: dt.datetime) -> str:
+    """The window an event at ``now`` counts in. All-time: one window, the same before and after midnight
+    in Asia/Seoul (or anywhere); a daily window would return ``now.astimezone(SEOUL)``'s date here."""
+    del now
+    return ALL_TIME
+
+
+def _count(payload: dict[str, Any], name: str, *, minimum: int = 0) -> int:
+    value = payload.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or value > 2**63 - 1:
+        raise InvalidEvent(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def like_update(payload: dict[str, Any]) -> TotalsUpdate:
+    return TotalsUpdate(
+        "likes",
+        _count(payload, "productNo", minimum=1),
+        _count(payload, "version"),
+        (_count(payload, "productLikeCount"),),
+    )
+
+
+def review_update(payload: dict[str, Any]) -> TotalsUpdate:
+    return TotalsUpdate(
+        "reviews",
+        _count(payload, "productNo", minimum=1),
+        _count(payload, "version"),
+        (_count(payload, "reviewCount"), _count(payload, "reviewStarRatingSum")),
+    )
+
+
+def paid_lines(payload: dict[str, Any]) -> dict[int, int]:
+    """Paid order lines per product: the SUCCESS lines of a PAYMENT_CONFIRM (a product may have several)."""
+    lines = payload.get("paymentOrderList")
+    if not isinstance(lines, list):
+        raise InvalidEvent("paymentOrderList must be a list")
+    counts: dict[int, int] = {}
+    for line in lines:
+        if not isinstance(line, dict):
+            raise InvalidEvent("a payment order line must be an object")
+        if line.get("status") != "SUCCESS":
+            continue
+        product_no = _count(line, "productNo", minimum=1)
+        counts[product_no] = counts.get(product_no, 0) + 1
+    return counts
+
+
+@dataclass(frozen=True)
+class Ranked:
+    product_no: int
+    score: int
+
+
+def rank_order(entries: list[tuple[int, int]]) -> list[Ranked]:
+    """Highest score first; equal scores by ascending product number (not Redis's string order, C16)."""
+    return [Ranked(p, s) for p, s in sorted(entries, key=lambda e: (-e[1], e[0]))]
