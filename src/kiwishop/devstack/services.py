@@ -9,6 +9,9 @@ from kiwishop.platform.service import ServiceDefinition
 SERVICE_MODULES = (
     "kiwishop.toss_emulator.app",
     "kiwishop.catalog.app",
+    "kiwishop.catalog_like.app",
+    "kiwishop.catalog_review.app",
+    "kiwishop.hot_catalog.app",
     "kiwishop.order.app",
 )
 
