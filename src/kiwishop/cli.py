@@ -72,6 +72,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return int(bench_main(args.scenario, args.quick))
 
 
+def cmd_rebuild_order_query(_: argparse.Namespace) -> int:
+    from kiwishop.order_query.rebuild import main as rebuild_main
+
+    return rebuild_main()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kiwishop", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -89,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     migrate.set_defaults(func=cmd_migrate)
 
     sub.add_parser("topics", help="create every topic and its DLT").set_defaults(func=cmd_topics)
+
+    sub.add_parser(
+        "rebuild-order-query", help="recreate order-query's Redis read model by replaying kiwi-shop-payment"
+    ).set_defaults(func=cmd_rebuild_order_query)
 
     bench = sub.add_parser("bench", help="benchmarks (make bench)")
     bench.add_argument("scenario", nargs="*", help="scenarios to run (default: all)")

@@ -1,0 +1,38 @@
+"""Q1 and Q2: order's O6/O7 routes and shapes, answered from the read model."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+
+from kiwishop.order_query.domain import MAX_ID
+from kiwishop.order_query.queries import OrderReads
+from kiwishop.order_query.schemas import PaymentEventListOut, PaymentEventOut
+
+router = APIRouter()
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+JSON = "application/json"
+
+
+def reads(request: Request) -> OrderReads:
+    found: OrderReads = request.app.state.reads
+    return found
+
+
+@router.get("/api/orders/members/{memberNo}", response_model=PaymentEventListOut)
+async def member_orders(
+    request: Request,
+    memberNo: Id,
+    paymentEventNo: Annotated[int | None, Query(ge=1, le=MAX_ID, description="cursor: the last one seen")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> Response:
+    """The member's paid orders, newest first; the next page starts below ``paymentEventNo``."""
+    return Response(await reads(request).history(memberNo, paymentEventNo, limit), media_type=JSON)
+
+
+@router.get("/api/orders/payment-events/{paymentEventNo}/members/{memberNo}", response_model=PaymentEventOut)
+async def member_order(request: Request, paymentEventNo: Id, memberNo: Id) -> Response:
+    """One order of the member, any status; 404 when it does not exist or is another member's."""
+    return Response(await reads(request).detail(paymentEventNo, memberNo), media_type=JSON)

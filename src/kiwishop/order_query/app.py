@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from kiwishop.order_query import api
+from kiwishop.order_query.cache import OriginCache
+from kiwishop.order_query.consumers import payment_confirm_handler
+from kiwishop.order_query.domain import PAYMENT_CONFIRM
+from kiwishop.order_query.origin import OrderClient
+from kiwishop.order_query.queries import OrderReads
+from kiwishop.order_query.settings import OrderQuerySettings
+from kiwishop.order_query.store import ReadModelStore
+from kiwishop.platform.httpclient import create_http_client
+from kiwishop.platform.runtime import Runtime
+from kiwishop.platform.service import ServiceDefinition
+
+
+def create_app(settings: OrderQuerySettings) -> FastAPI:
+    """Redis and the broker only: no SQL database, no outbox (G3)."""
+    runtime = Runtime("order-query", settings)
+    store = ReadModelStore.for_settings(runtime.redis, settings)
+    order_http = create_http_client(
+        settings.order_url,
+        connect_timeout_s=settings.order_connect_timeout_s,
+        read_timeout_s=settings.order_read_timeout_s,
+    )
+    cache = OriginCache(
+        runtime.redis,
+        store.keys,
+        logical_ttl_s=settings.cache_logical_ttl_s,
+        physical_ttl_s=settings.cache_physical_ttl_s,
+        lock_ttl_s=settings.cache_lock_ttl_s,
+        wait_s=settings.cache_wait_s,
+    )
+    runtime.consume(
+        group_id=settings.consumer_group,
+        topics=[settings.payment_topic],
+        handlers={PAYMENT_CONFIRM: payment_confirm_handler(store)},
+    )
+    runtime.on_shutdown(order_http.aclose)
+    app = runtime.build_app(title="kiwi-shop order-query", routers=[api.router])
+    app.state.reads = OrderReads(store, cache, OrderClient(order_http), fill_page_size=settings.fill_page_size)
+    app.state.store = store
+    return app
+
+
+SERVICE = ServiceDefinition(
+    name="order-query",
+    settings_class=OrderQuerySettings,
+    create_app=create_app,  # type: ignore[arg-type]
+)

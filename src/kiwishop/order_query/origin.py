@@ -1,0 +1,55 @@
+"""order's read APIs over HTTP (O6 page, O7 detail): the source of truth behind every miss."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from kiwishop.platform import jsonutil
+
+NOT_FOUND_CODE = "PEC0008"  # order's PAYMENT_EVENT_NOT_FOUND
+
+
+class OrderUnavailable(Exception):
+    """order could not answer (down, timed out, or answered something other than O6/O7)."""
+
+
+class OrderClient:
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self._http = http
+
+    async def paid_page(self, member_no: int, cursor: int | None, limit: int) -> list[dict[str, Any]]:
+        """O6: the member's paid events below ``cursor``, newest first."""
+        params: dict[str, int] = {"limit": limit}
+        if cursor is not None:
+            params["paymentEventNo"] = cursor
+        body = await self._get(f"/api/orders/members/{member_no}", params)
+        events = body.get("paymentEventList") if isinstance(body, dict) else None
+        if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+            raise OrderUnavailable("O6 answered without a paymentEventList")
+        return events
+
+    async def detail(self, payment_event_no: int, member_no: int) -> dict[str, Any] | None:
+        """O7: one payment event of this member (any status), or None when order says 404."""
+        body = await self._get(f"/api/orders/payment-events/{payment_event_no}/members/{member_no}", None)
+        if body is None:
+            return None
+        if not isinstance(body, dict):
+            raise OrderUnavailable("O7 answered something that is not an object")
+        return body
+
+    async def _get(self, path: str, params: dict[str, int] | None) -> Any:
+        try:
+            response = await self._http.get(path, params=params)
+        except httpx.HTTPError as exc:
+            raise OrderUnavailable(f"cannot reach order: {type(exc).__name__}") from exc
+        try:
+            body = jsonutil.loads(response.content)
+        except ValueError as exc:
+            raise OrderUnavailable(f"order answered {response.status_code} with a body that is not JSON") from exc
+        if response.status_code == 200:
+            return body
+        if response.status_code == 404 and isinstance(body, dict) and body.get("code") == NOT_FOUND_CODE:
+            return None  # O7: no such payment event of this member (an unknown route is not this)
+        raise OrderUnavailable(f"order answered {response.status_code} to {path}")

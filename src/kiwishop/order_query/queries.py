@@ -1,0 +1,119 @@
+"""The two reads (Q1 = O6's shape, Q2 = O7's shape): Redis first, order behind the cache on a miss.
+
+Q1 is answered from Redis alone only when the member's index proves the page complete (``lua.PAGE``).
+Otherwise ONE O6 call (through the cache) fetches ``fill_page_size`` events from the same cursor; the
+refresher stores them (models + index, and the floor when the page joins the complete range) and the
+caller gets the first ``limit`` of them. So a page never costs N detail calls (G29), and one miss warms
+the next pages too. Q2 reads the model; a miss asks O7 through the cache and stores a paid answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from kiwishop.order_query.cache import CacheTimeout, OriginCache
+from kiwishop.order_query.domain import InvalidEvent, OrderQueryError, page_floor, paid_read_model
+from kiwishop.order_query.origin import OrderClient, OrderUnavailable
+from kiwishop.order_query.store import ReadModelStore, model_json
+from kiwishop.platform import jsonutil
+from kiwishop.platform.errors import AppError, CommonError
+
+log = logging.getLogger("kiwishop.order_query.queries")
+
+NOT_FOUND = b""  # what the cache holds for an O7 404
+
+
+def list_body(events: list[bytes]) -> bytes:
+    return b'{"paymentEventList":[' + b",".join(events) + b"]}"
+
+
+class OrderReads:
+    def __init__(self, store: ReadModelStore, cache: OriginCache, order: OrderClient, *, fill_page_size: int) -> None:
+        self.store = store
+        self.cache = cache
+        self.order = order
+        self.fill_page_size = fill_page_size
+
+    async def history(self, member_no: int, cursor: int | None, limit: int) -> bytes:
+        """Q1: the member's paid events below ``cursor`` (exclusive), newest first, at most ``limit``."""
+        try:
+            body = await self.store.page(member_no, cursor, limit)
+        except RedisError as exc:
+            raise AppError(CommonError.SERVICE_UNAVAILABLE) from exc
+        if body is not None:
+            return body
+        name = f"o6:{member_no}:{'-' if cursor is None else cursor}"
+        events = await self._through_cache(name, lambda: self._load_page(member_no, cursor))
+        return list_body(events.split(b"\n")[:limit] if events else [])
+
+    async def detail(self, payment_event_no: int, member_no: int) -> bytes:
+        """Q2: one payment event of this member (any status); 404 when order has none."""
+        try:
+            body = await self.store.detail(member_no, payment_event_no)
+        except RedisError as exc:
+            raise AppError(CommonError.SERVICE_UNAVAILABLE) from exc
+        if body is not None:
+            return body
+        name = f"o7:{member_no}:{payment_event_no}"
+        body = await self._through_cache(name, lambda: self._load_detail(payment_event_no, member_no))
+        if body == NOT_FOUND:
+            raise AppError(OrderQueryError.PAYMENT_EVENT_NOT_FOUND)
+        return body
+
+    async def _through_cache(self, name: str, load: Callable[[], Awaitable[bytes]]) -> bytes:
+        try:
+            return await self.cache.get(name, load)
+        except (OrderUnavailable, CacheTimeout) as exc:
+            log.warning("order could not answer %s: %r", name, exc)
+            raise AppError(OrderQueryError.ORDER_UNAVAILABLE) from exc
+        except RedisError as exc:
+            raise AppError(CommonError.SERVICE_UNAVAILABLE) from exc
+
+    async def _load_page(self, member_no: int, cursor: int | None) -> bytes:
+        """Refresher only: one O6 call; store what it proves; the events as newline-separated JSON."""
+        epoch = await self.store.epoch()  # before asking order: a flush meanwhile voids the floor
+        events = await self.order.paid_page(member_no, cursor, self.fill_page_size)
+        bodies: list[bytes] = []
+        storable: list[tuple[int, bytes]] = []
+        for raw in events:
+            model = self._storable(raw, member_no)
+            if model is None:
+                bodies.append(jsonutil.dumps(raw))
+                continue
+            body = model_json(model)
+            bodies.append(body)
+            storable.append((model["paymentEventNo"], body))
+        last = storable[-1][0] if storable else None
+        # An event that could not be stored leaves a gap: then the page proves nothing about completeness.
+        floor = page_floor(len(events), self.fill_page_size, last) if len(storable) == len(events) else None
+        await self.store.fill(member_no, storable, epoch=epoch, cursor=cursor, floor=floor)
+        return b"\n".join(bodies)
+
+    async def _load_detail(self, payment_event_no: int, member_no: int) -> bytes:
+        raw = await self.order.detail(payment_event_no, member_no)
+        if raw is None:
+            return NOT_FOUND
+        model = self._storable(raw, member_no)
+        if (
+            model is None or model["paymentEventNo"] != payment_event_no
+        ):  # not paid (yet): served as order said, cached only for the logical TTL
+            return jsonutil.dumps(raw)
+        body = model_json(model)
+        await self.store.fill(member_no, [(payment_event_no, body)])
+        return body
+
+    @staticmethod
+    def _storable(raw: dict[str, Any], member_no: int) -> dict[str, Any] | None:
+        """The read model of a paid event of this member, or None (unpaid, or not the expected shape)."""
+        if raw.get("paymentDone") is not True:
+            return None
+        try:
+            model = paid_read_model(raw)
+        except InvalidEvent as exc:
+            log.warning("order answered a paid event the read model cannot hold: %s", exc)
+            return None
+        return model if model["memberNo"] == member_no else None

@@ -1,0 +1,162 @@
+"""The read model in Redis: one JSON value per paid payment event and one index per member.
+
+Keys (``P`` = the configured prefix, ``order-query`` by default):
+
+- ``P:m:{memberNo}:pe:{paymentEventNo}`` (string, model TTL): the event's O7 JSON, exact bytes;
+- ``P:m:{memberNo}:index`` (sorted set, model TTL renewed on every write): padded paymentEventNos and
+  the floor sentinel (``lua.py``);
+- ``P:applied:{eventId}`` (string, applied TTL): this PAYMENT_CONFIRM was applied;
+- ``P:epoch`` (string, no TTL): replaced whenever the keyspace is flushed or rebuilt;
+- ``P:cache:…`` and ``P:lock:…`` (physical / lock TTL): answers of order and their refresh locks
+  (``cache.py``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+
+from kiwishop.order_query import lua
+from kiwishop.order_query.domain import pad
+from kiwishop.order_query.settings import OrderQuerySettings
+from kiwishop.platform import jsonutil
+
+FIRST_PAGE = "(:"  # ':' follows '9': every padded id is below it, the floor sentinel above it
+
+
+@dataclass(frozen=True)
+class Keys:
+    prefix: str
+
+    def index(self, member_no: int) -> str:
+        return f"{self.prefix}:m:{member_no}:index"
+
+    def model_prefix(self, member_no: int) -> str:
+        return f"{self.prefix}:m:{member_no}:pe:"
+
+    def model(self, member_no: int, payment_event_no: int) -> str:
+        return f"{self.model_prefix(member_no)}{payment_event_no}"
+
+    def applied(self, event_id: int) -> str:
+        return f"{self.prefix}:applied:{event_id}"
+
+    @property
+    def epoch(self) -> str:
+        return f"{self.prefix}:epoch"
+
+    def cache(self, name: str) -> str:
+        return f"{self.prefix}:cache:{name}"
+
+    def lock(self, name: str) -> str:
+        return f"{self.prefix}:lock:{name}"
+
+
+def model_json(model: dict[str, Any]) -> bytes:
+    """The read model as order renders it (Decimals as numbers with two decimals, compact)."""
+    return jsonutil.dumps(model)
+
+
+def as_bytes(value: object) -> bytes | None:
+    """Redis answers bytes here (``decode_responses=False``); the client's types also allow str."""
+    if value is None or isinstance(value, bytes):
+        return value
+    return str(value).encode()
+
+
+Arg = bytes | str | int | float
+
+
+@dataclass(frozen=True)
+class IndexState:
+    numbers: list[int]  # newest first
+    floor: int | None  # None: no completeness claim
+
+
+class ReadModelStore:
+    def __init__(self, redis: Redis, prefix: str, *, index_size: int, model_ttl_s: float, applied_ttl_s: float) -> None:
+        self.redis = redis
+        self.keys = Keys(prefix)
+        self.index_size = index_size
+        self._model_ttl_ms = int(model_ttl_s * 1000)
+        self._applied_ttl_ms = int(applied_ttl_s * 1000)
+        self._apply = redis.register_script(lua.APPLY)
+        self._fill = redis.register_script(lua.FILL)
+        self._page = redis.register_script(lua.PAGE)
+        self._epoch = redis.register_script(lua.EPOCH)
+
+    @classmethod
+    def for_settings(cls, redis: Redis, settings: OrderQuerySettings) -> ReadModelStore:
+        return cls(
+            redis,
+            settings.key_prefix,
+            index_size=settings.member_index_size,
+            model_ttl_s=settings.model_ttl_s,
+            applied_ttl_s=settings.applied_ttl_s,
+        )
+
+    async def apply_event(self, event_id: int, model: dict[str, Any]) -> bool:
+        """Apply one PAYMENT_CONFIRM's read model; False when this event id was applied before."""
+        member, number = model["memberNo"], model["paymentEventNo"]
+        keys = [self.keys.applied(event_id), self.keys.model(member, number), self.keys.index(member)]
+        args: list[Arg] = [model_json(model), pad(number), self.index_size, self._model_ttl_ms, self._applied_ttl_ms]
+        return bool(await self._apply(keys=keys, args=args))
+
+    async def page(self, member_no: int, cursor: int | None, limit: int) -> bytes | None:
+        """The O6 response body when the index can prove the page complete, else None."""
+        bound = FIRST_PAGE if cursor is None else f"({pad(cursor)}"
+        args: list[Arg] = [self.keys.model_prefix(member_no), bound, limit]
+        return as_bytes(await self._page(keys=[self.keys.index(member_no)], args=args))
+
+    async def detail(self, member_no: int, payment_event_no: int) -> bytes | None:
+        return as_bytes(await self.redis.get(self.keys.model(member_no, payment_event_no)))
+
+    async def epoch(self) -> str:
+        """The keyspace's current epoch (read before asking order, checked again when filling)."""
+        value = await self._epoch(keys=[self.keys.epoch], args=[uuid.uuid4().hex])
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    async def fill(
+        self,
+        member_no: int,
+        models: Sequence[tuple[int, bytes]],
+        *,
+        epoch: str | None = None,
+        cursor: int | None = None,
+        floor: int | None = None,
+    ) -> None:
+        """Store what order answered: the paid models (never replacing one) and their index entries;
+        move the floor to ``floor`` when the page joins the complete range (see ``lua.FILL``)."""
+        args: list[Arg] = [
+            epoch or "",
+            self.keys.model_prefix(member_no),
+            self.index_size,
+            self._model_ttl_ms,
+            "" if cursor is None else pad(cursor),
+            "" if floor is None else pad(floor),
+        ]
+        for number, body in models:
+            args += [pad(number), body]
+        await self._fill(keys=[self.keys.index(member_no), self.keys.epoch], args=args)
+
+    async def index_state(self, member_no: int) -> IndexState:
+        members = [as_bytes(m) or b"" for m in await self.redis.zrevrangebylex(self.keys.index(member_no), "+", "-")]
+        floor = next((int(m[1:]) for m in members if m.startswith(b"f")), None)
+        return IndexState([int(m) for m in members if not m.startswith(b"f")], floor)
+
+    async def clear(self) -> int:
+        """Delete every key of this read model (the epoch first, so fills in flight claim nothing)."""
+        await self.redis.delete(self.keys.epoch)
+        removed = 0
+        batch: list[bytes] = []
+        async for key in self.redis.scan_iter(match=f"{self.keys.prefix}:*", count=1000):
+            batch.append(key)
+            if len(batch) >= 1000:
+                removed += await self.redis.unlink(*batch)
+                batch.clear()
+        if batch:
+            removed += await self.redis.unlink(*batch)
+        return removed

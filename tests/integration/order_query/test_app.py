@@ -1,0 +1,43 @@
+"""order-query as a process: no SQL database (G3), and the rebuild command line."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+import pytest
+import redis as sync_redis
+
+from kiwishop import cli
+from kiwishop.order_query.app import create_app
+from kiwishop.order_query.settings import OrderQuerySettings
+from kiwishop.platform.settings import InfraSettings
+from tests.support import running_app, unique
+
+
+async def test_order_query_is_ready_without_any_sql_database(
+    oq_settings: Callable[..., OrderQuerySettings], oq_infra: InfraSettings
+) -> None:
+    no_database = oq_infra.model_copy(update={"db_host": "127.0.0.1", "db_port": 9})
+    app = create_app(oq_settings(infra=no_database))
+    async with running_app(app) as oq:
+        ready = await oq.get("/health/ready")
+        assert ready.status_code == 200
+        assert set(ready.json()["checks"]) == {"redis", "kafka"}
+        assert app.state.runtime._db is None
+
+
+def test_the_rebuild_command_replays_the_payment_topic_into_the_configured_keyspace(
+    oq_infra: InfraSettings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prefix = unique("oq-cli")
+    client = sync_redis.Redis.from_url(oq_infra.redis_url)
+    client.set(f"{prefix}:m:{random.randint(1, 9)}:pe:1", b"left over")
+    monkeypatch.setenv("KIWI_REDIS_URL", oq_infra.redis_url)
+    monkeypatch.setenv("KIWI_KAFKA_BOOTSTRAP_SERVERS", oq_infra.kafka_bootstrap_servers)
+    monkeypatch.setenv("KIWI_ORDER_QUERY_KEY_PREFIX", prefix)
+    monkeypatch.setenv("KIWI_ORDER_QUERY_PAYMENT_TOPIC", unique("it-empty-payment"))
+    assert cli.main(["rebuild-order-query"]) == 0
+    assert "cleared 1 keys, replayed 0 records" in capsys.readouterr().out
+    assert list(client.scan_iter(match=f"{prefix}:*")) == []
+    client.close()
