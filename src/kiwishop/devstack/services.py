@@ -13,6 +13,7 @@ SERVICE_MODULES = (
     "kiwishop.catalog_review.app",
     "kiwishop.hot_catalog.app",
     "kiwishop.order.app",
+    "kiwishop.order_query.app",
 )
 
 
