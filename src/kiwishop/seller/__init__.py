@@ -1,1 +1,1 @@
-"""seller (8083): seller registration saga that creates the seller's wallet. Built in issue 5."""
+"""seller (8083): seller registration, a saga with wallet (8082) over Kafka, with a sweeper for timeouts."""

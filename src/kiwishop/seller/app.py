@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from kiwishop.contracts.topics import SELLER, WALLET
+from kiwishop.platform.runtime import Runtime
+from kiwishop.platform.service import ServiceDefinition
+from kiwishop.seller.api import router
+from kiwishop.seller.consumers import wallet_reply_handler
+from kiwishop.seller.domain import WALLET_CREATED, WALLET_CREATION_FAILED, WALLET_SETTLED
+from kiwishop.seller.migrations import MIGRATIONS, SEED
+from kiwishop.seller.settings import SellerSettings
+from kiwishop.seller.sweeper import RegistrationSweeper
+
+
+def create_app(settings: SellerSettings) -> FastAPI:
+    runtime = Runtime("seller", settings)
+    runtime.produces(SELLER)
+    on_reply = wallet_reply_handler(runtime.db)
+    runtime.consume(
+        group_id=settings.reply_group_id,
+        topics=[WALLET],
+        handlers={WALLET_CREATED: on_reply, WALLET_CREATION_FAILED: on_reply},
+        ignored_types={WALLET_SETTLED},
+    )
+    sweeper = RegistrationSweeper(
+        runtime.db,
+        runtime.outbox,
+        timeout_s=settings.registration_timeout_s,
+        max_attempts=settings.registration_max_attempts,
+        interval_s=settings.sweep_interval_s,
+        batch_size=settings.sweep_batch_size,
+    )
+    runtime.on_startup(sweeper.start)
+    runtime.on_shutdown(sweeper.stop)
+    app = runtime.build_app(title="kiwi-shop seller", routers=[router])
+    app.state.settings = settings
+    app.state.sweeper = sweeper
+    return app
+
+
+SERVICE = ServiceDefinition(
+    name="seller",
+    settings_class=SellerSettings,
+    create_app=create_app,  # type: ignore[arg-type]
+    migrations=MIGRATIONS,
+    seed=SEED,
+    topics=(SELLER, WALLET),
+)

@@ -1,0 +1,26 @@
+"""Replies from wallet on kiwi-shop-wallet move the registration saga (idempotent by event id)."""
+
+from __future__ import annotations
+
+from kiwishop.platform.consumer import Handler, PermanentError
+from kiwishop.platform.db import Database, UnitOfWork
+from kiwishop.platform.envelope import Envelope
+from kiwishop.platform.inbox import idempotent
+from kiwishop.seller.domain import InvalidMessage, parse_wallet_reply
+from kiwishop.seller.handlers import apply_wallet_reply
+
+REPLY_CONSUMER = "seller-registration"
+
+
+async def on_wallet_reply(uow: UnitOfWork, envelope: Envelope) -> None:
+    if envelope.version != 1:
+        raise PermanentError(f"unsupported {envelope.type} version {envelope.version}")
+    try:
+        reply = parse_wallet_reply(envelope.type, envelope.payload)
+        await apply_wallet_reply(uow, reply)
+    except InvalidMessage as exc:
+        raise PermanentError(str(exc)) from exc
+
+
+def wallet_reply_handler(db: Database) -> Handler:
+    return idempotent(db, REPLY_CONSUMER, on_wallet_reply)

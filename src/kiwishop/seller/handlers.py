@@ -1,0 +1,195 @@
+"""Seller use cases; each owns its unit of work (the reply handler runs inside the inbox's)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from kiwishop.contracts.topics import SELLER
+from kiwishop.platform.db import Database, UnitOfWork
+from kiwishop.platform.errors import AppError
+from kiwishop.platform.ids import Snowflake
+from kiwishop.platform.outbox import Outbox
+from kiwishop.seller.domain import (
+    WALLET_CREATE_REQUESTED,
+    InvalidMessage,
+    Registration,
+    RegistrationState,
+    Seller,
+    SellerError,
+    WalletReply,
+    state_after_reply,
+    wallet_create_requested,
+)
+from kiwishop.seller.tables import seller_registrations, sellers
+
+log = logging.getLogger("kiwishop.seller")
+
+_REGISTRATION_COLUMNS = (
+    seller_registrations.c.registration_id,
+    seller_registrations.c.seller_id,
+    seller_registrations.c.seller_no,
+    seller_registrations.c.state,
+    seller_registrations.c.attempts,
+    seller_registrations.c.last_error,
+)
+
+
+def utcnow() -> dt.datetime:
+    """UTC, naive (DATETIME columns), millisecond precision."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+async def request_wallet(
+    uow: UnitOfWork, outbox: Outbox, *, registration_id: int, seller_no: int, seller_id: str, attempt: int
+) -> None:
+    """The wallet creation command, sent through the outbox (the same saga id on every attempt)."""
+    await outbox.add(
+        uow,
+        topic=SELLER,
+        key=str(seller_no),
+        event_type=WALLET_CREATE_REQUESTED,
+        payload=wallet_create_requested(registration_id, seller_no, seller_id),
+        idempotency_key=f"wallet-create:{registration_id}:{attempt}",
+    )
+
+
+async def register_seller(
+    db: Database, outbox: Outbox, ids: Snowflake, *, seller_id: str, timeout_s: float
+) -> Registration:
+    """One transaction: the seller, its registration saga and the wallet request (outbox)."""
+    registration = Registration(
+        registration_id=ids.next_id(),
+        seller_id=seller_id,
+        seller_no=ids.next_id(),
+        state=RegistrationState.WALLET_REQUESTED,
+        attempts=1,
+        last_error=None,
+    )
+    now = utcnow()
+    async with db.uow() as uow:
+        try:
+            await uow.conn.execute(
+                insert(sellers).values(
+                    seller_no=registration.seller_no,
+                    seller_id=seller_id,
+                    is_deleted=False,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        except IntegrityError as exc:
+            raise AppError(SellerError.DUPLICATE_SELLER_ID, sellerId=seller_id) from exc
+        await uow.conn.execute(
+            insert(seller_registrations).values(
+                registration_id=registration.registration_id,
+                seller_no=registration.seller_no,
+                seller_id=seller_id,
+                state=registration.state,
+                attempts=1,
+                next_attempt_at=now + dt.timedelta(seconds=timeout_s),
+                version=0,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        await request_wallet(
+            uow,
+            outbox,
+            registration_id=registration.registration_id,
+            seller_no=registration.seller_no,
+            seller_id=seller_id,
+            attempt=1,
+        )
+        await uow.commit()
+    log.info("seller %s registered as %d, saga %d", seller_id, registration.seller_no, registration.registration_id)
+    return registration
+
+
+async def get_registration(db: Database, registration_id: int) -> Registration:
+    async with db.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(*_REGISTRATION_COLUMNS).where(seller_registrations.c.registration_id == registration_id)
+            )
+        ).first()
+    if row is None:
+        raise AppError(SellerError.REGISTRATION_NOT_FOUND)
+    return Registration(*row)
+
+
+async def get_seller(db: Database, seller_no: int) -> Seller:
+    async with db.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(sellers.c.seller_no, sellers.c.seller_id, sellers.c.is_deleted, sellers.c.created_at).where(
+                    sellers.c.seller_no == seller_no
+                )
+            )
+        ).first()
+    if row is None:
+        raise AppError(SellerError.SELLER_NOT_FOUND)
+    return Seller(row.seller_no, row.seller_id, bool(row.is_deleted), row.created_at)
+
+
+async def move_registration(
+    uow: UnitOfWork,
+    *,
+    registration_id: int,
+    expected: RegistrationState,
+    target: RegistrationState,
+    seller_no: int,
+    last_error: str | None = None,
+) -> bool:
+    """The guarded transition: only from ``expected``; a compensation also soft-deletes the seller.
+
+    False when the registration was no longer in ``expected`` (a duplicate or late message): nothing changed.
+    """
+    now = utcnow()
+    moved = await uow.conn.execute(
+        update(seller_registrations)
+        .where(seller_registrations.c.registration_id == registration_id, seller_registrations.c.state == expected)
+        .values(state=target, last_error=last_error, version=seller_registrations.c.version + 1, updated_at=now)
+    )
+    if moved.rowcount != 1:
+        return False
+    if target is RegistrationState.COMPENSATED:
+        await uow.conn.execute(
+            update(sellers)
+            .where(sellers.c.seller_no == seller_no, sellers.c.is_deleted.is_(False))
+            .values(is_deleted=True, updated_at=now)
+        )
+    return True
+
+
+async def apply_wallet_reply(uow: UnitOfWork, reply: WalletReply) -> bool:
+    """Move the saga a reply names: success → COMPLETED; failure → seller soft-deleted, COMPENSATED."""
+    row = (
+        await uow.conn.execute(
+            select(seller_registrations.c.state, seller_registrations.c.seller_no).where(
+                seller_registrations.c.registration_id == reply.saga_id
+            )
+        )
+    ).first()
+    if row is None:
+        raise InvalidMessage(f"no registration {reply.saga_id}")
+    if row.seller_no != reply.seller_no:
+        raise InvalidMessage(f"registration {reply.saga_id} is for seller {row.seller_no}, not {reply.seller_no}")
+    target = state_after_reply(row.state, reply.success)
+    moved = target is not None and await move_registration(
+        uow,
+        registration_id=reply.saga_id,
+        expected=RegistrationState.WALLET_REQUESTED,
+        target=target,
+        seller_no=reply.seller_no,
+        last_error=reply.reason,
+    )
+    if moved:
+        log.info("registration %d %s", reply.saga_id, target)
+    else:
+        log.info("registration %d is %s; reply (success=%s) changes nothing", reply.saga_id, row.state, reply.success)
+    return moved

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from kiwishop.platform.settings import ServiceSettings
+
+
+class SellerSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="KIWI_SELLER_", extra="ignore")
+
+    port: int = 8083
+    node_id: int = 3
+    db_name: str = "payment_msa_v2_seller"
+
+    # The registration saga: a wallet request without an answer is re-sent after this many seconds …
+    registration_timeout_s: float = Field(default=10.0, gt=0)
+    # … and compensated (seller soft-deleted, saga COMPENSATED) once this many requests went unanswered.
+    registration_max_attempts: int = Field(default=5, ge=1)
+    sweep_interval_s: float = Field(default=1.0, gt=0)
+    sweep_batch_size: int = Field(default=100, ge=1)
+
+    reply_group_id: str = "seller-registration"

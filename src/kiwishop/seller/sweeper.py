@@ -1,0 +1,132 @@
+"""The saga's deadline: registrations whose wallet request went unanswered are asked again (same saga id)
+and, after the configured number of requests, compensated. Several seller instances may sweep at once:
+due rows are claimed with ``FOR UPDATE SKIP LOCKED`` and every transition is guarded by the state."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from kiwishop.platform.db import Database, UnitOfWork
+from kiwishop.platform.outbox import Outbox
+from kiwishop.seller.domain import RegistrationState, SweepAction, sweep_action, timeout_reason
+from kiwishop.seller.handlers import move_registration, request_wallet, utcnow
+from kiwishop.seller.tables import seller_registrations as regs
+
+log = logging.getLogger("kiwishop.seller.sweeper")
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    resent: int = 0
+    compensated: int = 0
+
+
+class RegistrationSweeper:
+    def __init__(
+        self,
+        db: Database,
+        outbox: Outbox,
+        *,
+        timeout_s: float,
+        max_attempts: int,
+        interval_s: float = 1.0,
+        batch_size: int = 100,
+    ) -> None:
+        self._db = db
+        self._outbox = outbox
+        self._timeout = dt.timedelta(seconds=timeout_s)
+        self._max_attempts = max_attempts
+        self._interval = interval_s
+        self._batch = batch_size
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._stopping.clear()
+        self._task = asyncio.create_task(self._run(), name="seller-registration-sweeper")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                result = await self.sweep_once()
+            except Exception:
+                log.exception("registration sweep failed")
+                result = SweepResult()
+            if result.resent + result.compensated >= self._batch:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self._interval)
+
+    async def sweep_once(self) -> SweepResult:
+        """Claim due registrations, re-send or compensate each, in one transaction."""
+        now = utcnow()
+        resent = compensated = 0
+        async with self._db.uow() as uow:
+            rows = (
+                await uow.conn.execute(
+                    select(regs.c.registration_id, regs.c.seller_no, regs.c.seller_id, regs.c.attempts)
+                    .where(regs.c.state == RegistrationState.WALLET_REQUESTED, regs.c.next_attempt_at <= now)
+                    .order_by(regs.c.next_attempt_at)
+                    .limit(self._batch)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            for row in rows:
+                if sweep_action(row.attempts, self._max_attempts) is SweepAction.RESEND:
+                    resent += await self._resend(
+                        uow, now, row.registration_id, row.seller_no, row.seller_id, row.attempts
+                    )
+                else:
+                    compensated += await move_registration(
+                        uow,
+                        registration_id=row.registration_id,
+                        expected=RegistrationState.WALLET_REQUESTED,
+                        target=RegistrationState.COMPENSATED,
+                        seller_no=row.seller_no,
+                        last_error=timeout_reason(row.attempts),
+                    )
+            await uow.commit()
+        if resent or compensated:
+            log.info("registration sweep: %d re-sent, %d compensated", resent, compensated)
+        return SweepResult(resent, compensated)
+
+    async def _resend(
+        self, uow: UnitOfWork, now: dt.datetime, registration_id: int, seller_no: int, seller_id: str, attempts: int
+    ) -> int:
+        moved = await uow.conn.execute(
+            update(regs)
+            .where(
+                regs.c.registration_id == registration_id,
+                regs.c.state == RegistrationState.WALLET_REQUESTED,
+                regs.c.attempts == attempts,
+            )
+            .values(
+                attempts=attempts + 1,
+                next_attempt_at=now + self._timeout,
+                version=regs.c.version + 1,
+                updated_at=now,
+            )
+        )
+        if moved.rowcount != 1:
+            return 0
+        await request_wallet(
+            uow,
+            self._outbox,
+            registration_id=registration_id,
+            seller_no=seller_no,
+            seller_id=seller_id,
+            attempt=attempts + 1,
+        )
+        return 1

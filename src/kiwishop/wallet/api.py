@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+
+from kiwishop.platform.runtime import Runtime
+from kiwishop.platform.web import JSONResponse, model_response
+from kiwishop.wallet import handlers
+from kiwishop.wallet.domain import MAX_ID, parse_page
+from kiwishop.wallet.schemas import WalletOut, WalletTransactionOut, WalletTransactionPageOut
+from kiwishop.wallet.settings import WalletSettings
+
+router = APIRouter()
+SellerNo = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+@router.get(
+    "/api/wallets/sellers/{sellerNo}",
+    response_model=WalletOut,
+    summary="A seller's wallet: balance and version",
+    responses={404: {"description": "the seller has no wallet"}},
+)
+async def get_wallet(request: Request, sellerNo: SellerNo) -> JSONResponse:
+    return model_response(WalletOut.of(await handlers.get_wallet(_runtime(request).db, sellerNo)))
+
+
+@router.get(
+    "/api/wallets/sellers/{sellerNo}/transactions",
+    response_model=WalletTransactionPageOut,
+    summary="A seller's wallet transactions, newest first; pass nextCursor as cursor for the next page",
+    responses={400: {"description": "bad limit or cursor"}, 404: {"description": "the seller has no wallet"}},
+)
+async def list_transactions(request: Request, sellerNo: SellerNo) -> JSONResponse:
+    settings: WalletSettings = request.app.state.settings
+    page = parse_page(
+        request.query_params.get("cursor"),
+        request.query_params.get("limit"),
+        default=settings.transactions_page_default,
+        maximum=settings.transactions_page_max,
+    )
+    items, next_cursor = await handlers.list_transactions(_runtime(request).db, sellerNo, page)
+    body = WalletTransactionPageOut(
+        transactions=[WalletTransactionOut.of(t) for t in items],
+        nextCursor=str(next_cursor) if next_cursor is not None else None,
+    )
+    return model_response(body)

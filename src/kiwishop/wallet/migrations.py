@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from kiwishop.platform.inbox import inbox_migration
+from kiwishop.platform.migrations import Migration
+from kiwishop.platform.outbox import outbox_migration
+
+WALLETS = """
+CREATE TABLE IF NOT EXISTS wallets (
+    wallet_no   BIGINT         NOT NULL PRIMARY KEY,
+    seller_no   BIGINT         NOT NULL,
+    balance     DECIMAL(38, 2) NOT NULL DEFAULT 0.00,
+    version     BIGINT         NOT NULL DEFAULT 0,
+    created_at  DATETIME(3)    NOT NULL,
+    updated_at  DATETIME(3)    NOT NULL,
+    UNIQUE KEY uk_wallets_seller_no (seller_no)
+) ENGINE=InnoDB
+"""
+
+# idempotency_key = settle:{orderId}:{paymentOrderNo}: the database itself refuses a second credit (W4).
+WALLET_TRANSACTIONS = """
+CREATE TABLE IF NOT EXISTS wallet_transactions (
+    wallet_transaction_no  BIGINT                  NOT NULL PRIMARY KEY,
+    wallet_no              BIGINT                  NOT NULL,
+    amount                 DECIMAL(38, 2)          NOT NULL,
+    type                   ENUM('CREDIT', 'DEBIT') NOT NULL,
+    reference_id           BIGINT                  NOT NULL,
+    reference_type         VARCHAR(58)             NOT NULL,
+    order_id               VARCHAR(255)            NULL,
+    idempotency_key        VARCHAR(255)            NOT NULL,
+    created_at             DATETIME(3)             NOT NULL,
+    updated_at             DATETIME(3)             NOT NULL,
+    UNIQUE KEY uk_wallet_transactions_idempotency_key (idempotency_key),
+    KEY idx_wallet_transactions_wallet (wallet_no, wallet_transaction_no),
+    KEY idx_wallet_transactions_order (order_id)
+) ENGINE=InnoDB
+"""
+
+MIGRATIONS = (
+    Migration("0001_wallets", (WALLETS, WALLET_TRANSACTIONS)),
+    outbox_migration("0002_outbox"),
+    inbox_migration("0003_inbox"),
+)
+
+# The original's seed row (shared/spec/original-readme.md): wallet 1 of seller 1, loaded by the local stack only.
+SEED = (
+    """
+    INSERT IGNORE INTO wallets (wallet_no, seller_no, balance, version, created_at, updated_at)
+    VALUES (1, 1, 0.00, 0, '2024-11-28 22:55:09', '2024-11-28 22:55:09')
+    """,
+)
