@@ -12,6 +12,8 @@ SERVICE_MODULES = (
     "kiwishop.catalog_like.app",
     "kiwishop.catalog_review.app",
     "kiwishop.hot_catalog.app",
+    "kiwishop.wallet.app",
+    "kiwishop.seller.app",
     "kiwishop.order.app",
     "kiwishop.order_query.app",
 )
