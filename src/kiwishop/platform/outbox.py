@@ -155,6 +155,7 @@ class OutboxRelay:
         backoff_max_s: float = 30.0,
         retention_hours: float = 72.0,
         publish_timeout_s: float = 10.0,
+        linger_s: float = 0.005,
     ) -> None:
         self._db = db
         self._publisher = publisher
@@ -166,6 +167,7 @@ class OutboxRelay:
         self._backoff_max = backoff_max_s
         self._retention = dt.timedelta(hours=retention_hours)
         self._publish_timeout = publish_timeout_s
+        self._linger = linger_s
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -202,6 +204,8 @@ class OutboxRelay:
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+            if self._linger > 0 and not self._stopping:
+                await asyncio.sleep(self._linger)  # let the commits of a busy moment share one batch
 
     async def relay_once(self) -> int:
         """Claim one batch of due rows, publish it, record the outcome. Returns rows published."""
