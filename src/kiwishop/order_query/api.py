@@ -14,6 +14,7 @@ from kiwishop.order_query.schemas import PaymentEventListOut, PaymentEventOut
 router = APIRouter()
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 JSON = "application/json"
+HISTORY_PATH = "/api/orders/members/{memberNo}"
 
 
 def reads(request: Request) -> OrderReads:
@@ -21,7 +22,7 @@ def reads(request: Request) -> OrderReads:
     return found
 
 
-@router.get("/api/orders/members/{memberNo}", response_model=PaymentEventListOut)
+@router.get(HISTORY_PATH, response_model=PaymentEventListOut)
 async def member_orders(
     request: Request,
     memberNo: Id,

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from kiwishop.order_query import api
 from kiwishop.order_query.cache import OriginCache
 from kiwishop.order_query.consumers import payment_confirm_handler
 from kiwishop.order_query.domain import PAYMENT_CONFIRM
+from kiwishop.order_query.fastpath import HistoryFastPath
 from kiwishop.order_query.origin import OrderClient
 from kiwishop.order_query.queries import OrderReads
 from kiwishop.order_query.settings import OrderQuerySettings
@@ -39,6 +41,8 @@ def create_app(settings: OrderQuerySettings) -> FastAPI:
     )
     runtime.on_shutdown(order_http.aclose)
     app = runtime.build_app(title="kiwi-shop order-query", routers=[api.router])
+    # innermost middleware: after the request id and latency metric, before FastAPI's routing
+    app.user_middleware.append(Middleware(HistoryFastPath, store=store, route_path=api.HISTORY_PATH))
     app.state.reads = OrderReads(store, cache, OrderClient(order_http), fill_page_size=settings.fill_page_size)
     app.state.store = store
     return app

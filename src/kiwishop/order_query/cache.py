@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 
-from kiwishop.order_query.store import Keys, as_bytes
+from kiwishop.order_query.store import Keys, Script, as_bytes
 
 log = logging.getLogger("kiwishop.order_query.cache")
 
@@ -62,7 +62,7 @@ class OriginCache:
         self._wait_s = wait_s
         self._poll_s = poll_s
         self._clock = clock
-        self._release = redis.register_script(RELEASE)
+        self._release = Script(redis, RELEASE)
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
@@ -108,7 +108,7 @@ class OriginCache:
             await self._redis.set(key, stamped, px=self._physical_ms)
             return value
         finally:
-            await self._release(keys=[self._keys.lock(name)], args=[token])
+            await self._release([self._keys.lock(name)], [token])
 
     async def _lock(self, name: str) -> str | None:
         token = uuid.uuid4().hex
