@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from kiwishop.bench import confirm, outbox
+from kiwishop.bench import confirm, history, outbox
 from kiwishop.bench.report import Report
 from kiwishop.devstack.scratch import ScratchServers
 from kiwishop.platform.settings import InfraSettings
@@ -18,6 +18,7 @@ Scenario = Callable[[InfraSettings, Report, bool], Coroutine[Any, Any, None]]
 SCENARIOS: dict[str, Scenario] = {
     outbox.SCENARIO: outbox.run,
     confirm.SCENARIO: confirm.run,
+    history.SCENARIO: history.run,
 }
 
 
