@@ -42,10 +42,8 @@ async def test_wallet_settled_sets_is_wallet_done_and_other_wallet_events_are_ig
     base = Snowflake(130).next_id()
     await publish(infra, base, "WALLET_CREATED", {"sagaId": "s", "sellerNo": 5, "walletNo": 6, "success": True}, "5")
     for _ in range(2):  # a duplicate delivery changes nothing more
-        await publish(
-            infra, base + 1, "WALLET_SETTLED", {"orderId": created["orderId"], "sellers": [{"sellerNo": 1, "amount": 1000}]},
-            created["orderId"],
-        )  # fmt: skip
+        settled = {"orderId": created["orderId"], "sellers": [{"sellerNo": 1, "amount": 1000}]}
+        await publish(infra, base + 1, "WALLET_SETTLED", settled, created["orderId"])
     await eventually(lambda: wallet_done(order_db, created["orderId"]), lambda done: done, timeout_s=30)
     async with order_db.engine.connect() as conn:
         processed = (
