@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from kiwishop.bench import confirm, history, outbox
+from kiwishop.bench import confirm, history, outbox, social
 from kiwishop.bench.report import Report
 from kiwishop.devstack.scratch import ScratchServers
 from kiwishop.platform.settings import InfraSettings
@@ -19,6 +19,7 @@ SCENARIOS: dict[str, Scenario] = {
     outbox.SCENARIO: outbox.run,
     confirm.SCENARIO: confirm.run,
     history.SCENARIO: history.run,
+    social.SCENARIO: social.run,
 }
 
 
