@@ -11,9 +11,9 @@ never below zero (C10). Both take the like row before the count row, so they can
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from kiwishop.catalog_like.domain import PRODUCT_LIKED, PRODUCT_UNLIKED, LikeChange, utc_now_ms
@@ -44,17 +44,28 @@ async def unlike(
     return await retry_on_conflict(lambda: _unlike_once(db, outbox, product_no, member_no, topic), attempts=attempts)
 
 
+# Plain SQL through the driver (no statement building or compiling per request): likes are the hot path.
+INSERT_LIKE = (
+    "INSERT INTO product_likes (product_like_no, product_no, member_no, created_at, updated_at)"
+    " VALUES (%s, %s, %s, %s, %s)"
+)
+LOCK_LIKE = "SELECT product_like_no, created_at FROM product_likes WHERE product_no = %s AND member_no = %s FOR UPDATE"
+DELETE_LIKE = "DELETE FROM product_likes WHERE product_like_no = %s"
+CHANGE_COUNT = (
+    "INSERT INTO product_like_counts (product_no, like_count, version, created_at, updated_at)"
+    " VALUES (%s, %s, 0, %s, %s)"
+    " ON DUPLICATE KEY UPDATE like_count = GREATEST(like_count + %s, 0), version = version + 1, updated_at = %s"
+)
+READ_COUNT = "SELECT like_count, version FROM product_like_counts WHERE product_no = %s"
+
+
 async def _like_once(
     db: Database, ids: Snowflake, outbox: Outbox, product_no: int, member_no: int, topic: str
 ) -> LikeChange | None:
     like_no, now = ids.next_id(), utc_now_ms()
     async with db.uow() as uow:
         try:
-            await uow.conn.execute(
-                insert(product_likes).values(
-                    product_like_no=like_no, product_no=product_no, member_no=member_no, created_at=now, updated_at=now
-                )
-            )
+            await uow.conn.exec_driver_sql(INSERT_LIKE, (like_no, product_no, member_no, now, now))
         except IntegrityError as exc:
             if is_duplicate_key(exc):
                 return None  # already liked (C3); the failed statement left the transaction usable
@@ -69,18 +80,13 @@ async def _like_once(
 async def _unlike_once(db: Database, outbox: Outbox, product_no: int, member_no: int, topic: str) -> LikeChange | None:
     now = utc_now_ms()
     async with db.uow() as uow:
-        row = (
-            await uow.conn.execute(
-                select(product_likes.c.product_like_no, product_likes.c.created_at)
-                .where(product_likes.c.product_no == product_no, product_likes.c.member_no == member_no)
-                .with_for_update()
-            )
-        ).first()
+        row: Any = (await uow.conn.exec_driver_sql(LOCK_LIKE, (product_no, member_no))).first()
         if row is None:
             return None
-        await uow.conn.execute(product_likes.delete().where(product_likes.c.product_like_no == row.product_like_no))
+        like_no, created_at = int(row[0]), row[1]
+        await uow.conn.exec_driver_sql(DELETE_LIKE, (like_no,))
         count, version = await _change_count(uow, product_no, -1, now)
-        change = LikeChange(PRODUCT_UNLIKED, row.product_like_no, product_no, member_no, row.created_at, count, version)
+        change = LikeChange(PRODUCT_UNLIKED, like_no, product_no, member_no, created_at, count, version)
         await _publish(uow, outbox, change, topic)
         await uow.commit()
     return change
@@ -88,19 +94,9 @@ async def _unlike_once(db: Database, outbox: Outbox, product_no: int, member_no:
 
 async def _change_count(uow: UnitOfWork, product_no: int, delta: int, now: dt.datetime) -> tuple[int, int]:
     """Add ``delta`` (never below zero) and bump the version in one statement; returns (count, version)."""
-    t = product_like_counts
-    upsert = mysql_insert(t).values(
-        product_no=product_no, like_count=max(delta, 0), version=0, created_at=now, updated_at=now
-    )
-    await uow.conn.execute(
-        upsert.on_duplicate_key_update(
-            like_count=func.greatest(t.c.like_count + delta, 0),
-            version=t.c.version + 1,
-            updated_at=now,
-        )
-    )
-    row = (await uow.conn.execute(select(t.c.like_count, t.c.version).where(t.c.product_no == product_no))).one()
-    return int(row.like_count), int(row.version)
+    await uow.conn.exec_driver_sql(CHANGE_COUNT, (product_no, max(delta, 0), now, now, delta, now))
+    row: Any = (await uow.conn.exec_driver_sql(READ_COUNT, (product_no,))).one()
+    return int(row[0]), int(row[1])
 
 
 async def _publish(uow: UnitOfWork, outbox: Outbox, change: LikeChange, topic: str) -> None:
