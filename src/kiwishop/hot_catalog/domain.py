@@ -33,6 +33,12 @@ class HotError(ErrorCode):
         "상품 정보를 불러올 수 없습니다. 잠시 후 다시 시도해 주세요.",
         "The catalog cannot be reached; try again shortly.",
     )
+    RANKING_UNAVAILABLE = (
+        "HOT0002",
+        503,
+        "인기 상품 순위를 불러올 수 없습니다. 잠시 후 다시 시도해 주세요.",
+        "The ranking cannot be read; try again shortly.",
+    )
 
 
 class InvalidEvent(ValueError):

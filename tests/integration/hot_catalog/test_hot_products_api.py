@@ -80,6 +80,15 @@ async def test_catalog_down_is_a_503_with_the_error_body(hot_settings: SettingsF
     assert response.json() == {"code": "HOT0001", "message": "The catalog cannot be reached; try again shortly."}
 
 
+async def test_redis_down_is_a_503_with_the_error_body(hot_settings: SettingsFactory, infra: InfraSettings) -> None:
+    settings = hot_settings()
+    dead_redis = infra.model_copy(update={"redis_url": dead_url().replace("http", "redis") + "/0"})
+    async with running_app(create_app(settings.model_copy(update={"infra": dead_redis}))) as client:
+        response = await client.get("/api/hot-products", headers={"Accept-Language": "en"})
+    assert response.status_code == 503
+    assert response.json() == {"code": "HOT0002", "message": "The ranking cannot be read; try again shortly."}
+
+
 async def test_poison_records_are_parked_once_and_consumption_goes_on(
     hot_settings: SettingsFactory, hot_catalog_url: str, publisher: KafkaPublisher, infra: InfraSettings
 ) -> None:
