@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from kiwishop.order_query.cache import CacheTimeout, OriginCache
 from kiwishop.order_query.store import Keys
 from kiwishop.platform.redisclient import create_redis
-from tests.support import unique
+from tests.support import eventually, unique
 
 
 class Clock:
@@ -85,19 +85,32 @@ async def test_a_stale_value_is_served_to_everyone_while_exactly_one_caller_refr
     assert origin.calls == 2
 
 
+class CountingCache(OriginCache):
+    """Counts lock attempts, so the test knows when every caller has found the value missing."""
+
+    attempts = 0
+
+    async def _lock(self, name: str) -> str | None:
+        CountingCache.attempts += 1
+        return await super()._lock(name)
+
+
 async def test_fifty_concurrent_cold_misses_in_five_processes_make_exactly_one_origin_call(
-    make_cache: Callable[..., OriginCache], redis: Redis
+    redis: Redis, keys: Keys, clock: Clock
 ) -> None:
     url = redis.get_connection_kwargs()
     clients = [create_redis(f"redis://{url['host']}:{url['port']}/{url['db']}") for _ in range(5)]
     try:
-        caches = [make_cache(client) for client in clients]  # one cache and connection pool per "process"
+        caches = [
+            CountingCache(client, keys, logical_ttl_s=2, physical_ttl_s=60, lock_ttl_s=5, wait_s=30, clock=clock)
+            for client in clients
+        ]  # one cache and connection pool per "process"
         origin = Origin()
         origin.release.clear()
+        CountingCache.attempts = 0
         callers = [asyncio.create_task(caches[i % 5].get("cold", origin.load)) for i in range(50)]
-        while origin.calls < 1:
-            await asyncio.sleep(0.005)
-        await asyncio.sleep(0.1)  # every caller is now waiting for the one refresher
+        await eventually(lambda: asyncio.sleep(0, CountingCache.attempts), lambda n: n >= 50, timeout_s=20)
+        assert origin.calls == 1  # everyone missed; one got the lock, 49 are waiting for its value
         origin.release.set()
         assert await asyncio.gather(*callers) == [b"answer-1"] * 50
         assert origin.calls == 1
