@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
 
 from kiwishop.catalog_review import handlers
 from kiwishop.catalog_review.app import create_app
@@ -28,51 +27,10 @@ from kiwishop.platform.envelope import Envelope
 from kiwishop.platform.ids import Snowflake
 from kiwishop.platform.outbox import Outbox
 from tests.integration.catalog_like.servers import dead_url
+from tests.integration.catalog_review.reviews import body, outbox_events, review_rows, rows, table_sizes, totals
 from tests.support import eventually, read_topic, running_app
 
 STARS = {"ONE": 1, "TWO": 2, "THREE": 3, "FOUR": 4, "FIVE": 5}
-
-
-def body(product: int, stars: str = "FIVE", **override: Any) -> dict[str, Any]:
-    return {
-        "productNo": product,
-        "memberNo": 1,
-        "title": "좋아요",
-        "content": "내용",
-        "starRatingType": stars,
-    } | override
-
-
-async def rows(db: Database, sql: str, **params: Any) -> list[Any]:
-    async with db.engine.connect() as conn:
-        return list((await conn.execute(text(sql), params)).all())
-
-
-async def review_rows(db: Database, product: int) -> list[Any]:
-    return await rows(db, "SELECT * FROM product_reviews WHERE product_no = :p ORDER BY product_review_no", p=product)
-
-
-async def totals(db: Database, product: int) -> tuple[int, int, int] | None:
-    found = await rows(
-        db,
-        "SELECT review_count, review_star_rating_sum, version FROM product_review_counts WHERE product_no = :p",
-        p=product,
-    )
-    return tuple(found[0]) if found else None  # type: ignore[return-value]
-
-
-async def outbox_events(db: Database, product: int) -> list[dict[str, Any]]:
-    found = await rows(db, "SELECT * FROM outbox WHERE message_key = :k ORDER BY outbox_no", k=str(product))
-    return [{"type": r.event_type, "key": r.idempotency_key, **json.loads(r.payload)["payload"]} for r in found]
-
-
-async def table_sizes(db: Database) -> tuple[int, ...]:
-    (row,) = await rows(
-        db,
-        "SELECT (SELECT COUNT(*) FROM product_reviews), (SELECT COUNT(*) FROM product_review_counts),"
-        " (SELECT COUNT(*) FROM outbox)",
-    )
-    return tuple(row)
 
 
 async def test_a_review_is_201_with_its_number_stored_counted_and_announced(
@@ -122,64 +80,6 @@ async def test_each_star_rating_type_maps_to_its_number_of_stars(
     assert response.json()["starRating"] == value
     assert [r.star_rating for r in await review_rows(review_db, product)] == [value]
     assert await totals(review_db, product) == (1, value, 0)
-
-
-BAD_BODIES: dict[str, Any] = {
-    "unknown star type": {"starRatingType": "SIX"},
-    "lower-case star type": {"starRatingType": "five"},
-    "star type as enum index": {"starRatingType": 4},
-    "null star type": {"starRatingType": None},
-    "missing star type": {"starRatingType": ...},
-    "missing title": {"title": ...},
-    "null title": {"title": None},
-    "blank title": {"title": "   "},
-    "title of 101 characters": {"title": "가" * 101},
-    "missing content": {"content": ...},
-    "blank content": {"content": ""},
-    "content of 3001 characters": {"content": "x" * 3001},
-    "missing productNo": {"productNo": ...},
-    "missing memberNo": {"memberNo": ...},
-    "productNo 0": {"productNo": 0},
-    "negative memberNo": {"memberNo": -1},
-    "boolean memberNo": {"memberNo": True},
-    "productNo beyond 64 bits": {"productNo": 2**63},
-    "title as a number": {"title": 5},
-}
-
-
-@pytest.mark.parametrize("case", BAD_BODIES)
-async def test_each_bad_review_is_a_400_with_the_error_body_and_writes_nothing(
-    reviews: httpx.AsyncClient, review_db: Database, product: int, case: str
-) -> None:
-    sent = {k: v for k, v in (body(product) | BAD_BODIES[case]).items() if v is not ...}
-    before = await table_sizes(review_db)
-    response = await reviews.post("/api/product-reviews", json=sent)
-    assert response.status_code == 400, response.text
-    assert response.json()["code"] == "INVALID_REQUEST"
-    assert response.json()["details"]
-    assert await table_sizes(review_db) == before
-
-
-async def test_malformed_json_and_a_non_json_body_are_4xx_and_write_nothing(
-    reviews: httpx.AsyncClient, review_db: Database
-) -> None:
-    before = await table_sizes(review_db)
-    malformed = await reviews.post(
-        "/api/product-reviews", content=b'{"productNo": 1,', headers={"Content-Type": "application/json"}
-    )
-    assert malformed.status_code == 400
-    assert malformed.json()["code"] == "MALFORMED_JSON"
-    form = await reviews.post("/api/product-reviews", content=b"productNo=1", headers={"Content-Type": "text/plain"})
-    assert 400 <= form.status_code < 500
-    assert await table_sizes(review_db) == before
-
-
-async def test_a_numeric_string_product_number_is_accepted_as_in_the_original(
-    reviews: httpx.AsyncClient, product: int
-) -> None:
-    response = await reviews.post("/api/product-reviews", json=body(product, memberNo="23423958235"))
-    assert response.status_code == 201
-    assert response.json()["memberNo"] == 23423958235
 
 
 async def test_deleting_marks_the_review_deleted_subtracts_it_and_announces_is_deleted_true(
