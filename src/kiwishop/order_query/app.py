@@ -44,7 +44,6 @@ def create_app(settings: OrderQuerySettings) -> FastAPI:
     # innermost middleware: after the request id and latency metric, before FastAPI's routing
     app.user_middleware.append(Middleware(HistoryFastPath, store=store, route_path=api.HISTORY_PATH))
     app.state.reads = OrderReads(store, cache, OrderClient(order_http), fill_page_size=settings.fill_page_size)
-    app.state.store = store
     return app
 
 
