@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import time
 from decimal import Decimal
 
@@ -23,7 +24,7 @@ from kiwishop.order.domain import (
     confirm_payload,
 )
 from kiwishop.order.psp import TossClient
-from kiwishop.platform.db import Database
+from kiwishop.platform.db import Database, retry_on_conflict
 from kiwishop.platform.errors import AppError
 from kiwishop.platform.ids import Snowflake
 from kiwishop.platform.outbox import Outbox
@@ -52,7 +53,7 @@ class PaymentConfirmation:
         return payment
 
     async def confirm(self, payment_key: str, order_id: str, amount: Decimal) -> Payment:
-        payment, started = await self._start(payment_key, order_id, amount)
+        payment, started = await retry_on_conflict(lambda: self._start(payment_key, order_id, amount))
         if not started:
             if payment.status is PaymentStatus.EXECUTING:
                 return await self._wait_for_outcome(order_id)
@@ -93,7 +94,17 @@ class PaymentConfirmation:
             }  # fmt: skip
         else:
             outcome = {"failure_code": (result.code or "")[:100], "failure_message": (result.message or "")[:500]}
+        recorded = await retry_on_conflict(lambda: self._record(payment, result, outcome, changed_by))
+        self._notify(payment.order_id)
+        return recorded or await self.load(payment.order_id)
+
+    async def _record(
+        self, loaded: Payment, result: PspResult, outcome: dict[str, object], changed_by: str
+    ) -> Payment | None:
+        """One attempt of tx2 on a copy of the loaded payment (a retried attempt starts from it again)."""
+        payment = copy.deepcopy(loaded)
         async with self._db.uow() as uow:
+            await repository.lock_payment(uow.conn, payment.order_id)
             moved = await repository.move(
                 uow, self._ids, payment, result.status, reason=REASONS[result.status].format(code=result.code),
                 changed_by=changed_by, count_failure=result.status is PaymentStatus.UNKNOWN, event_values=outcome,
@@ -105,8 +116,7 @@ class PaymentConfirmation:
                         payload=confirm_payload(payment), idempotency_key=f"{PAYMENT_CONFIRM}:{payment.order_id}",
                     )  # fmt: skip
                 await uow.commit()
-        self._notify(payment.order_id)
-        return payment if moved else await self.load(payment.order_id)
+            return payment if moved else None
 
     async def _wait_for_outcome(self, order_id: str) -> Payment:
         """Another confirm (or the recovery worker) is executing this order: wait for its verdict."""

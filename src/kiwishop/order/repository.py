@@ -66,14 +66,20 @@ async def insert_payment(uow: UnitOfWork, ids: Snowflake, payment: Payment, now:
 async def load_payment(
     conn: AsyncConnection, *, order_id: str | None = None, payment_event_no: int | None = None, for_update: bool = False
 ) -> Payment | None:
+    """One payment with its lines. ``for_update`` first locks the payment event row — the order's mutex:
+    every transaction that changes an order takes this lock first, so they never deadlock on its lines."""
     condition = pe.c.order_id == order_id if order_id is not None else pe.c.payment_event_no == payment_event_no
-    payments = await load_payments(conn, condition, for_update=for_update)
+    if for_update:
+        await conn.execute(select(pe.c.payment_event_no).where(condition).with_for_update())
+    payments = await load_payments(conn, condition)
     return payments[0] if payments else None
 
 
-async def load_payments(
-    conn: AsyncConnection, condition: Any, order_desc: bool = False, for_update: bool = False
-) -> list[Payment]:
+async def lock_payment(conn: AsyncConnection, order_id: str) -> None:
+    await conn.execute(select(pe.c.payment_event_no).where(pe.c.order_id == order_id).with_for_update())
+
+
+async def load_payments(conn: AsyncConnection, condition: Any, order_desc: bool = False) -> list[Payment]:
     query = (
         select(pe, po.c.payment_order_no, po.c.product_no, po.c.seller_no, po.c.product_name, po.c.amount,
                po.c.payment_order_status, po.c.failed_count, po.c.threshold, po.c.updated_at.label("line_updated_at"))
@@ -81,8 +87,6 @@ async def load_payments(
         .where(condition)
         .order_by(pe.c.payment_event_no.desc() if order_desc else pe.c.payment_event_no, po.c.payment_order_no)
     )  # fmt: skip
-    if for_update:
-        query = query.with_for_update()
     payments: dict[int, Payment] = {}
     for row in await conn.execute(query):
         payment = payments.get(row.payment_event_no)
