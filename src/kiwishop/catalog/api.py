@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 
 from kiwishop.catalog import handlers
 from kiwishop.catalog.domain import MAX_ID, CatalogError
@@ -37,6 +37,20 @@ async def list_products(request: Request) -> JSONResponse:
     if len(parsed) > limit:
         raise AppError(CatalogError.TOO_MANY_PRODUCTS, limit=limit)
     found = await handlers.find_products(_runtime(request).db, parsed)
+    return model_response(ProductListOut(productList=[ProductOut.of(p) for p in found]))
+
+
+@router.get(
+    "/api/products",
+    response_model=ProductListOut,
+    summary="Every product, a page at a time, ascending productNo (cursor: the last productNo seen)",
+)
+async def browse_products(
+    request: Request,
+    after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> JSONResponse:
+    found = await handlers.list_products(_runtime(request).db, after=after, limit=limit)
     return model_response(ProductListOut(productList=[ProductOut.of(p) for p in found]))
 
 

@@ -34,6 +34,15 @@ async def find_products(db: Database, product_nos: list[int]) -> list[Product]:
         return [Product(*row) for row in rows]
 
 
+async def list_products(db: Database, *, after: int, limit: int) -> list[Product]:
+    """A page of every product, ascending productNo, starting after ``after``."""
+    async with db.engine.connect() as conn:
+        rows = await conn.execute(
+            select(*_COLUMNS).where(products.c.product_no > after).order_by(products.c.product_no).limit(limit)
+        )
+        return [Product(*row) for row in rows]
+
+
 async def get_product(db: Database, product_no: int) -> Product:
     found = await find_products(db, [product_no])
     if not found:

@@ -22,6 +22,7 @@ from kiwishop.platform.service import ServiceDefinition
 def create_app(settings: OrderSettings) -> FastAPI:
     runtime = Runtime("order", settings)
     catalog_http = create_http_client(settings.catalog_url, read_timeout_s=3.0)
+    hot_catalog_http = create_http_client(settings.hot_catalog_url, connect_timeout_s=0.3, read_timeout_s=0.5)
     toss_http = create_http_client(
         settings.toss_api_url,
         connect_timeout_s=settings.psp_connect_timeout_s,
@@ -50,10 +51,13 @@ def create_app(settings: OrderSettings) -> FastAPI:
     runtime.on_startup(recovery.start)
     runtime.on_shutdown(recovery.stop)
     runtime.on_shutdown(catalog_http.aclose)
+    runtime.on_shutdown(hot_catalog_http.aclose)
     runtime.on_shutdown(toss_http.aclose)
 
     app = runtime.build_app(title="kiwi-shop order", routers=[api.router, pages.router])
-    app.state.services = OrderServices(settings, runtime.db, runtime.ids, CatalogClient(catalog_http), confirmation)
+    app.state.services = OrderServices(
+        settings, runtime.db, runtime.ids, CatalogClient(catalog_http), confirmation, catalog_http, hot_catalog_http
+    )
     app.state.recovery = recovery
     return app
 

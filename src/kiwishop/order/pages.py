@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from kiwishop.order.checkout import checkout
 from kiwishop.order.domain import ORDER_ID_PATTERN, OrderError, PaymentStatus
 from kiwishop.order.services import OrderServices
+from kiwishop.order.showcase import showcase
 from kiwishop.platform.errors import AppError, CommonError
 from kiwishop.platform.params import MAX_ID, parse_id_list
 
@@ -50,16 +52,22 @@ def _checkout_params(request: Request) -> tuple[int, list[int]]:
 
 @router.get("/", response_class=HTMLResponse)
 async def checkout_page(request: Request) -> HTMLResponse:
+    """The shop: the hot products to choose from, and the order for the current choice with 결제하기."""
     s = _services(request)
     try:
         member_no, product_nos = _checkout_params(request)
-        result = await checkout(
-            s.db, s.ids, s.catalog, member_no=member_no, product_nos=product_nos, threshold=s.threshold
+        offer, result = await asyncio.gather(
+            showcase(s.hot_catalog_http, s.catalog_http),
+            checkout(s.db, s.ids, s.catalog, member_no=member_no, product_nos=product_nos, threshold=s.threshold),
         )
     except AppError as error:
         return _error_page(error)
     return _render(
         "checkout.html",
+        showcase=offer,
+        selected=set(product_nos),
+        member_no=member_no,
+        won=_won,
         order_id=result.order_id,
         order_name=result.order_name,
         amount=int(result.amount),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx
+
 from kiwishop.order.catalog_client import CatalogClient
 from kiwishop.order.confirm import PaymentConfirmation
 from kiwishop.order.settings import OrderSettings
@@ -18,6 +20,8 @@ class OrderServices:
     ids: Snowflake
     catalog: CatalogClient
     confirmation: PaymentConfirmation
+    catalog_http: httpx.AsyncClient
+    hot_catalog_http: httpx.AsyncClient
 
     @property
     def threshold(self) -> int:

@@ -149,3 +149,13 @@ async def test_a_51_character_name_is_rejected_but_50_characters_are_accepted(ca
     )
     assert ok.status_code == 201
     assert ok.json()["name"] == "가" * 50
+
+
+async def test_browsing_pages_through_every_product_in_ascending_order(catalog: httpx.AsyncClient) -> None:
+    first = await catalog.get("/api/products", params={"limit": 2})
+    assert first.status_code == 200
+    assert [p["productNo"] for p in first.json()["productList"]] == [1, 2]
+    second = await catalog.get("/api/products", params={"limit": 2, "after": 2})
+    assert second.json()["productList"][0]["productNo"] == 3
+    assert (await catalog.get("/api/products", params={"limit": 0})).status_code == 400
+    assert (await catalog.get("/api/products", params={"after": "x"})).status_code == 400

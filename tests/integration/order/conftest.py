@@ -52,6 +52,7 @@ def order_settings(infra: InfraSettings, order_schema: str, catalog_url: str) ->
             "node_id": 120,
             "catalog_url": catalog_url,
             "toss_api_url": "http://127.0.0.1:9",  # replaced by tests that pay (emulator fixture)
+            "hot_catalog_url": "http://127.0.0.1:9",  # never a running stack's hot-catalog
             "psp_read_timeout_s": 2.0,
             "psp_retry_base_s": 0.05,
             "recovery_interval_s": 0.2,

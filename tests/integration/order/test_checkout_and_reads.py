@@ -140,3 +140,16 @@ async def test_bad_paging_parameters_are_400(order: httpx.AsyncClient, query: st
     response = await order.get(f"/api/orders/members/1?{query}")
     assert response.status_code == 400
     assert response.json()["code"] == "INVALID_REQUEST"
+
+
+async def test_without_hot_catalog_the_main_page_offers_catalog_products_and_still_sells(
+    order: httpx.AsyncClient,
+) -> None:
+    page = await order.get("/")  # hot-catalog is not running in this test: the fallback is catalog's list
+    assert page.status_code == 200
+    assert "상품 목록" in page.text
+    for name in ("상품A", "상품B", "상품C"):
+        assert f'<span class="product-name">{name}</span>' in page.text
+    assert 'value="2"' in page.text
+    chosen = await order.get("/?productNoList=2&memberNo=1")
+    assert "2,000원" in chosen.text
