@@ -61,6 +61,8 @@ def _validation_details(exc: RequestValidationError) -> tuple[ErrorCode, list[di
     for error in exc.errors():
         if error.get("type") == "json_invalid":
             code = CommonError.MALFORMED_JSON
+            details.append({"field": "body", "message": str(error.get("msg", ""))})
+            continue
         loc = [str(part) for part in error.get("loc", ()) if part not in ("body",)]
         details.append({"field": ".".join(loc) or "body", "message": str(error.get("msg", ""))})
     return code, details
