@@ -95,6 +95,10 @@ class ConsumerRunner:
     async def _poll_loop(self, consumer: AIOKafkaConsumer) -> None:
         while not self._stopping.is_set():
             batch = await consumer.getmany(timeout_ms=200, max_records=self._max_poll)
+            # getmany fills max_records from one partition first, which under a backlog would handle the
+            # partitions one after the other: take what is already fetched for the others too.
+            for tp in consumer.assignment() - batch.keys():
+                batch.update(await consumer.getmany(tp, timeout_ms=0, max_records=self._max_poll))
             if not batch:
                 continue
             results = await asyncio.gather(*(self._handle_partition(tp, recs) for tp, recs in batch.items()))

@@ -229,3 +229,34 @@ async def test_concurrent_deliveries_of_one_event_apply_it_once(db: Database) ->
     env = Envelope(event_id=8001, type="BUMP", payload={"target": "concurrent"}, key="k")
     await asyncio.gather(*(handler(env) for _ in range(10)))
     assert await hits(db, "concurrent") == 1
+
+
+async def test_records_of_several_partitions_with_a_backlog_are_handled_concurrently(
+    infra: InfraSettings, publisher: KafkaPublisher
+) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    topic = unique("cons-multi")
+    await ensure_topics(infra, [topic, f"{topic}.DLT"], partitions=3)
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        for partition in range(3):  # a backlog of more than one poll in every partition
+            for i in range(150):
+                env = Envelope(event_id=9000 + partition * 1000 + i, type="SEEN", payload={"p": partition}, key="k")
+                await producer.send(topic, env.to_json(), key=b"k", partition=partition)
+        await producer.flush()
+    finally:
+        await producer.stop()
+    handled: list[int] = []
+
+    async def seen(envelope: Envelope) -> None:
+        await asyncio.sleep(0.001)
+        handled.append(envelope.payload["p"])
+
+    runner = await run_consumer(infra, publisher, topic, {"SEEN": seen})
+    try:
+        await eventually(lambda: asyncio.sleep(0, len(handled)), lambda n: n == 450, timeout_s=30)
+    finally:
+        await runner.stop()
+    assert set(handled[:30]) == {0, 1, 2}  # not one partition's backlog after the other
