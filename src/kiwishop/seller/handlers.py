@@ -70,33 +70,9 @@ async def register_seller(
         attempts=1,
         last_error=None,
     )
-    now = utcnow()
     async with db.uow() as uow:
-        try:
-            await uow.conn.execute(
-                insert(sellers).values(
-                    seller_no=registration.seller_no,
-                    seller_id=seller_id,
-                    is_deleted=False,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-        except IntegrityError as exc:
-            raise AppError(SellerError.DUPLICATE_SELLER_ID, sellerId=seller_id) from exc
-        await uow.conn.execute(
-            insert(seller_registrations).values(
-                registration_id=registration.registration_id,
-                seller_no=registration.seller_no,
-                seller_id=seller_id,
-                state=registration.state,
-                attempts=1,
-                next_attempt_at=now + dt.timedelta(seconds=timeout_s),
-                version=0,
-                created_at=now,
-                updated_at=now,
-            )
-        )
+        now = utcnow()
+        await _insert_seller_and_saga(uow, registration, now, now + dt.timedelta(seconds=timeout_s))
         await request_wallet(
             uow,
             outbox,
@@ -108,6 +84,36 @@ async def register_seller(
         await uow.commit()
     log.info("seller %s registered as %d, saga %d", seller_id, registration.seller_no, registration.registration_id)
     return registration
+
+
+async def _insert_seller_and_saga(
+    uow: UnitOfWork, registration: Registration, now: dt.datetime, due_at: dt.datetime
+) -> None:
+    try:
+        await uow.conn.execute(
+            insert(sellers).values(
+                seller_no=registration.seller_no,
+                seller_id=registration.seller_id,
+                is_deleted=False,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    except IntegrityError as exc:  # the live sellerId is taken (unique key on active_seller_id)
+        raise AppError(SellerError.DUPLICATE_SELLER_ID, sellerId=registration.seller_id) from exc
+    await uow.conn.execute(
+        insert(seller_registrations).values(
+            registration_id=registration.registration_id,
+            seller_no=registration.seller_no,
+            seller_id=registration.seller_id,
+            state=registration.state,
+            attempts=registration.attempts,
+            next_attempt_at=due_at,
+            version=0,
+            created_at=now,
+            updated_at=now,
+        )
+    )
 
 
 async def get_registration(db: Database, registration_id: int) -> Registration:

@@ -1,18 +1,27 @@
 """Settlement of a paid order (PAYMENT_CONFIRM): one transaction per order, inside the inbox's.
 
 Every SUCCESS line becomes one CREDIT row with ``idempotency_key = settle:{orderId}:{paymentOrderNo}``;
-each seller's wallet (found by seller number) grows by the exact sum of its lines with a version-checked
-UPDATE; WALLET_SETTLED goes to the outbox in the same transaction. A version conflict or a concurrent
-credit of the same line raises ``ConflictError``, which re-runs the whole handler on fresh rows.
+each seller's wallet (found by seller number, never by wallet number) grows by the exact sum of its lines
+with ``balance = balance + :sum, version = version + 1 WHERE wallet_no = :no AND version = :v`` (one
+statement for all the order's wallets; fewer matched rows than wallets is a conflict); WALLET_SETTLED
+goes to the outbox in the same transaction. A version conflict, a deadlock or a concurrent credit of the
+same line raises ``ConflictError``/is transient, and the inbox re-runs the whole handler on fresh rows.
+
+The wallet rows are read ``FOR UPDATE`` (in one order: seller number), so concurrent settlements of the
+same wallets queue instead of failing each other's version check: with a handful of hot wallets and a
+consumer that handles partitions concurrently, optimistic-only locking re-ran ~40% of the transactions
+and settled fewer orders per second than a single partition (see the settlement benchmark). The version
+check stays in the UPDATE, so a writer that bypasses the lock is still detected.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from decimal import Decimal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import TextClause, bindparam, insert, text
 from sqlalchemy.exc import IntegrityError
 
 from kiwishop.contracts.topics import WALLET
@@ -34,7 +43,7 @@ from kiwishop.wallet.domain import (
     settled_payload,
     totals_by_seller,
 )
-from kiwishop.wallet.tables import wallet_transactions, wallets
+from kiwishop.wallet.tables import wallet_transactions
 
 log = logging.getLogger("kiwishop.wallet.settlement")
 
@@ -57,13 +66,9 @@ def parse(envelope: Envelope) -> PaidOrder:
 
 async def settle(uow: UnitOfWork, envelope: Envelope, *, outbox: Outbox, ids: Snowflake) -> None:
     order = parse(envelope)
+    now = utcnow()
     lines = order.credited_lines()
-    done = await _already_credited(uow, order.order_id, lines)
-    pending = [line for line in lines if credit_key(order.order_id, line.payment_order_no) not in done]
-    if pending:
-        await _credit(uow, ids, order.order_id, pending)
-    elif lines:
-        log.info("order %s was already settled; re-emitting %s", order.order_id, WALLET_SETTLED)
+    # The result first: it depends on the order only, and this keeps it out of the wallet-lock window.
     await outbox.add(
         uow,
         topic=WALLET,
@@ -72,36 +77,51 @@ async def settle(uow: UnitOfWork, envelope: Envelope, *, outbox: Outbox, ids: Sn
         payload=settled_payload(order),
         idempotency_key=f"wallet-settled:{envelope.event_id}",
     )
-
-
-async def _already_credited(uow: UnitOfWork, order_id: str, lines: list[PaymentLine]) -> set[str]:
-    if not lines:
-        return set()
-    keys = [credit_key(order_id, line.payment_order_no) for line in lines]
-    rows = await uow.conn.execute(
-        select(wallet_transactions.c.idempotency_key).where(wallet_transactions.c.idempotency_key.in_(keys))
-    )
-    return set(rows.scalars())
-
-
-async def _credit(uow: UnitOfWork, ids: Snowflake, order_id: str, lines: list[PaymentLine]) -> None:
-    totals = totals_by_seller(lines)
-    found = (
-        await uow.conn.execute(
-            select(wallets.c.seller_no, wallets.c.wallet_no, wallets.c.version).where(
-                wallets.c.seller_no.in_(list(totals))
-            )
-        )
-    ).all()
-    by_seller = {row.seller_no: row for row in found}
-    missing = [seller_no for seller_no in totals if seller_no not in by_seller]
+    wallet_of, done = await _lookup(uow, order.order_id, lines)
+    pending = [line for line in lines if credit_key(order.order_id, line.payment_order_no) not in done]
+    if not pending:
+        if lines:
+            log.info("order %s was already settled; re-emitting %s", order.order_id, WALLET_SETTLED)
+        return
+    missing = sorted({line.seller_no for line in pending if line.seller_no not in wallet_of})
     if missing:
-        raise WalletMissingError(f"order {order_id}: no wallet for seller(s) {missing}")
-    now = utcnow()
-    await _insert_credits(uow, ids, order_id, lines, {s: r.wallet_no for s, r in by_seller.items()}, now)
-    for seller_no in sorted(totals, key=lambda s: by_seller[s].wallet_no):  # one lock order: no deadlocks
-        row = by_seller[seller_no]
-        await _add_to_balance(uow, row.wallet_no, row.version, totals[seller_no], now)
+        raise WalletMissingError(f"order {order.order_id}: no wallet for seller(s) {missing}")
+    await _insert_credits(uow, ids, order.order_id, pending, wallet_of, now)
+    await _add_to_balances(uow, totals_by_seller(pending), wallet_of, now)
+
+
+_LOOKUP = text(
+    "(SELECT seller_no, wallet_no, version, NULL AS credited_key FROM wallets WHERE seller_no IN :sellers"
+    " FOR UPDATE)"
+    " UNION ALL"
+    " (SELECT NULL, NULL, NULL, idempotency_key FROM wallet_transactions WHERE idempotency_key IN :keys)"
+).bindparams(bindparam("sellers", expanding=True), bindparam("keys", expanding=True))
+
+
+async def _lookup(
+    uow: UnitOfWork, order_id: str, lines: list[PaymentLine]
+) -> tuple[dict[int, tuple[int, int]], set[str]]:
+    """In one round trip: seller number → (wallet number, version), and the lines already credited."""
+    if not lines:
+        return {}, set()
+    result = await uow.conn.execute(
+        _LOOKUP,
+        {
+            "sellers": sorted({line.seller_no for line in lines}),
+            "keys": [credit_key(order_id, line.payment_order_no) for line in lines],
+        },
+    )
+    wallet_of: dict[int, tuple[int, int]] = {}
+    done: set[str] = set()
+    for seller_no, wallet_no, version, credited in result:
+        if credited is not None:
+            done.add(credited)
+        else:
+            wallet_of[int(seller_no)] = (int(wallet_no), int(version))
+    return wallet_of, done
+
+
+_INSERT_CREDITS = insert(wallet_transactions)
 
 
 async def _insert_credits(
@@ -109,13 +129,13 @@ async def _insert_credits(
     ids: Snowflake,
     order_id: str,
     lines: list[PaymentLine],
-    wallet_of: dict[int, int],
+    wallet_of: dict[int, tuple[int, int]],
     now: dt.datetime,
 ) -> None:
     values = [
         {
             "wallet_transaction_no": ids.next_id(),
-            "wallet_no": wallet_of[line.seller_no],
+            "wallet_no": wallet_of[line.seller_no][0],
             "amount": line.amount,
             "type": CREDIT,
             "reference_id": line.payment_order_no,
@@ -128,7 +148,7 @@ async def _insert_credits(
         for line in lines
     ]
     try:
-        await uow.conn.execute(insert(wallet_transactions), values)
+        await uow.conn.execute(_INSERT_CREDITS, values)
     except IntegrityError as exc:
         code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
         if code == _DUPLICATE_KEY:  # another delivery of this order credited it meanwhile: re-run, then skip
@@ -136,11 +156,25 @@ async def _insert_credits(
         raise
 
 
-async def _add_to_balance(uow: UnitOfWork, wallet_no: int, version: int, amount: Decimal, now: dt.datetime) -> None:
-    result = await uow.conn.execute(
-        update(wallets)
-        .where(wallets.c.wallet_no == wallet_no, wallets.c.version == version)
-        .values(balance=wallets.c.balance + amount, version=wallets.c.version + 1, updated_at=now)
+@functools.lru_cache(maxsize=64)
+def _update_balances(wallets: int) -> TextClause:
+    """For every wallet i: balance + a_i, version + 1 WHERE wallet_no = w_i AND version = v_i — one statement."""
+    amounts = " ".join(f"WHEN :w{i} THEN :a{i}" for i in range(wallets))
+    checks = " OR ".join(f"(wallet_no = :w{i} AND version = :v{i})" for i in range(wallets))
+    return text(
+        f"UPDATE wallets SET balance = balance + CASE wallet_no {amounts} END,"
+        f" version = version + 1, updated_at = :now WHERE {checks}"
     )
-    if result.rowcount != 1:
-        raise ConflictError(f"wallet {wallet_no} changed since version {version}")
+
+
+async def _add_to_balances(
+    uow: UnitOfWork, totals: dict[int, Decimal], wallet_of: dict[int, tuple[int, int]], now: dt.datetime
+) -> None:
+    """Each wallet grows by its seller's total if its version is still the one read; otherwise a conflict."""
+    params: dict[str, object] = {"now": now}
+    for i, (seller_no, amount) in enumerate(totals.items()):
+        wallet_no, version = wallet_of[seller_no]
+        params |= {f"w{i}": wallet_no, f"a{i}": amount, f"v{i}": version}
+    result = await uow.conn.execute(_update_balances(len(totals)), params)
+    if result.rowcount != len(totals):
+        raise ConflictError(f"{len(totals) - result.rowcount} wallet(s) changed since they were read")

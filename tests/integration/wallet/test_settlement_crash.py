@@ -15,6 +15,7 @@ import pytest
 from kiwishop.contracts.topics import WALLET
 from kiwishop.devstack.procs import ManagedProcess, free_port
 from kiwishop.platform.db import Database
+from kiwishop.platform.envelope import Envelope
 from kiwishop.platform.kafka import KafkaPublisher
 from kiwishop.platform.settings import InfraSettings
 from tests.integration.seller_wallet.support import (
@@ -65,13 +66,9 @@ def wallet_process(infra: InfraSettings, logs: Path) -> Iterator[ManagedProcess]
         proc.stop()
 
 
-@pytest.mark.slow
-async def test_every_balance_is_exact_after_the_wallet_process_is_killed_twice_while_settling(
-    infra: InfraSettings, wallet_db: Database, publisher: KafkaPublisher, tmp_path: Path
-) -> None:
+def paid_orders(sellers: list[int]) -> tuple[list[Envelope], dict[int, Decimal], int]:
+    """ORDERS orders of 1–3 SUCCESS lines over the sellers; what each seller must end with; the line count."""
     rng = random.Random(5)
-    sellers = [IDS.next_id() for _ in range(5)]
-    wallets = {s: await add_wallet(wallet_db, s) for s in sellers}
     expected = dict.fromkeys(sellers, Decimal("0.00"))
     events, lines_total = [], 0
     for _ in range(ORDERS):
@@ -81,6 +78,16 @@ async def test_every_balance_is_exact_after_the_wallet_process_is_killed_twice_w
             expected[seller_no] += Decimal(amount)
         lines_total += len(lines)
         events.append(payment_confirm(unique("crash"), lines))
+    return events, expected, lines_total
+
+
+@pytest.mark.slow
+async def test_every_balance_is_exact_after_the_wallet_process_is_killed_twice_while_settling(
+    infra: InfraSettings, wallet_db: Database, publisher: KafkaPublisher, tmp_path: Path
+) -> None:
+    sellers = [IDS.next_id() for _ in range(5)]
+    wallets = {s: await add_wallet(wallet_db, s) for s in sellers}
+    events, expected, lines_total = paid_orders(sellers)
     wallet_nos = tuple(wallets.values())
 
     async def credited_orders() -> int:
