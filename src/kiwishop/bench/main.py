@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kiwishop.bench import confirm, history, outbox, social
+from kiwishop.bench import settlement as settlement_scenario
 from kiwishop.bench.report import Report
 from kiwishop.devstack.scratch import ScratchServers
 from kiwishop.platform.settings import InfraSettings
@@ -17,6 +18,7 @@ Scenario = Callable[[InfraSettings, Report, bool], Coroutine[Any, Any, None]]
 
 SCENARIOS: dict[str, Scenario] = {
     outbox.SCENARIO: outbox.run,
+    settlement_scenario.SCENARIO: settlement_scenario.run,
     confirm.SCENARIO: confirm.run,
     history.SCENARIO: history.run,
     social.SCENARIO: social.run,
