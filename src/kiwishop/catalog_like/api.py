@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from kiwishop.catalog_like import handlers
-from kiwishop.catalog_like.catalog_client import KnownProducts
 from kiwishop.catalog_like.domain import MAX_ID
 from kiwishop.catalog_like.schemas import LikeCountOut, LikedOut
 from kiwishop.catalog_like.settings import CatalogLikeSettings
+from kiwishop.contracts.catalog import KnownProducts
 from kiwishop.platform.runtime import Runtime
 from kiwishop.platform.web import JSONResponse, model_response
 

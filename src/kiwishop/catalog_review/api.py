@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from kiwishop.catalog_review import handlers
-from kiwishop.catalog_review.catalog_client import KnownProducts
 from kiwishop.catalog_review.domain import MAX_ID, ReviewError, StarRating, average_star_rating, parse_cursor
 from kiwishop.catalog_review.schemas import CreateReviewIn, ReviewOut, ReviewPageOut, ReviewSummaryOut
 from kiwishop.catalog_review.settings import CatalogReviewSettings
+from kiwishop.contracts.catalog import KnownProducts
 from kiwishop.platform.errors import AppError
 from kiwishop.platform.runtime import Runtime
 from kiwishop.platform.web import JSONResponse, model_response

@@ -3,9 +3,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from kiwishop.catalog_review.api import router
-from kiwishop.catalog_review.catalog_client import KnownProducts
+from kiwishop.catalog_review.domain import ReviewError
 from kiwishop.catalog_review.migrations import MIGRATIONS, SEED
 from kiwishop.catalog_review.settings import CatalogReviewSettings
+from kiwishop.contracts.catalog import KnownProducts
 from kiwishop.platform.httpclient import create_http_client
 from kiwishop.platform.runtime import Runtime
 from kiwishop.platform.service import ServiceDefinition
@@ -21,7 +22,12 @@ def create_app(settings: CatalogReviewSettings) -> FastAPI:
     runtime.on_shutdown(catalog.aclose)
     app = runtime.build_app(title="kiwi-shop catalog-review", routers=[router])
     app.state.settings = settings
-    app.state.known_products = KnownProducts(catalog, cache_size=settings.known_products_cache_size)
+    app.state.known_products = KnownProducts(
+        catalog,
+        not_found=ReviewError.PRODUCT_NOT_FOUND,
+        unavailable=ReviewError.CATALOG_UNAVAILABLE,
+        cache_size=settings.known_products_cache_size,
+    )
     return app
 
 

@@ -11,11 +11,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-import httpx
-
 from kiwishop.hot_catalog.domain import HotError
 from kiwishop.platform import jsonutil
 from kiwishop.platform.errors import AppError
+from kiwishop.platform.httpclient import HttpClient, HttpError
 
 
 @dataclass(frozen=True)
@@ -30,7 +29,7 @@ class ProductInfo:
 class ProductCatalog:
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        client: HttpClient,
         *,
         ttl_s: float = 30.0,
         max_entries: int = 10_000,
@@ -75,7 +74,7 @@ class ProductCatalog:
     async def _fetch(self, product_nos: list[int]) -> dict[int, ProductInfo]:
         try:
             response = await self._client.get("/products", params={"productNoList": ",".join(map(str, product_nos))})
-        except httpx.HTTPError as exc:
+        except HttpError as exc:
             raise AppError(HotError.CATALOG_UNAVAILABLE) from exc
         if response.status_code != 200:
             raise AppError(HotError.CATALOG_UNAVAILABLE)

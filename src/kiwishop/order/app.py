@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import httpx
 from fastapi import FastAPI
 
 from kiwishop.contracts.topics import PAYMENT, WALLET
@@ -28,7 +27,7 @@ def create_app(settings: OrderSettings) -> FastAPI:
         connect_timeout_s=settings.psp_connect_timeout_s,
         read_timeout_s=settings.psp_read_timeout_s,
         max_connections=500,
-        auth=httpx.BasicAuth(settings.toss_secret_key.get_secret_value(), ""),
+        basic_auth=(settings.toss_secret_key.get_secret_value(), ""),
     )
     psp = TossClient(toss_http, max_attempts=settings.psp_max_attempts, retry_base_s=settings.psp_retry_base_s)
     confirmation = PaymentConfirmation(runtime.db, runtime.ids, runtime.outbox, psp, wait_s=settings.confirm_wait_s)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-import httpx
-
 from kiwishop.order.domain import OrderError
 from kiwishop.platform import jsonutil
 from kiwishop.platform.errors import AppError
+from kiwishop.platform.httpclient import HttpClient, HttpError
 
 
 @dataclass(frozen=True)
@@ -22,7 +21,7 @@ class CatalogProduct:
 
 
 class CatalogClient:
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: HttpClient) -> None:
         self._http = http
 
     async def find(self, product_nos: list[int]) -> dict[int, CatalogProduct]:
@@ -30,7 +29,7 @@ class CatalogClient:
             return {}
         try:
             response = await self._http.get("/products", params=[("productNoList", str(n)) for n in product_nos])
-        except httpx.HTTPError as exc:
+        except HttpError as exc:
             raise AppError(OrderError.CATALOG_UNAVAILABLE) from exc
         if response.status_code != 200:
             raise AppError(OrderError.CATALOG_UNAVAILABLE)

@@ -13,10 +13,9 @@ import logging
 from decimal import Decimal
 from typing import Any
 
-import httpx
-
 from kiwishop.order.domain import PspClass, PspResult, classify, judge_payment
 from kiwishop.platform import jsonutil
+from kiwishop.platform.httpclient import HttpClient, HttpError, HttpResponse, HttpTimeout
 
 log = logging.getLogger("kiwishop.order.psp")
 
@@ -28,7 +27,7 @@ def idempotency_key(order_id: str) -> str:
     return f"confirm-{order_id}"
 
 
-def _error_of(response: httpx.Response) -> tuple[str | None, str]:
+def _error_of(response: HttpResponse) -> tuple[str | None, str]:
     try:
         body = jsonutil.loads(response.content)
     except ValueError:
@@ -38,7 +37,7 @@ def _error_of(response: httpx.Response) -> tuple[str | None, str]:
     return None, response.text[:200]
 
 
-def _payment_of(response: httpx.Response) -> dict[str, Any] | None:
+def _payment_of(response: HttpResponse) -> dict[str, Any] | None:
     try:
         body = jsonutil.loads(response.content)
     except ValueError:
@@ -47,7 +46,7 @@ def _payment_of(response: httpx.Response) -> dict[str, Any] | None:
 
 
 class TossClient:
-    def __init__(self, http: httpx.AsyncClient, *, max_attempts: int = 3, retry_base_s: float = 0.2) -> None:
+    def __init__(self, http: HttpClient, *, max_attempts: int = 3, retry_base_s: float = 0.2) -> None:
         self._http = http
         self._max_attempts = max(1, max_attempts)
         self._retry_base = retry_base_s
@@ -60,9 +59,9 @@ class TossClient:
         while attempt < self._max_attempts:
             try:
                 response = await self._http.post("/v1/payments/confirm", json=body, headers=headers)
-            except httpx.TimeoutException as exc:
+            except HttpTimeout as exc:
                 last = PspResult.unknown("PSP_TIMEOUT", f"no answer from the PSP: {type(exc).__name__}")
-            except httpx.HTTPError as exc:
+            except HttpError as exc:
                 last = PspResult.unknown("PSP_UNREACHABLE", f"cannot reach the PSP: {type(exc).__name__}")
             else:
                 if response.status_code == 200:
@@ -93,7 +92,7 @@ class TossClient:
                 await asyncio.sleep(self._retry_base * 2 ** (attempt - 1))
             try:
                 response = await self._http.get(path)
-            except httpx.HTTPError as exc:
+            except HttpError as exc:
                 last = PspResult.unknown("PSP_UNREACHABLE", f"lookup failed: {type(exc).__name__}")
                 continue
             if response.status_code == 200:
@@ -115,7 +114,7 @@ class TossClient:
         return found
 
     @staticmethod
-    def _judge(response: httpx.Response, order_id: str, amount: Decimal, payment_key: str | None) -> PspResult:
+    def _judge(response: HttpResponse, order_id: str, amount: Decimal, payment_key: str | None) -> PspResult:
         payment = _payment_of(response)
         if payment is None:
             return PspResult.unknown("PSP_MALFORMED", "the PSP answered 200 with a body that is not a payment")

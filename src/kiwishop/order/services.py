@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import httpx
-
 from kiwishop.order.catalog_client import CatalogClient
 from kiwishop.order.confirm import PaymentConfirmation
 from kiwishop.order.settings import OrderSettings
 from kiwishop.platform.db import Database
+from kiwishop.platform.httpclient import HttpClient
 from kiwishop.platform.ids import Snowflake
 
 
@@ -20,8 +19,8 @@ class OrderServices:
     ids: Snowflake
     catalog: CatalogClient
     confirmation: PaymentConfirmation
-    catalog_http: httpx.AsyncClient
-    hot_catalog_http: httpx.AsyncClient
+    catalog_http: HttpClient
+    hot_catalog_http: HttpClient
 
     @property
     def threshold(self) -> int:

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import httpx
-
 from kiwishop.platform import jsonutil
+from kiwishop.platform.httpclient import HttpClient, HttpError
 
 log = logging.getLogger("kiwishop.order.showcase")
 
@@ -30,9 +29,7 @@ class Showcase:
     products: list[ShowcaseProduct]
 
 
-async def _fetch(
-    http: httpx.AsyncClient, path: str, params: dict[str, int] | None = None
-) -> list[dict[str, Any]] | None:
+async def _fetch(http: HttpClient, path: str, params: dict[str, int] | None = None) -> list[dict[str, Any]] | None:
     try:
         response = await http.get(path, params=params)
         if response.status_code != 200:
@@ -40,7 +37,7 @@ async def _fetch(
         body = jsonutil.loads(response.content)
         products = body.get("productList") if isinstance(body, dict) else None
         return products if isinstance(products, list) else None
-    except (httpx.HTTPError, ValueError) as exc:
+    except (HttpError, ValueError) as exc:
         log.warning("showcase source %s unavailable: %s", path, exc)
         return None
 
@@ -56,7 +53,7 @@ def _product(p: dict[str, Any]) -> ShowcaseProduct:
     )
 
 
-async def showcase(hot_catalog: httpx.AsyncClient, catalog: httpx.AsyncClient, size: int = 10) -> Showcase:
+async def showcase(hot_catalog: HttpClient, catalog: HttpClient, size: int = 10) -> Showcase:
     hot = await _fetch(hot_catalog, "/api/hot-products")
     if hot:
         try:

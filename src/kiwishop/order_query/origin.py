@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from kiwishop.platform import jsonutil
+from kiwishop.platform.httpclient import HttpClient, HttpError
 
 NOT_FOUND_CODE = "PEC0008"  # order's PAYMENT_EVENT_NOT_FOUND
 
@@ -16,7 +15,7 @@ class OrderUnavailable(Exception):
 
 
 class OrderClient:
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: HttpClient) -> None:
         self._http = http
 
     async def paid_page(self, member_no: int, cursor: int | None, limit: int) -> list[dict[str, Any]]:
@@ -42,7 +41,7 @@ class OrderClient:
     async def _get(self, path: str, params: dict[str, int] | None) -> Any:
         try:
             response = await self._http.get(path, params=params)
-        except httpx.HTTPError as exc:
+        except HttpError as exc:
             raise OrderUnavailable(f"cannot reach order: {type(exc).__name__}") from exc
         try:
             body = jsonutil.loads(response.content)

@@ -7,7 +7,6 @@ import datetime as dt
 import json
 from typing import Any
 
-import httpx
 import pytest
 
 from kiwishop.hot_catalog.catalog_client import ProductCatalog
@@ -15,6 +14,7 @@ from kiwishop.hot_catalog.domain import HotError, Ranked, rank_order
 from kiwishop.hot_catalog.hot_list import HotList
 from kiwishop.hot_catalog.ranking import Ranking
 from kiwishop.platform.errors import AppError
+from kiwishop.platform.httpclient import HttpClient, HttpError, HttpResponse
 
 CATALOG = {
     n: {"productNo": n, "sellerNo": 1, "productId": f"P{n}", "name": f"상품{n}", "price": n * 1000}
@@ -38,16 +38,17 @@ class FakeCatalog:
         self.calls: list[list[int]] = []
         self.down = False
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    async def get(self, path: str, *, params: Any = None, headers: Any = None) -> HttpResponse:
+        """Shaped like platform.httpclient.HttpClient.get."""
         if self.down:
-            raise httpx.ConnectError("down", request=request)
-        asked = [int(p) for p in request.url.params["productNoList"].split(",")]
+            raise HttpError("down")
+        asked = [int(p) for p in params["productNoList"].split(",")]
         self.calls.append(asked)
         body = {"productList": [CATALOG[p] for p in sorted(asked) if p in self.known]}
-        return httpx.Response(200, content=json.dumps(body).encode())
+        return HttpResponse(200, json.dumps(body).encode(), {})
 
-    def client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=httpx.MockTransport(self), base_url="http://catalog")
+    def client(self) -> HttpClient:
+        return self  # type: ignore[return-value]
 
 
 class FakeRanking:
