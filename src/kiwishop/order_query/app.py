@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import gc
+
 from fastapi import FastAPI
 from starlette.middleware import Middleware
 
@@ -15,6 +17,11 @@ from kiwishop.order_query.store import ReadModelStore
 from kiwishop.platform.httpclient import create_http_client
 from kiwishop.platform.runtime import Runtime
 from kiwishop.platform.service import ServiceDefinition
+
+
+async def freeze_gc() -> None:
+    gc.collect()
+    gc.freeze()
 
 
 def create_app(settings: OrderQuerySettings) -> FastAPI:
@@ -40,6 +47,8 @@ def create_app(settings: OrderQuerySettings) -> FastAPI:
         handlers={PAYMENT_CONFIRM: payment_confirm_handler(store)},
     )
     runtime.on_shutdown(order_http.aclose)
+    if settings.freeze_gc_after_startup:
+        runtime.on_startup(freeze_gc)
     app = runtime.build_app(title="kiwi-shop order-query", routers=[api.router])
     # innermost middleware: after the request id and latency metric, before FastAPI's routing
     app.user_middleware.append(Middleware(HistoryFastPath, store=store, route_path=api.HISTORY_PATH))

@@ -43,3 +43,8 @@ class OrderQuerySettings(ServiceSettings):
     cache_physical_ttl_s: float = Field(default=30.0, gt=0)
     cache_lock_ttl_s: float = Field(default=5.0, gt=0)
     cache_wait_s: float = Field(default=4.0, gt=0)
+
+    # After start-up, move every object alive then out of the garbage collector's sight (gc.freeze): a
+    # full collection then scans only what requests allocate. Measured here: 60–100 ms gen-2 pauses
+    # under load before, ~3 ms after. Process-wide, so tests that build many apps in one process turn it off.
+    freeze_gc_after_startup: bool = True

@@ -62,6 +62,7 @@ def oq_settings(oq_infra: InfraSettings) -> Callable[..., OrderQuerySettings]:
             "order_url": "http://127.0.0.1:9",
             "order_read_timeout_s": 5.0,
             "consumer_retry_backoff_s": (0.05, 0.1, 0.2),
+            "freeze_gc_after_startup": False,
         }
         values.update(overrides)
         return OrderQuerySettings(**values)  # type: ignore[arg-type]

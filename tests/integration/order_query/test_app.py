@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import random
 from collections.abc import Callable
 
@@ -41,3 +42,16 @@ def test_the_rebuild_command_replays_the_payment_topic_into_the_configured_keysp
     assert "cleared 1 keys, replayed 0 records" in capsys.readouterr().out
     assert list(client.scan_iter(match=f"{prefix}:*")) == []
     client.close()
+
+
+async def test_start_up_objects_are_frozen_out_of_the_collectors_reach_unless_turned_off(
+    oq_settings: Callable[..., OrderQuerySettings],
+) -> None:
+    gc.unfreeze()
+    async with running_app(create_app(oq_settings())):
+        assert gc.get_freeze_count() == 0
+    try:
+        async with running_app(create_app(oq_settings(freeze_gc_after_startup=True))):
+            assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
