@@ -13,13 +13,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
 from kiwishop.bench.report import Report, percentile
 from kiwishop.catalog.app import SERVICE as CATALOG
 from kiwishop.devstack.fleet import Fleet
 from kiwishop.order.app import SERVICE as ORDER
 from kiwishop.order.settings import TEST_SECRET_KEY
+from kiwishop.platform.httpclient import HttpClient
 from kiwishop.platform.migrations import migrate
 from kiwishop.platform.settings import InfraSettings
 
@@ -36,7 +35,7 @@ class Samples:
         self.errors[what] = self.errors.get(what, 0) + 1
 
 
-async def _buyer(order: httpx.AsyncClient, emulator: httpx.AsyncClient, samples: Samples, until: float) -> None:
+async def _buyer(order: HttpClient, emulator: HttpClient, samples: Samples, until: float) -> None:
     while time.monotonic() < until:
         checkout = await order.post("/api/checkout", json={"memberNo": 1, "productNoList": [1, 2, 3]})
         if checkout.status_code != 201:
@@ -61,7 +60,7 @@ async def _buyer(order: httpx.AsyncClient, emulator: httpx.AsyncClient, samples:
             samples.error(f"confirm {confirmed.status_code}")
 
 
-async def _psp_probe(emulator: httpx.AsyncClient, samples: Samples, until: float) -> None:
+async def _psp_probe(emulator: HttpClient, samples: Samples, until: float) -> None:
     """The PSP's latency as the order service sees it: Toss API calls straight to the emulator."""
     auth = {"Authorization": "Basic " + base64.b64encode(f"{TEST_SECRET_KEY}:".encode()).decode()}
     while time.monotonic() < until:
@@ -72,12 +71,9 @@ async def _psp_probe(emulator: httpx.AsyncClient, samples: Samples, until: float
 
 
 async def drive(order_url: str, emulator_url: str, concurrency: int, duration_s: float) -> tuple[Samples, float]:
-    limits = httpx.Limits(max_connections=concurrency + 10, max_keepalive_connections=concurrency + 10)
-    timeout = httpx.Timeout(30.0)
-    async with (
-        httpx.AsyncClient(base_url=order_url, limits=limits, timeout=timeout) as order,
-        httpx.AsyncClient(base_url=emulator_url, limits=limits, timeout=timeout) as emulator,
-    ):
+    order = HttpClient(order_url, read_timeout_s=30, max_connections=concurrency + 10)
+    emulator = HttpClient(emulator_url, read_timeout_s=30, max_connections=concurrency + 10)
+    try:
         samples = Samples()
         warm_until = time.monotonic() + 2.0
         await asyncio.gather(*(_buyer(order, emulator, Samples(), warm_until) for _ in range(10)))
@@ -87,6 +83,9 @@ async def drive(order_url: str, emulator_url: str, concurrency: int, duration_s:
             _psp_probe(emulator, samples, until), *(_buyer(order, emulator, samples, until) for _ in range(concurrency))
         )
         return samples, time.monotonic() - started
+    finally:
+        await order.aclose()
+        await emulator.aclose()
 
 
 async def run(infra: InfraSettings, report: Report, quick: bool, log_dir: Path | None = None) -> None:
