@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run stop test lint unit integration e2e browser bench migrate clean-data
+.PHONY: install run stop test lint unit integration e2e browser bench reconcile migrate clean-data
 
 install:
 	@bash scripts/bootstrap.sh
@@ -37,6 +37,9 @@ browser: install
 
 bench: install  ## benchmarks on private servers; prints tables
 	@$(BIN)/kiwishop bench
+
+reconcile: install  ## PSP approvals = SUCCESS lines = wallet ledger = balances, per seller (against the local stack)
+	@$(BIN)/kiwishop reconcile
 
 migrate: install
 	@$(BIN)/kiwishop migrate --seed

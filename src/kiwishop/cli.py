@@ -78,6 +78,28 @@ def cmd_rebuild_order_query(_: argparse.Namespace) -> int:
     return rebuild_main()
 
 
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from kiwishop.ops.reconcile import Sources, reconcile, render
+    from kiwishop.order.settings import OrderSettings
+    from kiwishop.platform.settings import InfraSettings
+    from kiwishop.wallet.settings import WalletSettings
+
+    infra = InfraSettings()
+    order, wallet = OrderSettings(infra=infra), WalletSettings(infra=infra)
+    sources = Sources(
+        infra=infra,
+        order_db=order.db_name,
+        wallet_db=wallet.db_name,
+        psp_url=order.toss_api_url,
+        psp_secret=order.toss_secret_key.get_secret_value(),
+        lag_bound_s=args.lag_bound,
+        recovery_window_s=args.recovery_window,
+    )
+    findings = asyncio.run(reconcile(sources))
+    print(render(findings))
+    return 0 if findings.clean else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kiwishop", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -99,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser(
         "rebuild-order-query", help="recreate order-query's Redis read model by replaying kiwi-shop-payment"
     ).set_defaults(func=cmd_rebuild_order_query)
+
+    rec = sub.add_parser("reconcile", help="prove that PSP, orders and wallets agree (make reconcile)")
+    rec.add_argument("--lag-bound", type=float, default=60.0, help="seconds a paid order may take to settle")
+    rec.add_argument("--recovery-window", type=float, default=300.0, help="seconds an order may stay in doubt")
+    rec.set_defaults(func=cmd_reconcile)
 
     bench = sub.add_parser("bench", help="benchmarks (make bench)")
     bench.add_argument("scenario", nargs="*", help="scenarios to run (default: all)")
