@@ -29,7 +29,7 @@ async def test_the_main_page_lists_hot_products_in_rank_order_and_sells_the_chos
     page = await browser.new_page()
     try:
         await page.goto(f"{shop_services.url}/")
-        await expect(page.locator("#showcase h1")).to_have_text("인기 상품")
+        await expect(page.locator("#showcase h1").first).to_have_text("인기 상품")
         listed = await page.locator("#product-list li.product").evaluate_all(
             "items => items.map(i => Number(i.dataset.productNo))"
         )

@@ -1,8 +1,10 @@
-"""What the shop's main page offers: hot-catalog's ranking, or — when hot-catalog is down or has nothing
-yet — catalog's products. The page never fails because of it."""
+"""What the shop's main page offers: hot-catalog's ranking, then catalog's other products (so every product
+can be chosen, hot or not). When hot-catalog is down or has nothing yet, catalog's products alone; when
+catalog is down too, nothing to choose from. The page never fails because of it."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
@@ -25,8 +27,8 @@ class ShowcaseProduct:
 
 @dataclass(frozen=True)
 class Showcase:
-    hot: bool  # True: hot-catalog's ranking; False: catalog's products as a fallback
-    products: list[ShowcaseProduct]
+    hot: list[ShowcaseProduct]  # hot-catalog's ranking, in rank order (empty when it is down or empty)
+    others: list[ShowcaseProduct]  # catalog's products that are not in the ranking
 
 
 async def _fetch(http: HttpClient, path: str, params: dict[str, int] | None = None) -> list[dict[str, Any]] | None:
@@ -53,15 +55,18 @@ def _product(p: dict[str, Any]) -> ShowcaseProduct:
     )
 
 
-async def showcase(hot_catalog: HttpClient, catalog: HttpClient, size: int = 10) -> Showcase:
-    hot = await _fetch(hot_catalog, "/api/hot-products")
-    if hot:
-        try:
-            return Showcase(True, [_product(p) for p in hot][:size])
-        except (KeyError, ValueError, ArithmeticError):
-            log.warning("hot-catalog answered an unexpected shape; showing catalog instead")
-    products = await _fetch(catalog, "/api/products", {"limit": size}) or []
+async def showcase(hot_catalog: HttpClient, catalog: HttpClient, size: int = 10, browse: int = 20) -> Showcase:
+    hot_raw, catalog_raw = await asyncio.gather(
+        _fetch(hot_catalog, "/api/hot-products"), _fetch(catalog, "/api/products", {"limit": browse})
+    )
     try:
-        return Showcase(False, [_product(p) for p in products])
+        hot = [_product(p) for p in hot_raw or []][:size]
     except (KeyError, ValueError, ArithmeticError):
-        return Showcase(False, [])
+        log.warning("hot-catalog answered an unexpected shape; showing catalog only")
+        hot = []
+    try:
+        listed = [_product(p) for p in catalog_raw or []]
+    except (KeyError, ValueError, ArithmeticError):
+        listed = []
+    ranked = {p.product_no for p in hot}
+    return Showcase(hot, [p for p in listed if p.product_no not in ranked])

@@ -151,5 +151,6 @@ async def test_without_hot_catalog_the_main_page_offers_catalog_products_and_sti
     for name in ("상품A", "상품B", "상품C"):
         assert f'<span class="product-name">{name}</span>' in page.text
     assert 'value="2"' in page.text
+    assert 'id="product-list"' not in page.text  # no ranking to show
     chosen = await order.get("/?productNoList=2&memberNo=1")
     assert "2,000원" in chosen.text
