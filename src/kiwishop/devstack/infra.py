@@ -104,24 +104,15 @@ class MariaDB:
 
 
 class RedisServer:
-    def __init__(self, base_dir: Path, port: int, log_dir: Path) -> None:
+    """A private redis-server. ``persistent`` keeps an append-only file in ``base_dir`` (the local stack's
+    read models then survive a restart); throw-away instances for tests keep nothing."""
+
+    def __init__(self, base_dir: Path, port: int, log_dir: Path, *, persistent: bool = False) -> None:
         self.base_dir = base_dir
         self.port = port
-        argv = [
-            _binary("redis-server"),
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--daemonize",
-            "no",
-            "--dir",
-            str(base_dir),
-        ]
+        argv = [_binary("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+        argv += ["--appendonly", "yes" if persistent else "no", "--appendfsync", "everysec"]
+        argv += ["--daemonize", "no", "--dir", str(base_dir)]
         self.proc = ManagedProcess("redis", argv, log_dir / "redis.log")
 
     def start(self) -> None:

@@ -90,7 +90,7 @@ class LocalStack:
             self._start(MariaDB(self.data / "mariadb", infra.db_port, infra.db_password.get_secret_value(), self.logs))
         redis = urlsplit(infra.redis_url)
         if _is_local(redis.hostname):
-            self._start(RedisServer(self.data / "redis", redis.port or 6379, self.logs))
+            self._start(RedisServer(self.data / "redis", redis.port or 6379, self.logs, persistent=True))
         host, _, port = infra.kafka_bootstrap_servers.split(",")[0].rpartition(":")
         if _is_local(host):
             self._start(TansuBroker(int(port), self.logs))
