@@ -9,7 +9,6 @@ authorised but nobody confirmed) and records the verdict. An order still in doub
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 
@@ -22,6 +21,7 @@ from kiwishop.order.psp import TossClient
 from kiwishop.order.tables import payment_orders
 from kiwishop.platform.db import Database
 from kiwishop.platform.ids import Snowflake
+from kiwishop.platform.periodic import Periodic
 
 log = logging.getLogger("kiwishop.order.recovery")
 po = payment_orders
@@ -44,31 +44,20 @@ class RecoveryWorker:
         self._ids = ids
         self._confirmation = confirmation
         self._psp = psp
-        self._interval = interval_s
         self._min_age = dt.timedelta(seconds=min_age_s)
         self._stale = dt.timedelta(seconds=executing_stale_s)
         self._limit = asyncio.Semaphore(concurrency)
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._worker = Periodic("payment-recovery", self._step, interval_s)
 
     async def start(self) -> None:
-        self._stopping.clear()
-        self._task = asyncio.create_task(self._run(), name="payment-recovery")
+        await self._worker.start()
 
     async def stop(self) -> None:
-        self._stopping.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
+        await self._worker.stop()
 
-    async def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.recover_once()
-            except Exception:
-                log.exception("recovery pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=self._interval)
+    async def _step(self) -> bool:
+        await self.recover_once()
+        return False
 
     async def recover_once(self) -> int:
         """One pass over the due orders; returns how many were settled (SUCCESS or FAILURE)."""

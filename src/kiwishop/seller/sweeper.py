@@ -4,8 +4,6 @@ due rows are claimed with ``FOR UPDATE SKIP LOCKED`` and every transition is gua
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -14,6 +12,7 @@ from sqlalchemy import select, update
 
 from kiwishop.platform.db import Database, UnitOfWork
 from kiwishop.platform.outbox import Outbox
+from kiwishop.platform.periodic import Periodic
 from kiwishop.seller.domain import RegistrationState, SweepAction, sweep_action, timeout_reason
 from kiwishop.seller.handlers import move_registration, request_wallet, utcnow
 from kiwishop.seller.tables import seller_registrations as regs
@@ -42,32 +41,18 @@ class RegistrationSweeper:
         self._outbox = outbox
         self._timeout = dt.timedelta(seconds=timeout_s)
         self._max_attempts = max_attempts
-        self._interval = interval_s
         self._batch = batch_size
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._worker = Periodic("seller-registration-sweeper", self._step, interval_s)
 
     async def start(self) -> None:
-        self._stopping.clear()
-        self._task = asyncio.create_task(self._run(), name="seller-registration-sweeper")
+        await self._worker.start()
 
     async def stop(self) -> None:
-        self._stopping.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
+        await self._worker.stop()
 
-    async def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                result = await self.sweep_once()
-            except Exception:
-                log.exception("registration sweep failed")
-                result = SweepResult()
-            if result.resent + result.compensated >= self._batch:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=self._interval)
+    async def _step(self) -> bool:
+        result = await self.sweep_once()
+        return result.resent + result.compensated >= self._batch
 
     async def sweep_once(self) -> SweepResult:
         """Claim due registrations, re-send or compensate each, in one transaction."""
