@@ -13,7 +13,7 @@ from kiwishop import cli
 from kiwishop.order_query.app import create_app
 from kiwishop.order_query.settings import OrderQuerySettings
 from kiwishop.platform.settings import InfraSettings
-from tests.support import running_app, unique
+from tests.support import eventually, running_app, unique
 
 
 async def test_order_query_is_ready_without_any_sql_database(
@@ -22,8 +22,7 @@ async def test_order_query_is_ready_without_any_sql_database(
     no_database = oq_infra.model_copy(update={"db_host": "127.0.0.1", "db_port": 9})
     app = create_app(oq_settings(infra=no_database))
     async with running_app(app) as oq:
-        ready = await oq.get("/health/ready")
-        assert ready.status_code == 200
+        ready = await eventually(lambda: oq.get("/health/ready"), lambda r: r.status_code == 200, timeout_s=30)
         checks = ready.json()["checks"]
         assert {"redis", "kafka"} <= set(checks)
         assert "database" not in checks
