@@ -1,0 +1,28 @@
+#!/bin/bash
+# Runs once, when the MySQL container starts on an empty data volume (docker-entrypoint-initdb.d).
+# Creates one schema per service that has a SQL database, and least-privilege users:
+#   kiwi_migrate     DDL + DML on every kiwi-shop schema (used only by the one-shot "migrate" job)
+#   kiwi_<service>   SELECT/INSERT/UPDATE/DELETE on its own schema only
+# Passwords come from the container's environment (deploy/.env); use letters, digits and _ only.
+# Against a managed MySQL instead, with a mysql client:  MYSQL_HOST=<host> MYSQL_ADMIN_USER=<admin>
+#   MYSQL_ROOT_PASSWORD=<its password> (plus the DB_* passwords) bash deploy/mysql/init/10-kiwishop.sh
+# The subshell keeps `set -euo pipefail` local: the entrypoint sources this file when it is not executable.
+(
+  set -euo pipefail
+  statements() {
+    echo "CREATE USER IF NOT EXISTS 'kiwi_migrate'@'%' IDENTIFIED BY '${DB_MIGRATE_PASSWORD:?}';"
+    for service in catalog catalog_like catalog_review order seller wallet; do
+      password_var="DB_PASSWORD_${service^^}"
+      password="${!password_var:?$password_var is not set}"
+      schema="payment_msa_v2_${service}"
+      echo "CREATE DATABASE IF NOT EXISTS \`${schema}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;"
+      echo "CREATE USER IF NOT EXISTS 'kiwi_${service}'@'%' IDENTIFIED BY '${password}';"
+      echo "GRANT SELECT, INSERT, UPDATE, DELETE ON \`${schema}\`.* TO 'kiwi_${service}'@'%';"
+      echo "GRANT CREATE, ALTER, DROP, INDEX, REFERENCES, SELECT, INSERT, UPDATE, DELETE" \
+           "ON \`${schema}\`.* TO 'kiwi_migrate'@'%';"
+    done
+  }
+  sql=$(statements)  # all or nothing: a missing password stops before any statement runs
+  if [ -n "${MYSQL_HOST:-}" ]; then server=(-h "$MYSQL_HOST" -P "${MYSQL_PORT:-3306}"); else server=(--protocol=socket); fi
+  MYSQL_PWD="${MYSQL_ROOT_PASSWORD:?}" mysql "${server[@]}" -u"${MYSQL_ADMIN_USER:-root}" <<<"$sql"
+)
