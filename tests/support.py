@@ -86,30 +86,43 @@ def headers_dict(record: ConsumerRecord[Any, Any]) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def served_app(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
-    """Serve the app over real HTTP on 127.0.0.1 (a free port unless given) inside this event loop.
+async def served_app(app: FastAPI) -> AsyncIterator[str]:
+    """Serve the app over real HTTP on 127.0.0.1 inside this event loop and yield its base URL.
 
-    Yields its base URL; the app's lifespan runs (relays, consumers, workers) as in production.
+    The socket is bound here (port 0), so there is no race for a "free" port. The app's lifespan runs
+    (relays, consumers, workers) as in production.
     """
+    import socket
+
     import uvicorn
 
-    from kiwishop.devstack.procs import free_port
-
-    port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
-    server = uvicorn.Server(config)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
     server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]  # the test runner owns signals
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(sockets=[sock]))
     deadline = time.monotonic() + 30
-    while not server.started:
-        if task.done():
-            task.result()
-            raise RuntimeError("server stopped during start-up")
-        if time.monotonic() > deadline:
-            raise TimeoutError("server did not start")
-        await asyncio.sleep(0.02)
     try:
+        while not server.started:
+            if task.done():
+                task.result()
+                raise RuntimeError("server stopped during start-up")
+            if time.monotonic() > deadline:
+                raise TimeoutError("server did not start")
+            await asyncio.sleep(0.01)
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         await task
+        sock.close()
+
+
+def dead_url() -> str:
+    """A loopback address nobody listens on (a peer that is down)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
