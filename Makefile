@@ -19,6 +19,7 @@ lint: install
 	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	@bash deploy/check.sh
 
 test: install lint  ## the whole suite: lint, types, import contracts, then every test tier
 	$(BIN)/pytest -q
