@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from kiwishop.bench import confirm, history, outbox, social
+from kiwishop.bench import confirm, history, outbox, social, system
 from kiwishop.bench import settlement as settlement_scenario
 from kiwishop.bench.report import Report
 from kiwishop.devstack.scratch import ScratchServers
@@ -22,6 +22,7 @@ SCENARIOS: dict[str, Scenario] = {
     confirm.SCENARIO: confirm.run,
     history.SCENARIO: history.run,
     social.SCENARIO: social.run,
+    system.SCENARIO: system.run,
 }
 
 

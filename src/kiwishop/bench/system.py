@@ -1,0 +1,317 @@
+"""The whole shop under a realistic mixed load, at two PSP latency profiles, with the money checked after.
+
+On private servers (``Shop``: its own MariaDB, Redis and broker, every service a ``kiwishop serve``
+process), ``bench.load.Load`` drives buyers (checkout → authorise → confirm), likes, reviews, hot-list and
+order-history reads, first with the emulator answering in 100–300 ms ("fast"), then in 2–3.5 s ("slow").
+
+Definitions (also in the report):
+- *settled payments/s*: orders paid in the phase whose wallet CREDIT rows were written inside the
+  measured window, per second of that window (every one of them also ends ``is_wallet_done = 1``);
+- *confirm→credited lag*: from the moment the driver received the confirm's 200 (wall clock) to the
+  ``created_at`` (ms) of the order's first CREDIT row, written inside the settling transaction;
+- *lost*: authorised orders the PSP reports ``DONE`` (asked by orderId) that have no CREDIT row at the
+  end, after the drain; must be 0. ``reconcile`` then checks every seller's books;
+- *PSP p99*: the emulator's own latency as the order service sees it, probed directly during the phase;
+- *DB limit*: the same payment statements replayed against MariaDB without the services (``replay``),
+  with the load's concurrency; the report gives service throughput ÷ that limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kiwishop.bench import profiling
+from kiwishop.bench.load import Load, Orders, Recorder
+from kiwishop.bench.replay import Replayer, ReplayResult
+from kiwishop.bench.report import Report, percentile
+from kiwishop.bench.shop import ORDER_DB, WALLET_DB, Shop
+from kiwishop.ops.reconcile import Findings, render
+from kiwishop.order.settings import TEST_SECRET_KEY
+from kiwishop.platform.httpclient import HttpClient
+from kiwishop.platform.settings import InfraSettings
+
+SCENARIO = "system"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    warmup_s: float
+    duration_s: float
+    users: dict[str, int]  # per profile: a closed loop needs more users to keep the shop busy at 3 s a PSP call
+    replay_s: float
+    profile_s: float
+
+
+FULL = Sizes(warmup_s=5, duration_s=90, users={"fast": 64, "slow": 320}, replay_s=30, profile_s=30)
+QUICK = Sizes(warmup_s=3, duration_s=15, users={"fast": 32, "slow": 160}, replay_s=8, profile_s=8)
+PROFILES = {"fast": (100, 300), "slow": (2000, 3500)}
+SETTLED_TARGET = {"fast": 400.0, "slow": 300.0}
+
+
+@dataclass
+class Phase:
+    name: str
+    latency_ms: tuple[int, int]
+    users: int
+    recorder: Recorder
+    orders: Orders
+    window: tuple[float, float]  # wall clock (epoch s) of the measured window
+    window_rel: tuple[float, float]  # the same in seconds since the recorder started
+    psp_ms: list[float]
+    cpu: dict[str, float]
+    credited: dict[str, float] = field(default_factory=dict)  # orderId → epoch s of its first CREDIT row
+    outbox: dict[str, tuple[float, float]] = field(default_factory=dict)  # orderId → PAYMENT_CONFIRM written, sent
+    not_done: int = 0  # paid orders without is_wallet_done = 1 after the drain
+    profile: profiling.Profile | None = None
+
+
+@dataclass
+class Outcome:
+    phases: list[Phase]
+    lost: list[str]
+    approved: int
+    findings: Findings
+    replay: ReplayResult
+    processes: dict[str, int | None]
+    machine: dict[str, Any]
+
+
+async def _psp_probe(url: str, samples: list[float], stop: asyncio.Event) -> None:
+    auth = {"Authorization": "Basic " + base64.b64encode(f"{TEST_SECRET_KEY}:".encode()).decode()}
+    client = HttpClient(url, read_timeout_s=30, max_connections=4)
+    try:
+        while not stop.is_set():
+            started = time.perf_counter()
+            await client.get("/v1/payments/orders/probe-order-0000", headers=auth)  # 404 after the same latency
+            samples.append((time.perf_counter() - started) * 1000)
+            await asyncio.sleep(0.05)
+    finally:
+        await client.aclose()
+
+
+def _pids(shop: Shop) -> dict[str, int | None]:
+    assert shop.fleet is not None
+    pids: dict[str, int | None] = {name: proc.pid for name, proc in shop.fleet.procs.items()}
+    servers = shop.servers
+    pids |= {"mariadb": servers.mariadb.proc.pid, "redis": servers.redis.proc.pid, "tansu": servers.broker.proc.pid}
+    pids["load driver"] = os.getpid()
+    return pids
+
+
+async def _phase(shop: Shop, name: str, sizes: Sizes, out: Path) -> Phase:
+    low, high = PROFILES[name]
+    await shop.set_faults(latencyMsMin=low, latencyMsMax=high, fault5xxRate=0, faultTimeoutRate=0, faultDropRate=0)
+    load = Load(shop.targets(), shop.products, concurrency=sizes.users[name], read_timeout_s=120)
+    cpu = profiling.CpuWindow(_pids(shop))
+    psp_ms: list[float] = []
+    stop_probe = asyncio.Event()
+    try:
+        load.start()
+        await asyncio.sleep(sizes.warmup_s)
+        began, began_rel = time.time(), time.monotonic() - load.recorder.started
+        cpu.start()
+        probe = asyncio.create_task(_psp_probe(shop.url("toss-emulator"), psp_ms, stop_probe))
+        spy = None
+        if name == "fast":
+            assert shop.fleet is not None
+            pid = shop.fleet.procs["order"].pid
+            assert pid is not None
+            spy = asyncio.create_task(profiling.record(pid, min(sizes.profile_s, sizes.duration_s), out))
+        await asyncio.sleep(sizes.duration_s)
+        ended, ended_rel = time.time(), time.monotonic() - load.recorder.started
+        used = cpu.stop()
+        stop_probe.set()
+        await load.stop()
+        await probe
+        raw = await spy if spy is not None else None
+    finally:
+        await load.aclose()
+    phase = Phase(name, (low, high), sizes.users[name], load.recorder, load.orders, (began, ended),
+                  (began_rel, ended_rel), psp_ms, used)  # fmt: skip
+    phase.profile = profiling.summarise(raw) if raw is not None else None
+    await _drain(shop, phase)
+    return phase
+
+
+def _in(ids: list[str]) -> tuple[str, dict[str, str]]:
+    """``(:o0, :o1, …)`` and its parameters, for ``… IN`` with many order ids."""
+    return "(" + ", ".join(f":o{i}" for i in range(len(ids))) + ")", {f"o{i}": v for i, v in enumerate(ids)}
+
+
+async def _drain(shop: Shop, phase: Phase, timeout_s: float = 180) -> None:
+    """Wait until every order paid in the phase is settled (is_wallet_done), then read its credit time."""
+    paid = list(phase.orders.paid_at)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        phase.not_done = await _count_not_done(shop, paid)
+        if phase.not_done == 0 or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.5)
+    for start in range(0, len(paid), 1000):
+        chunk = paid[start : start + 1000]
+        marks, params = _in(chunk)
+        rows = await shop.rows(
+            WALLET_DB,
+            "SELECT order_id, UNIX_TIMESTAMP(MIN(created_at)) FROM wallet_transactions "
+            f"WHERE type = 'CREDIT' AND order_id IN {marks} GROUP BY order_id",
+            params,
+        )
+        phase.credited.update({order_id: float(at) for order_id, at in rows})
+        rows = await shop.rows(
+            ORDER_DB,
+            "SELECT message_key, UNIX_TIMESTAMP(created_at), UNIX_TIMESTAMP(published_at) FROM outbox "
+            f"WHERE event_type = 'PAYMENT_CONFIRM' AND message_key IN {marks}",
+            params,
+        )
+        phase.outbox.update({key: (float(made), float(sent)) for key, made, sent in rows if sent is not None})
+
+
+async def _count_not_done(shop: Shop, order_ids: list[str]) -> int:
+    missing = 0
+    for start in range(0, len(order_ids), 1000):
+        chunk = order_ids[start : start + 1000]
+        marks, params = _in(chunk)
+        done = await shop.scalar(
+            ORDER_DB, f"SELECT COUNT(*) FROM payment_events WHERE is_wallet_done = 1 AND order_id IN {marks}", params
+        )
+        missing += len(chunk) - int(done or 0)
+    return missing
+
+
+async def _lost(shop: Shop, phases: list[Phase]) -> tuple[list[str], int]:
+    """Orders the PSP approved that no wallet credited; and how many the PSP approved in all."""
+    authorised = [order_id for phase in phases for order_id in phase.orders.authorised]
+    status = await shop.psp_status(authorised)
+    approved = [order_id for order_id, s in status.items() if s == "DONE"]
+    credited: set[str] = set()
+    for start in range(0, len(approved), 1000):
+        chunk = approved[start : start + 1000]
+        marks, params = _in(chunk)
+        query = f"SELECT DISTINCT order_id FROM wallet_transactions WHERE order_id IN {marks}"
+        rows = await shop.rows(WALLET_DB, query, params)
+        credited.update(row[0] for row in rows)
+    return sorted(set(approved) - credited), len(approved)
+
+
+async def measure(sizes: Sizes, out: Path) -> Outcome:
+    with tempfile.TemporaryDirectory(prefix="kiwishop-system-") as tmp:
+        shop = Shop(Path(tmp))
+        try:
+            await shop.start()
+            processes = _pids(shop)
+            stamp = time.strftime("%Y%m%dT%H%M%S")
+            phases = [await _phase(shop, name, sizes, out / f"system-{stamp}-py-spy-{name}.txt") for name in PROFILES]
+            await shop.set_faults(latencyMsMin=0, latencyMsMax=0)  # asking the PSP about every order: no wait
+            lost, approved = await _lost(shop, phases)
+            findings = await shop.reconcile(lag_bound_s=0, recovery_window_s=0)
+            assert shop.fleet is not None
+            await asyncio.to_thread(shop.fleet.stop)  # the replay gets the machine to itself
+            replayer = await Replayer.prepare(shop.servers.infra, shop.products)
+            replay = await replayer.run(sizes.users["fast"], sizes.replay_s, shop.servers.mariadb.proc.pid)
+        finally:
+            await shop.stop()
+    machine = {"cpus": len(os.sched_getaffinity(0)), "loadavg_after": os.getloadavg()}
+    return Outcome(phases, lost, approved, findings, replay, processes, machine)
+
+
+def endpoint_stats(phase: Phase) -> dict[str, dict[str, float]]:
+    """Per endpoint, inside the measured window: successful answers/s, their p50/p95/p99, and errors."""
+    from kiwishop.bench.load import OK
+
+    low, high = phase.window_rel
+    seconds = high - low
+    stats: dict[str, dict[str, float]] = {}
+    for endpoint, ok in OK.items():
+        calls = [(ms, status) for e, at, ms, status in phase.recorder.calls if e == endpoint and low <= at < high]
+        good = [ms for ms, status in calls if status == ok]
+        stats[endpoint] = {
+            "rate": len(good) / seconds, "p50": percentile(good, 50), "p95": percentile(good, 95),
+            "p99": percentile(good, 99), "errors": len(calls) - len(good),
+        }  # fmt: skip
+    return stats
+
+
+def settled_rate(phase: Phase) -> float:
+    began, ended = phase.window
+    inside = sum(1 for at in phase.credited.values() if began <= at < ended)
+    return inside / (ended - began)
+
+
+def lags_ms(phase: Phase) -> list[float]:
+    began, ended = phase.window
+    return [
+        (phase.credited[order_id] - paid) * 1000
+        for order_id, paid in phase.orders.paid_at.items()
+        if began <= paid < ended and order_id in phase.credited
+    ]
+
+
+def lag_parts_ms(phase: Phase) -> dict[str, list[float]]:
+    """The lag in hops: confirm's tx2 wrote the outbox row → the relay had it acknowledged by the broker →
+    the wallet wrote the CREDIT rows; and the confirm's answer reaching the driver after tx2's outbox row."""
+    parts: dict[str, list[float]] = {"outbox row → published": [], "published → credited": [],
+                                     "outbox row → confirm answer at the driver": []}  # fmt: skip
+    began, ended = phase.window
+    for order_id, paid in phase.orders.paid_at.items():
+        if not began <= paid < ended or order_id not in phase.outbox or order_id not in phase.credited:
+            continue
+        made, sent = phase.outbox[order_id]
+        parts["outbox row → published"].append((sent - made) * 1000)
+        parts["published → credited"].append((phase.credited[order_id] - sent) * 1000)
+        parts["outbox row → confirm answer at the driver"].append((paid - made) * 1000)
+    return parts
+
+
+def add_rows(report: Report, outcome: Outcome) -> None:
+    for phase in outcome.phases:
+        label = f"{phase.name}, PSP {phase.latency_ms[0]}–{phase.latency_ms[1]} ms, {phase.users} users"
+        settled = settled_rate(phase)
+        target = SETTLED_TARGET[phase.name]
+        report.add(SCENARIO, f"fully settled payments/s ({label})", settled, "1/s", f">= {target:.0f}",
+                   settled >= target)  # fmt: skip
+        stats = endpoint_stats(phase)
+        for endpoint, s in stats.items():
+            report.add(SCENARIO, f"  {phase.name} {endpoint}: ok/s · p50 · p99", s["rate"], "1/s",
+                       f"p50 {s['p50']:.0f} ms · p99 {s['p99']:.0f} ms · {int(s['errors'])} errors")  # fmt: skip
+        psp_p99 = percentile(phase.psp_ms, 99)
+        confirm_p99 = stats["confirm"]["p99"]
+        report.add(SCENARIO, f"  {phase.name} confirm p99", confirm_p99, "ms", f"<= {psp_p99 + 50:.0f} (PSP p99 + 50)",
+                   confirm_p99 <= psp_p99 + 50)  # fmt: skip
+        lags = lags_ms(phase)
+        report.add(SCENARIO, f"  {phase.name} confirm→credited p50", percentile(lags, 50), "ms")
+        p99 = percentile(lags, 99)
+        report.add(SCENARIO, f"  {phase.name} confirm→credited p99", p99, "ms", "< 1000", p99 < 1000)
+        report.add(SCENARIO, f"  {phase.name} paid but not is_wallet_done after the drain", phase.not_done, "",
+                   "0", phase.not_done == 0)  # fmt: skip
+    lost = len(outcome.lost)
+    report.add(SCENARIO, f"lost payments (PSP DONE, not credited; of {outcome.approved:,} approved)", lost, "", "0",
+               lost == 0)  # fmt: skip
+    report.add(SCENARIO, "reconcile discrepancies", len(outcome.findings.problems), "", "0", outcome.findings.clean)
+    fast = outcome.phases[0]
+    report.add(SCENARIO, f"DB limit: payment SQL replayed, {outcome.replay.concurrency} connections",
+               outcome.replay.rate, "1/s")  # fmt: skip
+    ratio = settled_rate(fast) / outcome.replay.rate if outcome.replay.rate else 0.0
+    report.add(SCENARIO, "service (fast) ÷ DB limit", ratio * 100, "%")
+    report.add(SCENARIO, "1-minute load average after the run (context)", outcome.machine["loadavg_after"][0], "")
+
+
+async def run(infra: InfraSettings, report: Report, quick: bool) -> None:
+    """``infra`` is not used: the scenario starts servers of its own (it must not see other scenarios' rows)."""
+    from kiwishop.bench import system_report
+
+    out = Path("results")
+    outcome = await measure(QUICK if quick else FULL, out)
+    own = Report()
+    add_rows(own, outcome)
+    paths = system_report.write(outcome, out, own.table())
+    report.rows += own.rows
+    report.notes.append(f"system report: {paths[0]} (chart {paths[1]}, data {paths[2]})")
+    if not outcome.findings.clean:
+        report.notes.append(render(outcome.findings))

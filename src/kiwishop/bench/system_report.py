@@ -1,0 +1,211 @@
+"""The system benchmark's Markdown report, its chart (PNG, matplotlib's Agg backend) and its JSON result."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from kiwishop.bench.load import OK
+from kiwishop.bench.report import percentile
+from kiwishop.bench.system import (
+    SETTLED_TARGET,
+    Outcome,
+    Phase,
+    endpoint_stats,
+    lag_parts_ms,
+    lags_ms,
+    settled_rate,
+)
+from kiwishop.ops.reconcile import render
+
+SHOWN = ("checkout", "confirm", "like", "review", "hot", "history")
+
+
+def series(phase: Phase) -> dict[str, Any]:
+    """Per second since the phase's load started: ok answers per endpoint, confirm/checkout p50 and p99,
+    and CREDITs written (settled orders) per second."""
+    seconds = math.ceil(max((at for _, at, _, _ in phase.recorder.calls), default=0.0)) + 1
+    counts: dict[str, list[int]] = {e: [0] * seconds for e in OK}
+    latencies: dict[str, list[list[float]]] = {e: [[] for _ in range(seconds)] for e in ("checkout", "confirm")}
+    for endpoint, at, ms, status in phase.recorder.calls:
+        if status == OK[endpoint]:
+            counts[endpoint][int(at)] += 1
+            if endpoint in latencies:
+                latencies[endpoint][int(at)].append(ms)
+    origin = phase.window[0] - phase.window_rel[0]  # wall clock of the load's start
+    settled = [0] * seconds
+    for at in phase.credited.values():
+        index = int(at - origin)
+        if 0 <= index < seconds:
+            settled[index] += 1
+    return {
+        "counts": counts,
+        "settled": settled,
+        "p50": {e: [percentile(v, 50) if v else None for v in per] for e, per in latencies.items()},
+        "p99": {e: [percentile(v, 99) if v else None for v in per] for e, per in latencies.items()},
+        "window": phase.window_rel,
+    }
+
+
+def chart(outcome: Outcome, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    phases = outcome.phases
+    fig, axes = plt.subplots(2, len(phases), figsize=(7 * len(phases), 8), squeeze=False)
+    for column, phase in enumerate(phases):
+        data = series(phase)
+        top, bottom = axes[0][column], axes[1][column]
+        x = list(range(len(data["settled"])))
+        for endpoint in SHOWN:
+            top.plot(x, data["counts"][endpoint], label=f"{endpoint} ok/s", linewidth=1)
+        top.plot(x, data["settled"], label="settled (credited)/s", linewidth=2, color="black")
+        top.set_title(f"{phase.name}: PSP {phase.latency_ms[0]}–{phase.latency_ms[1]} ms, {phase.users} users")
+        top.set_ylabel("per second")
+        for endpoint, style in (("checkout", ":"), ("confirm", "-")):
+            bottom.plot(x, _gaps(data["p50"][endpoint]), style, label=f"{endpoint} p50", linewidth=1)
+            bottom.plot(x, _gaps(data["p99"][endpoint]), style, label=f"{endpoint} p99", linewidth=2)
+        bottom.set_yscale("log")
+        bottom.set_ylabel("latency (ms, per second)")
+        bottom.set_xlabel("seconds since the load started")
+        for axis in (top, bottom):
+            axis.axvspan(*data["window"], color="grey", alpha=0.08)
+            axis.grid(True, alpha=0.3)
+            axis.legend(fontsize=7, loc="upper right")
+    fig.suptitle("kiwi-shop under mixed load (shaded: measured window)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def _gaps(values: list[float | None]) -> list[float]:
+    return [math.nan if v is None else v for v in values]
+
+
+def markdown(outcome: Outcome, table: str, chart_name: str) -> str:
+    lines = ["# kiwi-shop system benchmark", ""]
+    m = outcome.machine
+    lines += [f"{m['cpus']} CPUs; 1/5/15-minute load average after the run: "
+              f"{' / '.join(f'{v:.2f}' for v in m['loadavg_after'])}.", ""]  # fmt: skip
+    lines += ["## Results", "", "```", table, "```", "", f"![throughput and latency over time]({chart_name})", ""]
+    for phase in outcome.phases:
+        lines += _phase_section(phase)
+    lines += ["## Money", ""]
+    lines += [f"- PSP-approved orders: {outcome.approved:,}; lost (approved, never credited): {len(outcome.lost)}"]
+    lines += [f"  {', '.join(outcome.lost[:20])}" if outcome.lost else ""]
+    lines += ["", "`reconcile` at the end (lag bound 0 s, recovery window 0 s — nothing may be pending):", "", "```"]
+    lines += [render(outcome.findings), "```", ""]
+    r = outcome.replay
+    fast = settled_rate(outcome.phases[0])
+    share = fast / r.rate if r.rate else 0.0
+    lines += ["## The database's own limit", ""]
+    lines += [f"The payment's statements replayed straight against MariaDB ({r.concurrency} connections, "
+              f"{r.seconds:.0f} s, no services): **{r.rate:,.0f} payments/s**. The services settled "
+              f"{fast:,.1f}/s at the fast profile: {share * 100:.1f} % of what the database can do"
+              f"{' — the database is not the bottleneck' if share < 0.5 else ''}. During the replay MariaDB used "
+              f"{r.per_payment_ms(r.db_cpu_s):.1f} ms of CPU per payment and the replaying client (asyncmy, one "
+              f"Python process) {r.per_payment_ms(r.client_cpu_s):.1f} ms; the two share the machine's cores, so "
+              "the replayed rate is a floor for what MariaDB alone could do.", ""]  # fmt: skip
+    lines += _cpu_section(outcome)
+    lines += _definitions()
+    return "\n".join(lines) + "\n"
+
+
+def _phase_section(phase: Phase) -> list[str]:
+    stats = endpoint_stats(phase)
+    lines = [f"## {phase.name}: PSP {phase.latency_ms[0]}–{phase.latency_ms[1]} ms, {phase.users} users", ""]
+    lines += ["| endpoint | ok/s | p50 ms | p95 ms | p99 ms | errors |", "|---|---:|---:|---:|---:|---:|"]
+    for endpoint, s in stats.items():
+        lines.append(f"| {endpoint} | {s['rate']:.1f} | {s['p50']:.0f} | {s['p95']:.0f} | {s['p99']:.0f} | "
+                     f"{int(s['errors'])} |")  # fmt: skip
+    lags = lags_ms(phase)
+    settled = settled_rate(phase)
+    lines += ["", f"- fully settled payments/s: **{settled:.1f}** (target ≥ {SETTLED_TARGET[phase.name]:.0f})",
+              f"- confirm→credited lag: p50 {percentile(lags, 50):.0f} ms, p99 {percentile(lags, 99):.0f} ms "
+              f"({len(lags):,} orders; target p99 < 1000 ms)",
+              f"- PSP latency probed directly: p50 {percentile(phase.psp_ms, 50):.0f} ms, "
+              f"p99 {percentile(phase.psp_ms, 99):.0f} ms",
+              *(f"  - {hop}: p50 {percentile(v, 50):.0f} ms, p99 {percentile(v, 99):.0f} ms"
+                for hop, v in lag_parts_ms(phase).items()),
+              f"- paid orders not `is_wallet_done` after the drain: {phase.not_done}",
+              f"- errors: {phase.recorder.errors() or 'none'}", ""]  # fmt: skip
+    return lines
+
+
+def _cpu_section(outcome: Outcome) -> list[str]:
+    fast = outcome.phases[0]
+    seconds = fast.window[1] - fast.window[0]
+    settled = max(1, sum(1 for at in fast.credited.values() if fast.window[0] <= at < fast.window[1]))
+    lines = ["## Where the time goes", "", f"CPU per process during the fast window ({seconds:.0f} s):", ""]
+    lines += ["| process | CPU s | cores busy | CPU ms per settled payment |", "|---|---:|---:|---:|"]
+    for name, used in sorted(fast.cpu.items(), key=lambda kv: -kv[1]):
+        lines.append(f"| {name} | {used:.1f} | {used / seconds:.2f} | {used / settled * 1000:.1f} |")
+    total = sum(fast.cpu.values())
+    lines += [f"| **all** | {total:.1f} | {total / seconds:.2f} | {total / settled * 1000:.1f} |", ""]
+    if fast.profile is None:
+        return [*lines, "(py-spy was not found: no profile of the order process)", ""]
+    p = fast.profile
+    lines += [f"py-spy, order process, {p.samples:,} CPU samples — innermost frame by library:", ""]
+    lines += ["| library | share |", "|---|---:|", *(f"| {g} | {s * 100:.1f} % |" for g, s in p.by_group), ""]
+    lines += ["kiwishop functions on the stack (inclusive):", "", "| function | share |", "|---|---:|"]
+    lines += [*(f"| `{f}` | {s * 100:.1f} % |" for f, s in p.inclusive), ""]
+    lines += ["Hottest innermost frames:", "", "| frame | share |", "|---|---:|"]
+    lines += [*(f"| `{f}` | {s * 100:.1f} % |" for f, s in p.top_self), ""]
+    return lines
+
+
+def _definitions() -> list[str]:
+    return [
+        "## Definitions", "",
+        "- *fully settled payments/s*: orders paid in the phase whose wallet CREDIT rows were written inside the "
+        "measured window, per second of the window; after the drain every paid order is `is_wallet_done = 1`.",
+        "- *confirm→credited lag*: from the driver receiving the confirm's 200 to the `created_at` of the order's "
+        "first CREDIT row (written in the settling transaction, ms precision).",
+        "- *lost*: orders the PSP reports `DONE` (asked by orderId) without any CREDIT row after the drain.",
+        "- *PSP p99*: the emulator's latency probed directly (a lookup answered after the configured delay).",
+        "- A closed loop: every user waits for its answer before the next action, so latency includes queueing "
+        "when the shop is saturated.", "",
+    ]  # fmt: skip
+
+
+def write(outcome: Outcome, folder: Path, table: str = "") -> tuple[Path, Path, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    png, md, js = (folder / f"system-{stamp}.{ext}" for ext in ("png", "md", "json"))
+    chart(outcome, png)
+    md.write_text(markdown(outcome, table, png.name))
+    js.write_text(json.dumps(_json(outcome), indent=2, default=str))
+    return md, png, js
+
+
+def _json(outcome: Outcome) -> dict[str, Any]:
+    phases = []
+    for phase in outcome.phases:
+        lags = lags_ms(phase)
+        per_second: dict[str, list[int]] = defaultdict(list)
+        data = series(phase)
+        per_second.update(data["counts"])
+        per_second["settled"] = data["settled"]
+        phases.append({
+            "name": phase.name, "pspLatencyMs": phase.latency_ms, "users": phase.users,
+            "windowS": phase.window[1] - phase.window[0], "settledPerS": settled_rate(phase),
+            "endpoints": endpoint_stats(phase), "lagMs": {"p50": percentile(lags, 50), "p99": percentile(lags, 99)},
+            "pspMs": {"p50": percentile(phase.psp_ms, 50), "p99": percentile(phase.psp_ms, 99)},
+            "notWalletDone": phase.not_done, "errors": phase.recorder.errors(), "cpuS": phase.cpu,
+            "perSecond": per_second, "confirmP99PerSecond": data["p99"]["confirm"],
+        })  # fmt: skip
+    r = outcome.replay
+    return {
+        "machine": outcome.machine, "phases": phases, "lost": outcome.lost, "approved": outcome.approved,
+        "reconcile": {"clean": outcome.findings.clean, "problems": outcome.findings.problems[:100],
+                      "orders": outcome.findings.order_counts, "deadLetters": outcome.findings.dlt},
+        "dbLimit": {"paymentsPerS": r.rate, "connections": r.concurrency, "seconds": r.seconds,
+                    "mariadbCpuMsPerPayment": r.per_payment_ms(r.db_cpu_s),
+                    "clientCpuMsPerPayment": r.per_payment_ms(r.client_cpu_s)},
+    }  # fmt: skip
