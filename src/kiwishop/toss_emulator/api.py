@@ -71,7 +71,7 @@ def _optional_amount(fields: dict[str, Any], name: str) -> int | None:
 def parse_cancel(body: Any) -> CancelIn:
     fields = _object(body)
     reason = fields.get("cancelReason")
-    if not isinstance(reason, str) or not 1 <= len(reason.strip()) <= domain.MAX_CANCEL_REASON:
+    if not domain.is_text(reason) or not 1 <= len(reason.strip()) <= domain.MAX_CANCEL_REASON:
         raise TossFailure(TossError.INVALID_REQUEST)
     return CancelIn(
         reason.strip(), _optional_amount(fields, "cancelAmount"), _optional_amount(fields, "refundableAmount")

@@ -14,6 +14,7 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import TypeGuard
 
 from kiwishop.toss_emulator.errors import TRANSIENT_CODES, TossError, TossFailure
 
@@ -115,6 +116,17 @@ def parse_amount(value: object) -> int | None:
     return int(amount)
 
 
+def is_text(value: object) -> TypeGuard[str]:
+    """A string that is text on the wire: JSON may carry lone surrogates (``"\\ud800"``), which no UTF-8 can."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def valid_order_id(value: object) -> bool:
     return isinstance(value, str) and ORDER_ID_PATTERN.fullmatch(value) is not None
 
@@ -123,7 +135,7 @@ def check_order(order_id: object, order_name: object, amount: object) -> tuple[s
     """What a payment window is opened with: orderId (6–64 of ``A-Za-z0-9-_.``), orderName, amount."""
     if not isinstance(order_id, str) or not valid_order_id(order_id):
         raise TossFailure(TossError.INVALID_ORDER_ID)
-    if not isinstance(order_name, str) or not 1 <= len(order_name.strip()) <= MAX_ORDER_NAME:
+    if not is_text(order_name) or not 1 <= len(order_name.strip()) <= MAX_ORDER_NAME:
         raise TossFailure(TossError.INVALID_ORDER_NAME)
     whole = parse_amount(amount)
     if whole is None:

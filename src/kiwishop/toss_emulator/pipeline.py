@@ -114,7 +114,7 @@ async def _json_body(request: Request) -> Any:
     raw = await request.body()
     try:
         return jsonutil.loads(raw) if raw.strip() else {}
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nested too deep
         raise TossFailure(TossError.INVALID_REQUEST) from exc
 
 

@@ -56,7 +56,10 @@ def sdk_script(client_keys: tuple[str, ...]) -> str:
 def absolute_http_url(value: object) -> bool:
     if not isinstance(value, str) or any(ch.isspace() for ch in value):
         return False
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unclosed IPv6 host: "http://[::1"
+        return False
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 

@@ -58,6 +58,16 @@ async def test_a_bad_authorisation_is_a_400_with_a_code(toss: Toss, body: dict[s
     assert error(await authorise(toss, **body)) == (400, code)
 
 
+async def test_an_order_name_that_is_not_text_is_refused_and_authorises_nothing(toss: Toss) -> None:
+    """Found while fuzzing: a lone surrogate ("\\ud800" in JSON) was stored, and every later lookup, confirm
+    or cancel of that payment failed with a 500 (its orderName could not be written as JSON)."""
+    order_id = new_order_id()
+    body = f'{{"orderId": "{order_id}", "amount": 6000, "orderName": "상품\\ud800"}}'.encode()
+    response = await toss.http.post("/emulator/payments", content=body, headers={"Content-Type": "application/json"})
+    assert error(response) == (400, "INVALID_ORDER_NAME")
+    assert (await toss.stats())["payments"] == 0
+
+
 async def test_transient_confirm_errors_fail_the_next_attempts_then_the_same_key_succeeds(toss: Toss) -> None:
     payment = (await authorise(toss, confirmErrors=["PROVIDER_ERROR", "PROVIDER_ERROR"])).json()
     for _ in range(2):

@@ -102,6 +102,11 @@ async def test_a_cancel_needs_a_reason_and_a_whole_positive_amount(toss: Toss) -
     await toss.confirm(payment)
     for body in ({}, {"cancelReason": "  "}, {"cancelReason": "x", "cancelAmount": 0}, {"cancelReason": "x" * 201}):
         assert error(await toss.cancel(payment["paymentKey"], **body)) == (400, "INVALID_REQUEST")
+    # a lone surrogate ("\\ud800" in JSON) is no text: stored, it would have broken every later lookup (500)
+    not_text = toss.http.post(
+        f"/v1/payments/{payment['paymentKey']}/cancel", content=b'{"cancelReason": "\\ud800"}', headers=basic()
+    )
+    assert error(await not_text) == (400, "INVALID_REQUEST")
     assert await toss.status(payment["paymentKey"]) == "DONE"
 
 

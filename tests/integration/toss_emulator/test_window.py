@@ -91,6 +91,8 @@ async def test_the_window_shows_the_order_name_amount_and_order_id_with_a_prefil
         ({"orderName": ""}, "INVALID_ORDER_NAME"),
         ({"successUrl": "/success"}, "INCORRECT_SUCCESS_URL_FORMAT"),
         ({"failUrl": None}, "INCORRECT_FAIL_URL_FORMAT"),
+        ({"successUrl": "http://[::1/success"}, "INCORRECT_SUCCESS_URL_FORMAT"),  # unclosed IPv6 host: was a 500
+        ({"failUrl": "http://[shop.test/fail"}, "INCORRECT_FAIL_URL_FORMAT"),
     ],
 )
 async def test_a_window_opened_with_bad_arguments_shows_the_sdk_error(
@@ -184,4 +186,11 @@ async def test_a_tampered_window_form_is_refused_without_authorising(toss: Toss)
     response = await submit(toss, new_order_id(), clientKey="test_ck_forged", failUrl=FAIL)
     assert response.status_code == 400
     assert "UNAUTHORIZED_KEY" in response.text
+    assert (await toss.stats())["authorized"] == 0
+
+
+async def test_a_window_form_with_an_unparsable_url_is_refused_without_authorising(toss: Toss) -> None:
+    response = await submit(toss, new_order_id(), successUrl="http://[::1/success")
+    assert response.status_code == 400
+    assert 'id="error-code">INCORRECT_SUCCESS_URL_FORMAT<' in response.text
     assert (await toss.stats())["authorized"] == 0

@@ -103,6 +103,7 @@ def test_an_amount_is_a_whole_positive_number_of_won(value: object, amount: int 
         (123456, "상품A", 1000, TossError.INVALID_ORDER_ID),
         ("order-123", "  ", 1000, TossError.INVALID_ORDER_NAME),
         ("order-123", "x" * 101, 1000, TossError.INVALID_ORDER_NAME),
+        ("order-123", "상품\ud800", 1000, TossError.INVALID_ORDER_NAME),  # a lone surrogate: JSON allows it, UTF-8 not
         ("order-123", "상품A", "1000.5", TossError.INVALID_AMOUNT_VALUE),
     ],
 )
