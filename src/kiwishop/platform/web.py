@@ -169,6 +169,9 @@ def build_app(
                 except Exception:
                     log.exception("shutdown hook failed")
 
+    # One schema per model for requests and responses: pydantic's serialization schema would document Decimals
+    # as strings, but ``model_response`` sends them as JSON numbers, which the validation schema allows.
+    fastapi_kwargs.setdefault("separate_input_output_schemas", False)
     app = FastAPI(title=title, lifespan=lifespan, default_response_class=JSONResponse, **fastapi_kwargs)
     app.state.metrics = metrics
     install_error_handlers(app)

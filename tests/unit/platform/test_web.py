@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 import httpx
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 
 from kiwishop.platform.errors import AppError, CommonError
 from kiwishop.platform.metrics import Metrics
-from kiwishop.platform.web import build_app
+from kiwishop.platform.web import JSONResponse, build_app, model_response
 from tests.support import running_app
 
 router = APIRouter()
@@ -30,6 +32,15 @@ async def boom() -> None:
 @router.get("/conflict")
 async def conflict() -> None:
     raise AppError(CommonError.CONFLICT)
+
+
+class Priced(BaseModel):
+    price: Decimal
+
+
+@router.get("/priced", response_model=Priced)
+async def priced() -> JSONResponse:
+    return model_response(Priced(price=Decimal("1000.00")))
 
 
 def make_app(ready: bool = True) -> tuple[FastAPI, Metrics]:
@@ -110,3 +121,13 @@ async def test_readiness_reports_each_dependency() -> None:
     assert ok.json() == {"status": "UP", "checks": {"database": "UP"}}
     assert bad.status_code == 503
     assert bad.json() == {"status": "DOWN", "checks": {"database": "DOWN: ConnectionError"}}
+
+
+async def test_the_documented_response_schema_allows_the_decimal_json_numbers_the_app_sends() -> None:
+    """pydantic's serialization schema documents a Decimal as a string; model_response sends a number."""
+    app, _ = make_app()
+    price_schema = app.openapi()["components"]["schemas"]["Priced"]["properties"]["price"]
+    assert {"type": "number"} in price_schema["anyOf"]
+    async with running_app(app) as client:
+        response = await client.get("/priced")
+    assert response.content == b'{"price":1000.00}'
