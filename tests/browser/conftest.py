@@ -95,6 +95,9 @@ async def shop_services(infra: InfraSettings) -> AsyncIterator[Shop]:
             hot_catalog_url=hot_url,
             toss_api_url=emulator_url,
             toss_sdk_url=f"{emulator_url}/v1/payment",
+            payment_topic=f"{tag}-order-payment",  # this shop's payments reach no other test's consumers
+            wallet_topic=f"{tag}-order-wallet",
+            wallet_group_id=f"{tag}-order-wallet-result",
         )
         async with served_app(create_order(order_settings)) as order_url:
             yield Shop(order_url, like_url, review_url, hot_url)

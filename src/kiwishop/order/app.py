@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from kiwishop.contracts.topics import PAYMENT, WALLET
 from kiwishop.order import api, pages
 from kiwishop.order.catalog_client import CatalogClient
 from kiwishop.order.confirm import PaymentConfirmation
@@ -30,7 +29,9 @@ def create_app(settings: OrderSettings) -> FastAPI:
         basic_auth=(settings.toss_secret_key.get_secret_value(), ""),
     )
     psp = TossClient(toss_http, max_attempts=settings.psp_max_attempts, retry_base_s=settings.psp_retry_base_s)
-    confirmation = PaymentConfirmation(runtime.db, runtime.ids, runtime.outbox, psp, wait_s=settings.confirm_wait_s)
+    confirmation = PaymentConfirmation(
+        runtime.db, runtime.ids, runtime.outbox, psp, wait_s=settings.confirm_wait_s, topic=settings.payment_topic
+    )
     recovery = RecoveryWorker(
         runtime.db,
         runtime.ids,
@@ -40,10 +41,10 @@ def create_app(settings: OrderSettings) -> FastAPI:
         min_age_s=settings.recovery_min_age_s,
         executing_stale_s=settings.executing_stale_s,
     )
-    runtime.produces(PAYMENT)
+    runtime.produces(settings.payment_topic)
     runtime.consume(
-        group_id="order-wallet-result",
-        topics=[WALLET],
+        group_id=settings.wallet_group_id,
+        topics=[settings.wallet_topic],
         handlers={WALLET_SETTLED: idempotent(runtime.db, "order-wallet-result", on_wallet_settled)},
         ignored_types=IGNORED_WALLET_EVENTS,
     )

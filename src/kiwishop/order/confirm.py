@@ -37,12 +37,22 @@ REASONS = {
 
 
 class PaymentConfirmation:
-    def __init__(self, db: Database, ids: Snowflake, outbox: Outbox, psp: TossClient, *, wait_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        ids: Snowflake,
+        outbox: Outbox,
+        psp: TossClient,
+        *,
+        wait_s: float = 10.0,
+        topic: str = PAYMENT,
+    ) -> None:
         self._db = db
         self._ids = ids
         self._outbox = outbox
         self._psp = psp
         self._wait_s = wait_s
+        self._topic = topic
         self._settled: dict[str, asyncio.Event] = {}
 
     async def load(self, order_id: str) -> Payment:
@@ -112,7 +122,7 @@ class PaymentConfirmation:
             if moved:
                 if result.status is PaymentStatus.SUCCESS:
                     await self._outbox.add(
-                        uow, topic=PAYMENT, key=payment.order_id, event_type=PAYMENT_CONFIRM,
+                        uow, topic=self._topic, key=payment.order_id, event_type=PAYMENT_CONFIRM,
                         payload=confirm_payload(payment), idempotency_key=f"{PAYMENT_CONFIRM}:{payment.order_id}",
                     )  # fmt: skip
                 await uow.commit()

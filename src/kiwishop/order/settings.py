@@ -3,6 +3,7 @@ from __future__ import annotations
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from kiwishop.contracts.topics import PAYMENT, WALLET
 from kiwishop.platform.settings import ServiceSettings
 
 # Public Toss test keys (toss.md A7). They are defaults for the local stack only; real keys come from
@@ -40,3 +41,8 @@ class OrderSettings(ServiceSettings):
     executing_stale_s: float = 60.0
     failure_threshold: int = 5
     max_products_per_order: int = 50
+
+    # Where PAYMENT_CONFIRM goes and where WALLET_SETTLED comes from (tests give each run its own topics).
+    payment_topic: str = PAYMENT
+    wallet_topic: str = WALLET
+    wallet_group_id: str = "order-wallet-result"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import httpx
@@ -17,7 +18,7 @@ from kiwishop.order.settings import OrderSettings
 from kiwishop.platform.db import Database
 from kiwishop.platform.migrations import migrate
 from kiwishop.platform.settings import InfraSettings
-from tests.support import running_app, served_app
+from tests.support import running_app, served_app, unique
 
 if TYPE_CHECKING:
     from tests.integration.order.payments import Emulator
@@ -43,10 +44,28 @@ async def order_schema(infra: InfraSettings) -> str:
     return ORDER_DB
 
 
+@dataclass(frozen=True)
+class OrderTopics:
+    payment: str
+    wallet: str
+
+
 @pytest.fixture
-def order_settings(infra: InfraSettings, order_schema: str, catalog_url: str) -> Callable[..., OrderSettings]:
+def order_topics() -> OrderTopics:
+    """Topics of this test's own: nobody else's events reach its order app, and its events reach nobody."""
+    tag = unique("order")
+    return OrderTopics(payment=f"{tag}-payment", wallet=f"{tag}-wallet")
+
+
+@pytest.fixture
+def order_settings(
+    infra: InfraSettings, order_schema: str, catalog_url: str, order_topics: OrderTopics
+) -> Callable[..., OrderSettings]:
     def make(**overrides: object) -> OrderSettings:
         values: dict[str, object] = {
+            "payment_topic": order_topics.payment,
+            "wallet_topic": order_topics.wallet,
+            "wallet_group_id": f"{order_topics.wallet}-group",
             "infra": infra,
             "db_name": order_schema,
             "node_id": 120,

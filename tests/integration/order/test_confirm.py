@@ -11,12 +11,12 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from kiwishop.contracts.topics import PAYMENT
 from kiwishop.order.app import create_app
 from kiwishop.order.settings import OrderSettings
 from kiwishop.platform.db import Database
 from kiwishop.platform.envelope import Envelope
 from kiwishop.platform.settings import InfraSettings
+from tests.integration.order.conftest import OrderTopics
 from tests.integration.order.payments import Emulator, checkout, confirm, exact
 from tests.support import eventually, read_topic, running_app
 
@@ -44,8 +44,8 @@ async def outbox_rows(db: Database, order_id: str) -> int:
         )
 
 
-async def events_for(infra: InfraSettings, order_id: str) -> list[Envelope]:
-    records = await read_topic(infra, PAYMENT, idle_s=1.5)
+async def events_for(infra: InfraSettings, topic: str, order_id: str) -> list[Envelope]:
+    records = await read_topic(infra, topic, idle_s=1.5)
     return [Envelope.from_record(r.key, r.value) for r in records if r.key == order_id.encode()]
 
 
@@ -54,7 +54,11 @@ async def status_of(order: httpx.AsyncClient, order_id: str) -> str:
 
 
 async def test_an_approved_payment_is_success_with_history_and_one_post_update_event(
-    paying_order: httpx.AsyncClient, emulator: Emulator, order_db: Database, infra: InfraSettings
+    paying_order: httpx.AsyncClient,
+    emulator: Emulator,
+    order_db: Database,
+    infra: InfraSettings,
+    order_topics: OrderTopics,
 ) -> None:
     created = await checkout(paying_order, [1, 2, 3])
     key = await emulator.authorise(created["orderId"], created["amount"], created["orderName"])
@@ -74,7 +78,9 @@ async def test_an_approved_payment_is_success_with_history_and_one_post_update_e
         ("NOT_STARTED", "EXECUTING", "CONFIRM_STARTED"),
         ("EXECUTING", "SUCCESS", "PSP_APPROVED"),
     ]
-    events = await eventually(lambda: events_for(infra, created["orderId"]), lambda e: len(e) >= 1, timeout_s=20)
+    events = await eventually(
+        lambda: events_for(infra, order_topics.payment, created["orderId"]), lambda e: len(e) >= 1, timeout_s=20
+    )
     assert len(events) == 1
     payload = events[0].payload
     assert events[0].type == "PAYMENT_CONFIRM"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import text
 
-from kiwishop.contracts.topics import WALLET
 from kiwishop.platform.db import Database
 from kiwishop.platform.envelope import Envelope
 from kiwishop.platform.ids import Snowflake
 from kiwishop.platform.kafka import KafkaPublisher, OutgoingRecord
 from kiwishop.platform.settings import InfraSettings
+from tests.integration.order.conftest import OrderTopics
 from tests.integration.order.payments import Emulator, checkout, confirm
 from tests.support import eventually, headers_dict, read_topic
 
@@ -23,27 +23,40 @@ async def wallet_done(db: Database, order_id: str) -> bool:
     return bool(value)
 
 
-async def publish(infra: InfraSettings, event_id: int, event_type: str, payload: dict[str, object], key: str) -> None:
+async def publish(
+    infra: InfraSettings, topic: str, event_id: int, event_type: str, payload: dict[str, object], key: str
+) -> None:
     publisher = KafkaPublisher(infra)
     try:
         env = Envelope(event_id=event_id, type=event_type, payload=payload, key=key)
-        await publisher.send(OutgoingRecord(WALLET, key, env.to_json()))
+        await publisher.send(OutgoingRecord(topic, key, env.to_json()))
     finally:
         await publisher.close()
 
 
 async def test_wallet_settled_sets_is_wallet_done_and_other_wallet_events_are_ignored(
-    paying_order: httpx.AsyncClient, emulator: Emulator, order_db: Database, infra: InfraSettings
+    paying_order: httpx.AsyncClient,
+    emulator: Emulator,
+    order_db: Database,
+    infra: InfraSettings,
+    order_topics: OrderTopics,
 ) -> None:
     created = await checkout(paying_order, [1])
     key = await emulator.authorise(created["orderId"], created["amount"])
     assert (await confirm(paying_order, key, created["orderId"], created["amount"])).status_code == 200
     assert not await wallet_done(order_db, created["orderId"])
     base = Snowflake(130).next_id()
-    await publish(infra, base, "WALLET_CREATED", {"sagaId": "s", "sellerNo": 5, "walletNo": 6, "success": True}, "5")
+    await publish(
+        infra,
+        order_topics.wallet,
+        base,
+        "WALLET_CREATED",
+        {"sagaId": "s", "sellerNo": 5, "walletNo": 6, "success": True},
+        "5",
+    )
     for _ in range(2):  # a duplicate delivery changes nothing more
         settled = {"orderId": created["orderId"], "sellers": [{"sellerNo": 1, "amount": 1000}]}
-        await publish(infra, base + 1, "WALLET_SETTLED", settled, created["orderId"])
+        await publish(infra, order_topics.wallet, base + 1, "WALLET_SETTLED", settled, created["orderId"])
     await eventually(lambda: wallet_done(order_db, created["orderId"]), lambda done: done, timeout_s=30)
     async with order_db.engine.connect() as conn:
         processed = (
@@ -55,13 +68,18 @@ async def test_wallet_settled_sets_is_wallet_done_and_other_wallet_events_are_ig
 
 
 async def test_a_settlement_for_an_unknown_order_is_parked_in_the_dlt(
-    paying_order: httpx.AsyncClient, infra: InfraSettings
+    paying_order: httpx.AsyncClient, infra: InfraSettings, order_topics: OrderTopics
 ) -> None:
     await publish(
-        infra, Snowflake(131).next_id(), "WALLET_SETTLED", {"orderId": "no-such-order-xyz"}, "no-such-order-xyz"
+        infra,
+        order_topics.wallet,
+        Snowflake(131).next_id(),
+        "WALLET_SETTLED",
+        {"orderId": "no-such-order-xyz"},
+        "no-such-order-xyz",
     )
     records = await eventually(
-        lambda: read_topic(infra, f"{WALLET}.DLT", idle_s=0.5),
+        lambda: read_topic(infra, f"{order_topics.wallet}.DLT", idle_s=0.5),
         lambda rs: any(r.key == b"no-such-order-xyz" for r in rs),
         timeout_s=30,
     )
