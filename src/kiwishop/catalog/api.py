@@ -14,6 +14,16 @@ from kiwishop.platform.web import JSONResponse, model_response
 
 router = APIRouter()
 ProductNo = Annotated[int, Path(ge=1, le=MAX_ID)]
+# Read by hand (two forms, CTG0003 for a bad one), so documented here for clients and the fuzz tests.
+PRODUCT_NO_LIST = {
+    "name": "productNoList",
+    "in": "query",
+    "required": True,
+    "description": "product numbers, repeated (?productNoList=1&productNoList=3) or comma-separated (1,3)",
+    "schema": {"type": "array", "items": {"type": "string"}},
+    "style": "form",
+    "explode": True,
+}
 
 
 def _runtime(request: Request) -> Runtime:
@@ -25,6 +35,7 @@ def _runtime(request: Request) -> Runtime:
     "/products",
     response_model=ProductListOut,
     summary="Products by id list (repeated or comma-separated productNoList), ascending productNo",
+    openapi_extra={"parameters": [PRODUCT_NO_LIST]},
 )
 async def list_products(request: Request) -> JSONResponse:
     values = request.query_params.getlist("productNoList")

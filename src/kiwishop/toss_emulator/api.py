@@ -25,6 +25,44 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "NOT_FOUND_PAYMENT, NOT_FOUND_PAYMENT_SESSION"},
     409: {"description": "IDEMPOTENT_REQUEST_PROCESSING"},
 }
+# Bodies and headers are read by hand (see above), so they are documented here, for clients and the fuzz tests.
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "the first response is replayed for 15 days",
+    "schema": {"type": "string", "minLength": 1, "maxLength": domain.MAX_IDEMPOTENCY_KEY},
+}
+_AMOUNT = {"anyOf": [{"type": "integer", "minimum": 1, "maximum": domain.MAX_AMOUNT}, {"type": "string"}]}
+
+
+def _json_body(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    schema = {"type": "object", "properties": properties, "required": required}
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+_CONFIRM_DOC = {
+    "parameters": [_IDEMPOTENCY_KEY],
+    "requestBody": _json_body(
+        {
+            "paymentKey": {"type": "string", "minLength": 1, "maxLength": domain.MAX_PAYMENT_KEY},
+            "orderId": {"type": "string", "minLength": 1},
+            "amount": _AMOUNT,
+        },
+        ["paymentKey", "orderId", "amount"],
+    ),
+}
+_CANCEL_DOC = {
+    "parameters": [_IDEMPOTENCY_KEY],
+    "requestBody": _json_body(
+        {
+            "cancelReason": {"type": "string", "minLength": 1, "maxLength": domain.MAX_CANCEL_REASON},
+            "cancelAmount": _AMOUNT,
+            "refundableAmount": _AMOUNT,
+        },
+        ["cancelReason"],
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -78,7 +116,9 @@ def parse_cancel(body: Any) -> CancelIn:
     )
 
 
-@router.post("/confirm", summary="Confirm (승인) an authorised payment", responses=_RESPONSES)
+@router.post(
+    "/confirm", summary="Confirm (승인) an authorised payment", responses=_RESPONSES, openapi_extra=_CONFIRM_DOC
+)
 async def confirm(request: Request) -> Response:
     emulator = emulator_of(request)
     emulator.stats.confirm_requests += 1
@@ -99,7 +139,9 @@ async def by_key(request: Request, paymentKey: str) -> Response:
     return await answer(request, lambda _: emulator_of(request).by_key(paymentKey))
 
 
-@router.post("/{paymentKey}/cancel", summary="Cancel all or part of a payment", responses=_RESPONSES)
+@router.post(
+    "/{paymentKey}/cancel", summary="Cancel all or part of a payment", responses=_RESPONSES, openapi_extra=_CANCEL_DOC
+)
 async def cancel(request: Request, paymentKey: str) -> Response:
     emulator = emulator_of(request)
 

@@ -31,6 +31,37 @@ router = APIRouter(tags=["payment window"])
 METHODS = ("카드", "CARD")
 PASSED_ON = ("clientKey", "method", "amount", "orderId", "orderName", "successUrl", "failUrl")
 NO_STORE = {"Cache-Control": "no-store"}
+# The window's arguments are read by hand (the SDK's error codes), so they are documented here.
+_WINDOW_FIELDS: dict[str, dict[str, object]] = {
+    "clientKey": {"type": "string"},
+    "method": {"type": "string", "enum": list(METHODS)},
+    "amount": {"type": "string"},
+    "orderId": {"type": "string"},
+    "orderName": {"type": "string"},
+    "successUrl": {"type": "string", "format": "uri"},
+    "failUrl": {"type": "string", "format": "uri"},
+}
+_SHOW_DOC = {
+    "parameters": [
+        {"name": name, "in": "query", "required": True, "schema": schema} for name, schema in _WINDOW_FIELDS.items()
+    ]
+}
+_FORM_FIELDS = {
+    **_WINDOW_FIELDS,
+    "action": {"type": "string", "enum": ["pay", "cancel"]},
+    "cardNumber": {"type": "string"},
+    "cardExpiry": {"type": "string"},
+}
+_SUBMIT_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {"type": "object", "properties": _FORM_FIELDS, "required": list(_WINDOW_FIELDS)}
+            }
+        },
+    }
+}
 
 
 @dataclass(frozen=True)
@@ -137,7 +168,7 @@ async def sdk(request: Request) -> Response:
     return Response(script, media_type="application/javascript; charset=utf-8", headers=NO_STORE)
 
 
-@router.get("/emulator/window", summary="The hosted payment window (card form)")
+@router.get("/emulator/window", summary="The hosted payment window (card form)", openapi_extra=_SHOW_DOC)
 async def show_window(request: Request) -> Response:
     emulator = emulator_of(request)
     try:
@@ -147,7 +178,11 @@ async def show_window(request: Request) -> Response:
     return HTMLResponse(render_window(req, emulator), headers=NO_STORE)
 
 
-@router.post("/emulator/window", summary="Pay or cancel in the window: 303 to successUrl or failUrl")
+@router.post(
+    "/emulator/window",
+    summary="Pay or cancel in the window: 303 to successUrl or failUrl",
+    openapi_extra=_SUBMIT_DOC,
+)
 async def submit_window(request: Request) -> Response:
     emulator = emulator_of(request)
     values = dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))

@@ -13,6 +13,13 @@ from kiwishop.wallet.settings import WalletSettings
 
 router = APIRouter()
 SellerNo = Annotated[int, Path(ge=1, le=MAX_ID)]
+# Read by hand (parse_page: WLT0002/WLT0003 for bad ones), so documented here for clients and the fuzz tests.
+PAGE_PARAMETERS = [
+    {"name": "cursor", "in": "query", "required": False, "description": "nextCursor of the previous page",
+     "schema": {"type": "string"}},
+    {"name": "limit", "in": "query", "required": False, "description": "page size (default 20, at most 100)",
+     "schema": {"type": "integer", "minimum": 1}},
+]  # fmt: skip
 
 
 def _runtime(request: Request) -> Runtime:
@@ -35,6 +42,7 @@ async def get_wallet(request: Request, sellerNo: SellerNo) -> JSONResponse:
     response_model=WalletTransactionPageOut,
     summary="A seller's wallet transactions, newest first; pass nextCursor as cursor for the next page",
     responses={400: {"description": "bad limit or cursor"}, 404: {"description": "the seller has no wallet"}},
+    openapi_extra={"parameters": PAGE_PARAMETERS},
 )
 async def list_transactions(request: Request, sellerNo: SellerNo) -> JSONResponse:
     settings: WalletSettings = request.app.state.settings
