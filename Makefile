@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run stop test lint unit integration e2e browser bench reconcile migrate clean-data
+.PHONY: install run stop test lint unit integration e2e browser bench reconcile rebuild-order-query migrate clean-data
 
 install:
 	@bash scripts/bootstrap.sh
@@ -41,6 +41,9 @@ bench: install  ## benchmarks on private servers; prints tables
 
 reconcile: install  ## PSP approvals = SUCCESS lines = wallet ledger = balances, per seller (against the local stack)
 	@$(BIN)/kiwishop reconcile
+
+rebuild-order-query: install  ## recreate order-query's Redis read model by replaying kiwi-shop-payment
+	@$(BIN)/kiwishop rebuild-order-query
 
 migrate: install
 	@$(BIN)/kiwishop migrate --seed
