@@ -4,8 +4,11 @@ Per record: the envelope is decoded (undecodable → DLT at once), its type look
 once; types listed in ``ignored_types`` are skipped), and the handler run. A failing handler is retried
 with the configured backoff (default 1 s, 2 s, 4 s); then exactly one copy of the original record goes to
 ``<topic>.DLT`` with headers naming the error and the original topic, partition and offset, and
-consumption continues. Offsets are committed after the handlers' DB commits. Partitions of one poll are
-handled concurrently, records of one partition in order.
+consumption continues. A handler that fails because the database or Redis cannot be reached is not
+retried against the record's budget: nothing is wrong with the record, so it waits for the server (capped
+exponential backoff) instead of being parked — a stop meanwhile leaves it uncommitted for the next owner.
+Offsets are committed after the handlers' DB commits. Partitions of one poll are handled concurrently,
+records of one partition in order.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ import time
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any
 
+import redis.exceptions
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 
 from kiwishop.platform import logs
+from kiwishop.platform.db import is_unavailable
 from kiwishop.platform.envelope import Envelope, EnvelopeError
 from kiwishop.platform.kafka import KafkaPublisher, OutgoingRecord, create_consumer, dlt_topic
 from kiwishop.platform.metrics import Metrics
@@ -29,6 +34,12 @@ from kiwishop.platform.settings import InfraSettings
 log = logging.getLogger("kiwishop.consumer")
 
 Handler = Callable[[Envelope], Awaitable[None]]
+OUTAGE_BACKOFF_MAX_S = 30.0
+
+
+def infrastructure_down(exc: BaseException) -> bool:
+    """The handler could not reach its database or Redis (not the record's fault)."""
+    return is_unavailable(exc) or isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError))
 
 
 class PermanentError(Exception):
@@ -128,43 +139,54 @@ class ConsumerRunner:
         for record in records:
             if self._stopping.is_set() and next_offset is not None:
                 break  # graceful stop: commit what is done, leave the rest for the next owner
-            await self._handle_record(record)
+            if not await self._handle_record(record):
+                break  # stopped while waiting for the database: this record is the next owner's
             next_offset = record.offset + 1
         return tp, next_offset
 
-    async def _handle_record(self, record: ConsumerRecord[Any, Any]) -> None:
+    async def _handle_record(self, record: ConsumerRecord[Any, Any]) -> bool:
+        """Handle (or park) the record; False if it was left unhandled because the runner is stopping."""
         try:
             envelope = Envelope.from_record(record.key, record.value)
         except EnvelopeError as exc:
             await self._dead_letter(record, exc)
-            return
+            return True
         if envelope.type in self._ignored:
             self._count(record, "ignored")
-            return
+            return True
         handler = self._handlers.get(envelope.type)
         if handler is None:
             await self._dead_letter(record, PermanentError(f"unknown event type {envelope.type!r}"))
-            return
+            return True
         logs.bind(event_id=envelope.event_id, event_type=envelope.type)
         try:
-            await self._run_with_retries(record, envelope, handler)
+            return await self._run_with_retries(record, envelope, handler)
         finally:
             logs.unbind("event_id", "event_type")
 
-    async def _run_with_retries(self, record: ConsumerRecord[Any, Any], envelope: Envelope, handler: Handler) -> None:
-        for attempt in range(len(self._backoff) + 1):
+    async def _run_with_retries(self, record: ConsumerRecord[Any, Any], envelope: Envelope, handler: Handler) -> bool:
+        attempt = 0
+        outage_wait = self._backoff[0] if self._backoff else 1.0
+        while True:
             try:
                 await handler(envelope)
                 self._count(record, "ok")
-                return
+                return True
             except PermanentError as exc:
                 await self._dead_letter(record, exc)
-                return
+                return True
             except Exception as exc:
+                if infrastructure_down(exc):
+                    if self._stopping.is_set():
+                        return False
+                    log.warning("event %s waits %.1fs for the database/Redis: %r", envelope.event_id, outage_wait, exc)
+                    await self._sleep(outage_wait)
+                    outage_wait = min(outage_wait * 2, OUTAGE_BACKOFF_MAX_S)
+                    continue
                 if attempt >= len(self._backoff):
                     log.exception("giving up on event %s after %d attempts", envelope.event_id, attempt + 1)
                     await self._dead_letter(record, exc)
-                    return
+                    return True
                 log.warning(
                     "event %s failed (attempt %d), retrying in %.1fs: %r",
                     envelope.event_id,
@@ -173,6 +195,7 @@ class ConsumerRunner:
                     exc,
                 )
                 await asyncio.sleep(self._backoff[attempt])
+                attempt += 1
 
     async def _dead_letter(self, record: ConsumerRecord[Any, Any], error: BaseException) -> None:
         headers = (

@@ -38,6 +38,20 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
+# can't connect, server shutting down / gone away / lost connection, connection killed, too many connections
+_UNAVAILABLE_MYSQL_ERRORS = {2002, 2003, 2005, 2006, 2013, 1053, 1927, 4031, 1040}
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """The database could not be reached or dropped the connection: nothing is wrong with the work itself,
+    and the same work will succeed once the server is back."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    return exc.orig is not None and bool(exc.orig.args) and exc.orig.args[0] in _UNAVAILABLE_MYSQL_ERRORS
+
+
 def database_url(infra: InfraSettings, db_name: str | None) -> URL:
     return URL.create(
         "mysql+asyncmy",

@@ -260,3 +260,60 @@ async def test_records_of_several_partitions_with_a_backlog_are_handled_concurre
     finally:
         await runner.stop()
     assert set(handled[:30]) == {0, 1, 2}  # not one partition's backlog after the other
+
+
+def unreachable_database(infra: InfraSettings) -> Database:
+    """A database on a port where nothing listens: every unit of work fails as during a server restart."""
+    from kiwishop.devstack.procs import free_port
+
+    return Database.connect(infra.model_copy(update={"db_port": free_port()}), "nowhere")
+
+
+async def test_a_handler_that_cannot_reach_the_database_waits_for_it_instead_of_being_parked(
+    infra: InfraSettings, db: Database, publisher: KafkaPublisher, topic: str
+) -> None:
+    """Found by the fault drill: a MariaDB restart longer than the retries (1 s, 2 s, 4 s) parked valid
+    PAYMENT_CONFIRM and WALLET_SETTLED records, leaving paid orders unsettled."""
+    down = unreachable_database(infra)
+    calls: list[int] = []
+
+    async def during_an_outage(envelope: Envelope) -> None:
+        calls.append(envelope.event_id)
+        target = down if len(calls) <= 6 else db  # twice as many failures as the retry budget allows
+        await idempotent(target, "test", bump("x"))(envelope)
+
+    await publisher.send(record(topic, 10001, target="after-outage"))
+    runner = await run_consumer(infra, publisher, topic, {"BUMP": during_an_outage})
+    try:
+        await eventually(lambda: hits(db, "after-outage"), lambda n: n == 1, timeout_s=30)
+    finally:
+        await runner.stop()
+        await down.close()
+    assert len(calls) == 7
+    assert await read_topic(infra, f"{topic}.DLT", idle_s=0.5) == []
+
+
+async def test_a_record_waiting_for_the_database_at_stop_is_left_for_the_next_consumer(
+    infra: InfraSettings, db: Database, publisher: KafkaPublisher, topic: str
+) -> None:
+    down = unreachable_database(infra)
+    attempts: list[int] = []
+
+    async def outage(envelope: Envelope) -> None:
+        attempts.append(envelope.event_id)
+        await idempotent(down, "test", bump("x"))(envelope)
+
+    group = unique("grp")
+    await publisher.send(record(topic, 11001, target="handed-over"))
+    runner = await run_consumer(infra, publisher, topic, {"BUMP": outage}, group=group)
+    try:
+        await eventually(lambda: asyncio.sleep(0, len(attempts)), lambda n: n >= 2, timeout_s=30)
+    finally:
+        await runner.stop()
+        await down.close()
+    runner = await run_consumer(infra, publisher, topic, {"BUMP": idempotent(db, "test", bump("x"))}, group=group)
+    try:
+        await eventually(lambda: hits(db, "handed-over"), lambda n: n == 1, timeout_s=30)
+    finally:
+        await runner.stop()
+    assert await read_topic(infra, f"{topic}.DLT", idle_s=0.5) == []
