@@ -72,6 +72,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return int(bench_main(args.scenario, args.quick))
 
 
+def cmd_drills(args: argparse.Namespace) -> int:
+    from kiwishop.bench.drills import main as drills_main
+
+    return drills_main(args.quick)
+
+
 def cmd_rebuild_order_query(_: argparse.Namespace) -> int:
     from kiwishop.order_query.rebuild import main as rebuild_main
 
@@ -131,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("scenario", nargs="*", help="scenarios to run (default: all)")
     bench.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     bench.set_defaults(func=cmd_bench)
+
+    drills = sub.add_parser("drills", help="fault drills under load on private servers, then reconcile (make drills)")
+    drills.add_argument("--quick", action="store_true", help="the short version (as in make test)")
+    drills.set_defaults(func=cmd_drills)
 
     args = parser.parse_args(argv)
     if args.command != "serve":

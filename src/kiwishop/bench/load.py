@@ -199,7 +199,7 @@ class Load:
             if status in (400, 404):
                 return  # declined or invalid: final
             self.orders.in_doubt.add(order_id)  # 202 (the recovery worker decides), or no answer / 5xx / 409
-            if status == 202:
+            if status == 202 or self._stopping.is_set():
                 return
             await asyncio.sleep(0.5)
 

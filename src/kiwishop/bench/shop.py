@@ -53,9 +53,15 @@ class Shop:
         for db in self._dbs.values():
             await db.close()
         self._dbs.clear()
-        if self.fleet is not None:
-            await asyncio.to_thread(self.fleet.stop)
+        await self.stop_services()
         await asyncio.to_thread(self.servers.stop)
+
+    async def stop_services(self) -> None:
+        """Every service at once (each stops gracefully; one after the other took seconds each)."""
+        if self.fleet is not None:
+            procs = list(self.fleet.procs.values())
+            await asyncio.gather(*(asyncio.to_thread(proc.stop) for proc in procs))
+            self.fleet.procs.clear()
 
     # -- set-up --------------------------------------------------------------------------------------
     async def _sellers(self, count: int) -> list[int]:

@@ -211,8 +211,7 @@ async def measure(sizes: Sizes, out: Path) -> Outcome:
             await shop.set_faults(latencyMsMin=0, latencyMsMax=0)  # asking the PSP about every order: no wait
             lost, approved = await _lost(shop, phases)
             findings = await shop.reconcile(lag_bound_s=0, recovery_window_s=0)
-            assert shop.fleet is not None
-            await asyncio.to_thread(shop.fleet.stop)  # the replay gets the machine to itself
+            await shop.stop_services()  # the replay gets the machine to itself
             replayer = await Replayer.prepare(shop.servers.infra, shop.products)
             replay = await replayer.run(sizes.users["fast"], sizes.replay_s, shop.servers.mariadb.proc.pid)
         finally:

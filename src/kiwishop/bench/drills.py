@@ -1,0 +1,254 @@
+"""Fault drills (``kiwishop drills``, ``make drills``): the shop under load while things break, then the books.
+
+On private servers with every service as a process (``Shop``), a mixed load runs (``bench.load``) while:
+
+1. poison records go to every business topic (``bench.poison``);
+2. each service is killed with SIGKILL and restarted, one at a time, the load continuing — all but the
+   Toss emulator, which stands in for the PSP: its memory *is* the PSP's books, and a real PSP does not
+   forget approvals (its outages are the fault injection below);
+3. MariaDB is stopped and started again (same data): pooled connections die, requests answer 503
+   meanwhile, consumers and workers retry;
+4. for part of the run (overlapping the kills) the emulator fails 30 % of the API calls: 15 % 5xx, 10 %
+   timeouts (hang, nothing done) and 5 % "approved, then the response is lost" (the order service's
+   read timeout is 2 s here, so in-doubt payments happen and the recovery worker must settle them).
+
+Then the faults stop, the load stops, and the drill waits (with a deadline) until nothing is in flight:
+no order EXECUTING/UNKNOWN, every SUCCESS order ``is_wallet_done``, every outbox drained. A second round
+of poison records after the recovery proves every consumer group is still consuming. The verdict:
+``reconcile`` with no lag allowance is clean, and every poison record is in its DLT exactly once per
+consumer group that reads the topic, with no other dead letter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kiwishop.bench import poison
+from kiwishop.bench.load import Load, Mix
+from kiwishop.bench.shop import ORDER_DB, SERVICES, Shop
+from kiwishop.ops.reconcile import Findings, render
+from kiwishop.platform.httpclient import HttpClient
+
+KILLED = tuple(name for name in SERVICES if name != "toss-emulator")
+OUTBOX_DBS = ("payment_msa_v2_order", "payment_msa_v2_wallet", "payment_msa_v2_seller",
+              "payment_msa_v2_catalog_like", "payment_msa_v2_catalog_review")  # fmt: skip
+FAULTS = {"fault5xxRate": 0.15, "faultTimeoutRate": 0.10, "faultDropRate": 0.05, "hangS": 3.0}
+NO_FAULTS = {"fault5xxRate": 0.0, "faultTimeoutRate": 0.0, "faultDropRate": 0.0}
+ENV = {
+    "KIWI_ORDER_PSP_READ_TIMEOUT_S": "2",  # below the emulator's 3 s hang: timeouts and lost responses happen
+    "KIWI_ORDER_RECOVERY_INTERVAL_S": "1",
+    "KIWI_ORDER_RECOVERY_MIN_AGE_S": "1",
+    "KIWI_ORDER_EXECUTING_STALE_S": "10",  # a confirm killed mid-way is taken over after 10 s
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    users: int
+    down_s: float  # a killed service stays down this long before its restart
+    db_down_s: float  # MariaDB stays down this long (it stops and starts in well under a second here;
+    # a production server with a large buffer pool takes many seconds)
+    pause_s: float  # load alone between two drills
+    faults_after_s: float  # into the kill sequence
+    faults_s: float
+    drain_timeout_s: float
+
+
+FULL = Plan(
+    users=24, down_s=3.0, db_down_s=10.0, pause_s=4.0, faults_after_s=20.0, faults_s=30.0, drain_timeout_s=240.0
+)
+SHORT = Plan(users=8, down_s=0.5, db_down_s=3.0, pause_s=0.5, faults_after_s=8.0, faults_s=10.0, drain_timeout_s=120.0)
+
+
+@dataclass
+class DrillResult:
+    events: list[tuple[float, str]] = field(default_factory=list)  # seconds since the load started, what
+    errors: dict[str, int] = field(default_factory=dict)
+    slowest_ms: dict[str, float] = field(default_factory=dict)  # per endpoint, the longest answer (or failure)
+    order_counts: dict[str, int] = field(default_factory=dict)
+    paid: int = 0
+    psp: dict[str, Any] = field(default_factory=dict)
+    drained_in_s: float = 0.0
+    pending: dict[str, int] = field(default_factory=dict)  # what was still in flight at the drain deadline
+    findings: Findings | None = None
+    poison: dict[str, dict[str, int]] = field(default_factory=dict)
+    poison_problems: list[str] = field(default_factory=list)
+    poison_injected: int = 0
+
+    @property
+    def clean(self) -> bool:
+        return bool(self.findings and self.findings.clean and not self.poison_problems and not self.pending)
+
+
+class Drill:
+    def __init__(self, shop: Shop, plan: Plan) -> None:
+        self.shop = shop
+        self.plan = plan
+        self.result = DrillResult()
+        self._t0 = time.monotonic()
+
+    def note(self, what: str) -> None:
+        self.result.events.append((round(time.monotonic() - self._t0, 1), what))
+
+    async def kills(self) -> None:
+        fleet = self.shop.fleet
+        assert fleet is not None
+        for name in KILLED:
+            fleet.kill(name)
+            self.note(f"kill -9 {name}")
+            await asyncio.sleep(self.plan.down_s)
+            started = time.monotonic()
+            await asyncio.to_thread(fleet.restart, name)
+            self.note(f"{name} restarted, ready after {time.monotonic() - started:.1f} s")
+            await asyncio.sleep(self.plan.pause_s)
+        await self.restart_mariadb()
+
+    async def restart_mariadb(self) -> None:
+        mariadb = self.shop.servers.mariadb
+        self.note("MariaDB stopping")
+        started = time.monotonic()
+        await asyncio.to_thread(mariadb.stop)
+        self.note(f"MariaDB stopped after {time.monotonic() - started:.1f} s")
+        await asyncio.sleep(self.plan.db_down_s)
+        await asyncio.to_thread(mariadb.start)
+        await self.shop.forget_connections()
+        self.note(f"MariaDB up again, {time.monotonic() - started:.1f} s after the stop began")
+        await asyncio.sleep(self.plan.pause_s)
+
+    async def faults(self) -> None:
+        await asyncio.sleep(self.plan.faults_after_s)
+        await self.shop.set_faults(**FAULTS)
+        self.note("PSP faults on: 15 % 5xx, 10 % timeouts, 5 % approved-but-response-lost")
+        await asyncio.sleep(self.plan.faults_s)
+        await self.shop.set_faults(**NO_FAULTS)
+        self.note("PSP faults off")
+
+    async def drain(self) -> None:
+        """Wait until nothing is in flight; whatever still is at the deadline is reported."""
+        started = time.monotonic()
+        while True:
+            pending = await self.pending()
+            if not pending or time.monotonic() - started > self.plan.drain_timeout_s:
+                break
+            await asyncio.sleep(1.0)
+        self.result.pending = pending
+        self.result.drained_in_s = round(time.monotonic() - started, 1)
+        self.note(f"drained in {self.result.drained_in_s} s" if not pending else f"NOT drained: {pending}")
+
+    async def pending(self) -> dict[str, int]:
+        found: dict[str, int] = {}
+        counts = await self.shop.rows(
+            ORDER_DB,
+            "SELECT payment_order_status, COUNT(DISTINCT order_id) FROM payment_orders "
+            "WHERE payment_order_status IN ('EXECUTING', 'UNKNOWN') GROUP BY payment_order_status",
+        )
+        found.update({f"orders {status}": int(n) for status, n in counts})
+        unsettled = await self.shop.scalar(
+            ORDER_DB, "SELECT COUNT(*) FROM payment_events WHERE is_payment_done = 1 AND is_wallet_done = 0"
+        )
+        if unsettled:
+            found["paid orders not is_wallet_done"] = int(unsettled)
+        for db in OUTBOX_DBS:
+            waiting = await self.shop.scalar(db, "SELECT COUNT(*) FROM outbox WHERE status = 'INIT'")
+            if waiting:
+                found[f"{db} outbox rows not published"] = int(waiting)
+        return found
+
+
+async def run_drills(plan: Plan, root: Path) -> DrillResult:
+    shop = Shop(root, extra_env=ENV)
+    try:
+        await shop.start(sellers=4, products_per_seller=4)
+        await shop.set_faults(latencyMsMin=20, latencyMsMax=80)
+        drill = Drill(shop, plan)
+        load = Load(shop.targets(), shop.products, mix=Mix(buy=0.5, like=0.15, review=0.05, hot=0.15, history=0.15),
+                    concurrency=plan.users, read_timeout_s=15)  # fmt: skip
+        infra = shop.servers.infra
+        try:
+            load.start()
+            drill.note(f"load started: {plan.users} users")
+            before = await poison.inject(infra, "before")
+            drill.note(f"{len(before.keys)} poison records injected")
+            await asyncio.gather(drill.kills(), drill.faults())
+            await shop.set_faults(**NO_FAULTS)
+            await load.stop()
+            drill.note("load stopped")
+        finally:
+            await load.aclose()
+        await drill.drain()
+        after = await poison.inject(infra, "after")
+        drill.note(f"{len(after.keys)} more poison records injected after the recovery")
+        await _judge(shop, drill, load, poison.Injected({**before.keys, **after.keys}))
+        return drill.result
+    finally:
+        await shop.stop()
+
+
+async def _judge(shop: Shop, drill: Drill, load: Load, injected: poison.Injected) -> None:
+    result = drill.result
+    result.errors = load.recorder.errors()
+    for endpoint, _, ms, _ in load.recorder.calls:
+        result.slowest_ms[endpoint] = max(result.slowest_ms.get(endpoint, 0.0), round(ms))
+    result.paid = len(load.orders.paid_at)
+    result.psp = await _psp_stats(shop)
+    result.poison_injected = len(injected.keys)
+    deadline = time.monotonic() + drill.plan.drain_timeout_s / 2
+    while True:  # the post-recovery round needs a moment to be parked
+        letters = await poison.read_dead_letters(shop.servers.infra)
+        result.poison_problems = letters.problems(injected)
+        if not result.poison_problems or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(1.0)
+    result.poison = letters.by_topic(injected)
+    result.findings = await shop.reconcile(lag_bound_s=0, recovery_window_s=0)
+    result.order_counts = result.findings.order_counts
+    drill.note("reconcile " + ("clean" if result.findings.clean else f"{len(result.findings.problems)} problems"))
+
+
+async def _psp_stats(shop: Shop) -> dict[str, Any]:
+    client = HttpClient(shop.url("toss-emulator"))
+    try:
+        stats: dict[str, Any] = (await client.get("/emulator/stats")).json()
+        return stats
+    finally:
+        await client.aclose()
+
+
+def render_result(result: DrillResult) -> str:
+    lines = ["timeline (s since start):", *(f"  {at:6.1f}  {what}" for at, what in result.events), ""]
+    lines.append(f"load: {result.paid} orders paid (confirm 200); answers that were not a success: {result.errors}")
+    lines.append(f"longest call per endpoint (ms): {result.slowest_ms}")
+    psp = {k: v for k, v in result.psp.items() if not isinstance(v, dict)}
+    lines += [f"PSP (emulator) counters: {psp}", f"orders by status at the end: {result.order_counts}", ""]
+    lines.append(f"poison records: {result.poison_injected} injected; parked per topic and consumer group:")
+    for topic, groups in sorted(result.poison.items()):
+        lines.append(f"  {topic}.DLT: " + ", ".join(f"{g} {n}" for g, n in sorted(groups.items())))
+    lines += [f"  PROBLEM: {p}" for p in result.poison_problems] or ["  each exactly once per group: ok"]
+    if result.pending:
+        lines.append(f"still in flight at the drain deadline: {result.pending}")
+    lines += ["", render(result.findings) if result.findings else "reconcile did not run", ""]
+    lines.append("drills: PASSED" if result.clean else "drills: FAILED")
+    return "\n".join(lines)
+
+
+def main(quick: bool = False) -> int:
+    with tempfile.TemporaryDirectory(prefix="kiwishop-drills-") as tmp:
+        result = asyncio.run(run_drills(SHORT if quick else FULL, Path(tmp)))
+    print(render_result(result))
+    folder = Path("results")
+    folder.mkdir(exist_ok=True)
+    path = folder / f"drills-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}.json"
+    data = {k: v for k, v in result.__dict__.items() if k != "findings"}
+    if result.findings is not None:
+        data["reconcile"] = {"clean": result.findings.clean, "problems": result.findings.problems,
+                             "orders": result.findings.order_counts, "deadLetters": result.findings.dlt}  # fmt: skip
+    path.write_text(json.dumps(data, indent=2, default=str))
+    print(f"\nwritten to {path}")
+    return 0 if result.clean else 1

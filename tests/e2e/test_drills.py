@@ -1,0 +1,42 @@
+"""The fault drill, short version (`make drills` runs the long one): every service but the PSP emulator
+killed with SIGKILL and restarted under load, MariaDB stopped for a few seconds and started again, the PSP
+failing 30 % of the calls for a while, poison records on every topic — and afterwards the books agree,
+nothing is in flight, and each poison record sits in its DLT once per consumer group that reads it.
+
+Runs on servers of its own (it restarts MariaDB), never on the session's."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from kiwishop.bench import drills, poison
+from kiwishop.devstack import services
+
+
+def test_the_drill_knows_every_consumer_group_of_every_topic() -> None:
+    groups: dict[str, set[str]] = defaultdict(set)
+    for service in services.definitions():
+        app = service.create_app(service.settings())
+        for runner in app.state.runtime.consumers:
+            for topic in runner._topics:
+                groups[topic].add(runner.group_id)
+    assert groups == {topic: set(names) for topic, names in poison.GROUPS.items()}
+
+
+@pytest.mark.slow
+async def test_after_crashes_a_database_restart_psp_faults_and_poison_the_books_agree(tmp_path: Path) -> None:
+    result = await drills.run_drills(drills.SHORT, tmp_path)
+    report = drills.render_result(result)
+    assert result.paid > 0, report
+    assert result.psp["faults5xx"] + result.psp["faultTimeouts"] + result.psp["faultDrops"] > 0, report
+    assert not result.pending, report
+    assert result.findings is not None
+    assert result.findings.clean, report
+    assert result.poison_injected == 2 * 2 * len(poison.GROUPS)
+    assert not result.poison_problems, report
+    assert any(what.startswith("MariaDB up again") for _, what in result.events), report
+    killed = {what.removeprefix("kill -9 ") for _, what in result.events if what.startswith("kill -9 ")}
+    assert killed == set(drills.KILLED)
