@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run stop test lint unit integration e2e browser bench reconcile rebuild-order-query migrate clean-data
+.PHONY: install run stop test lint unit integration e2e browser bench fuzz reconcile rebuild-order-query migrate clean-data
 
 install:
 	@bash scripts/bootstrap.sh
@@ -38,6 +38,11 @@ browser: install
 
 bench: install  ## benchmarks on private servers; prints tables
 	@$(BIN)/kiwishop bench
+
+FUZZ_EXAMPLES ?= 200
+
+fuzz: install  ## schemathesis over every service's OpenAPI, $(FUZZ_EXAMPLES) cases per operation (make test runs 25)
+	KIWI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q tests/fuzz
 
 reconcile: install  ## PSP approvals = SUCCESS lines = wallet ledger = balances, per seller (against the local stack)
 	@$(BIN)/kiwishop reconcile
