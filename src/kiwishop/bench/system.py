@@ -49,8 +49,8 @@ class Sizes:
     profile_s: float
 
 
-FULL = Sizes(warmup_s=5, duration_s=90, users={"fast": 64, "slow": 320}, replay_s=30, profile_s=30)
-QUICK = Sizes(warmup_s=3, duration_s=15, users={"fast": 32, "slow": 160}, replay_s=8, profile_s=8)
+FULL = Sizes(warmup_s=5, duration_s=90, users={"fast": 48, "slow": 200}, replay_s=30, profile_s=30)
+QUICK = Sizes(warmup_s=2, duration_s=12, users={"fast": 32, "slow": 120}, replay_s=6, profile_s=6)
 PROFILES = {"fast": (100, 300), "slow": (2000, 3500)}
 SETTLED_TARGET = {"fast": 400.0, "slow": 300.0}
 
@@ -200,9 +200,10 @@ async def _lost(shop: Shop, phases: list[Phase]) -> tuple[list[str], int]:
     return sorted(set(approved) - credited), len(approved)
 
 
-async def measure(sizes: Sizes, out: Path) -> Outcome:
+async def measure(sizes: Sizes, out: Path, extra_env: dict[str, str] | None = None) -> Outcome:
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="kiwishop-system-") as tmp:
-        shop = Shop(Path(tmp))
+        shop = Shop(Path(tmp), extra_env=extra_env)
         try:
             await shop.start()
             processes = _pids(shop)
@@ -216,7 +217,7 @@ async def measure(sizes: Sizes, out: Path) -> Outcome:
             replay = await replayer.run(sizes.users["fast"], sizes.replay_s, shop.servers.mariadb.proc.pid)
         finally:
             await shop.stop()
-    machine = {"cpus": len(os.sched_getaffinity(0)), "loadavg_after": os.getloadavg()}
+    machine = {"cpus": len(os.sched_getaffinity(0)), "loadavg_before": load_before, "loadavg_after": os.getloadavg()}
     return Outcome(phases, lost, approved, findings, replay, processes, machine)
 
 

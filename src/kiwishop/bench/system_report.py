@@ -91,8 +91,10 @@ def _gaps(values: list[float | None]) -> list[float]:
 def markdown(outcome: Outcome, table: str, chart_name: str) -> str:
     lines = ["# kiwi-shop system benchmark", ""]
     m = outcome.machine
-    lines += [f"{m['cpus']} CPUs; 1/5/15-minute load average after the run: "
-              f"{' / '.join(f'{v:.2f}' for v in m['loadavg_after'])}.", ""]  # fmt: skip
+    lines += [f"{m['cpus']} CPUs; 1/5/15-minute load average before the run "
+              f"{' / '.join(f'{v:.2f}' for v in m['loadavg_before'])}, after it "
+              f"{' / '.join(f'{v:.2f}' for v in m['loadavg_after'])} (other work on the machine counts too).",
+              ""]  # fmt: skip
     lines += ["## Results", "", "```", table, "```", "", f"![throughput and latency over time]({chart_name})", ""]
     for phase in outcome.phases:
         lines += _phase_section(phase)
@@ -147,7 +149,14 @@ def _cpu_section(outcome: Outcome) -> list[str]:
     for name, used in sorted(fast.cpu.items(), key=lambda kv: -kv[1]):
         lines.append(f"| {name} | {used:.1f} | {used / seconds:.2f} | {used / settled * 1000:.1f} |")
     total = sum(fast.cpu.values())
-    lines += [f"| **all** | {total:.1f} | {total / seconds:.2f} | {total / settled * 1000:.1f} |", ""]
+    per_payment = total / settled * 1000
+    cores = outcome.machine["cpus"]
+    lines += [f"| **all** | {total:.1f} | {total / seconds:.2f} | {per_payment:.1f} |", ""]
+    lines += [f"Everything the shop does per settled payment (the mixed load's reads, likes and reviews included) "
+              f"costs {per_payment:.0f} ms of CPU here, so {cores} cores allow at most "
+              f"~{cores / per_payment * 1000:.0f} payments/s; 400/s would need {cores / 400 * 1000:.1f} ms or "
+              f"{per_payment * 400 / 1000:.0f} cores. Other work on the machine (the load average above) takes "
+              "its share of the cores too.", ""]  # fmt: skip
     if fast.profile is None:
         return [*lines, "(py-spy was not found: no profile of the order process)", ""]
     p = fast.profile
