@@ -36,6 +36,10 @@ GROUPS = (  # py-spy names a frame "function (package/module.py:line)"
 )
 
 
+# frames under every request or task (the CLI, the request middleware): not worth a line in "inclusive"
+PLUMBING = ("(kiwishop/cli.py", "(kiwishop/__main__.py", "(kiwishop/platform/web.py", "retry_on_conflict")
+
+
 def cpu_seconds(pid: int | None) -> float:
     """User + system CPU time of a process so far; 0.0 once it is gone."""
     try:
@@ -122,13 +126,18 @@ def summarise(raw: Path, top: int = 12) -> Profile:
         frames = stack.split(";")
         leaves[_short(frames[-1])] += count
         groups[next((g for f in reversed(frames) if (g := _group(f))), "other (interpreter, C)")] += count
-        for name in {_short(f) for f in frames if "(kiwishop/" in f}:
+        for name in {_function(f) for f in frames if "(kiwishop/" in f and not any(p in f for p in PLUMBING)}:
             ours[name] += count
 
     def share(counter: Counter[str]) -> list[tuple[str, float]]:
         return [(name, n / total) for name, n in counter.most_common(top)] if total else []
 
     return Profile(total, share(groups), share(leaves), share(ours))
+
+
+def _function(frame: str) -> str:
+    """``func (kiwishop/order/confirm.py:66)`` → ``func (kiwishop/order/confirm.py)``: one entry per function."""
+    return _short(frame).rsplit(":", 1)[0] + ")" if ":" in frame else _short(frame)
 
 
 def _short(frame: str) -> str:
