@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run stop test lint unit integration e2e browser bench fuzz reconcile rebuild-order-query migrate clean-data
+.PHONY: install run stop test lint unit integration e2e browser bench fuzz drills reconcile rebuild-order-query migrate clean-data
 
 install:
 	@bash scripts/bootstrap.sh
@@ -43,6 +43,9 @@ FUZZ_EXAMPLES ?= 200
 
 fuzz: install  ## schemathesis over every service's OpenAPI, $(FUZZ_EXAMPLES) cases per operation (make test runs 25)
 	KIWI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q tests/fuzz
+
+drills: install  ## fault drills under load on private servers: kill -9 every service, a MariaDB restart, PSP faults, poison records; then reconcile
+	@$(BIN)/kiwishop drills
 
 reconcile: install  ## PSP approvals = SUCCESS lines = wallet ledger = balances, per seller (against the local stack)
 	@$(BIN)/kiwishop reconcile

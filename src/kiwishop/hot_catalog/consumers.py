@@ -1,6 +1,6 @@
 """Like, review and payment events → one Lua script call each (see ``ranking``). A payload that cannot be
-read, or an envelope version other than 1, goes to the DLT at once; a Redis failure is retried by the
-runner and then parked."""
+read, or an envelope version other than 1, goes to the DLT at once; Redis unreachable makes the
+runner wait for it (the record is not parked)."""
 
 from __future__ import annotations
 

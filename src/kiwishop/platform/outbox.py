@@ -194,6 +194,7 @@ class OutboxRelay:
         last_housekeeping = 0.0
         loop = asyncio.get_running_loop()
         while not self._stopping:
+            self._wake.clear()  # before claiming: a commit made while this pass runs wakes the next one
             try:
                 published = await self.relay_once()
                 if loop.time() - last_housekeeping > 5.0:
@@ -204,7 +205,6 @@ class OutboxRelay:
                 published = 0
             if published >= self._batch:
                 continue
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
             if self._linger > 0 and not self._stopping:
