@@ -227,10 +227,8 @@ async def test_a_failure_after_the_outbox_insert_rolls_back_the_like_the_count_a
     like_db: Database, product: int
 ) -> None:
     ids = Snowflake(117)
-    try:
+    with pytest.raises(RuntimeError):
         await handlers.like(like_db, ids, FailingOutbox(ids), product, 1, topic=PRODUCT_LIKE)
-    except RuntimeError:
-        pass
     else:
         raise AssertionError("the injected failure did not surface")
     assert await like_rows(like_db, product) == []

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import text
 
 from kiwishop.platform.db import ConflictError, Database, retry_on_conflict
@@ -54,12 +55,10 @@ async def test_a_unit_of_work_commits_only_when_asked(db: Database) -> None:
 
 
 async def test_an_exception_inside_a_unit_of_work_rolls_back(db: Database) -> None:
-    try:
+    with pytest.raises(RuntimeError, match="handler failed"):
         async with db.uow() as uow:
             await uow.conn.execute(text("INSERT INTO effects (name, hits) VALUES ('boom', 1)"))
             raise RuntimeError("handler failed")
-    except RuntimeError:
-        pass
     assert await count(db, "SELECT COUNT(*) FROM effects WHERE name = 'boom'") == 0
 
 
