@@ -55,7 +55,7 @@ async def test_a_unit_of_work_commits_only_when_asked(db: Database) -> None:
 
 
 async def test_an_exception_inside_a_unit_of_work_rolls_back(db: Database) -> None:
-    with pytest.raises(RuntimeError, match="handler failed"):
+    with pytest.raises(RuntimeError, match="handler failed"):  # noqa: PT012 - the block is the unit of work
         async with db.uow() as uow:
             await uow.conn.execute(text("INSERT INTO effects (name, hits) VALUES ('boom', 1)"))
             raise RuntimeError("handler failed")
