@@ -6,41 +6,35 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from kiwishop.hot_catalog import domain
 from kiwishop.hot_catalog.ranking import Ranking
 from kiwishop.platform.consumer import Handler, PermanentError
 from kiwishop.platform.envelope import Envelope
 
+T = TypeVar("T")
 
-def _checked(envelope: Envelope) -> None:
+
+def _parsed(envelope: Envelope, parse: Callable[[dict[str, Any]], T]) -> T:
+    """The payload read by ``parse``; an unknown version or a malformed payload is permanent (DLT at once)."""
     if envelope.version != 1:
         raise PermanentError(f"{envelope.type} version {envelope.version} is not known")
+    try:
+        return parse(envelope.payload)
+    except domain.InvalidEvent as exc:
+        raise PermanentError(str(exc)) from exc
 
 
 def handlers(ranking: Ranking, clock: Callable[[], dt.datetime]) -> dict[str, Handler]:
     async def on_like(envelope: Envelope) -> None:
-        _checked(envelope)
-        try:
-            update = domain.like_update(envelope.payload)
-        except domain.InvalidEvent as exc:
-            raise PermanentError(str(exc)) from exc
-        await ranking.apply_totals(envelope.event_id, update, clock())
+        await ranking.apply_totals(envelope.event_id, _parsed(envelope, domain.like_update), clock())
 
     async def on_review(envelope: Envelope) -> None:
-        _checked(envelope)
-        try:
-            update = domain.review_update(envelope.payload)
-        except domain.InvalidEvent as exc:
-            raise PermanentError(str(exc)) from exc
-        await ranking.apply_totals(envelope.event_id, update, clock())
+        await ranking.apply_totals(envelope.event_id, _parsed(envelope, domain.review_update), clock())
 
     async def on_payment(envelope: Envelope) -> None:
-        _checked(envelope)
-        try:
-            lines = domain.paid_lines(envelope.payload)
-        except domain.InvalidEvent as exc:
-            raise PermanentError(str(exc)) from exc
+        lines = _parsed(envelope, domain.paid_lines)
         if lines:
             await ranking.apply_paid_lines(envelope.event_id, lines, clock())
 
