@@ -5,6 +5,44 @@ from kiwishop.platform.migrations import Migration
 from kiwishop.platform.outbox import outbox_migration
 
 _STATUS = "ENUM('NOT_STARTED','EXECUTING','SUCCESS','FAILURE','UNKNOWN')"
+_STATUS_V2 = "ENUM('NOT_STARTED','EXECUTING','SUCCESS','FAILURE','UNKNOWN','QUARANTINED')"
+
+# Verdicts on evidence and settlement that heals itself (issue "No won stranded"):
+# - ``confirm_event_id``: the PAYMENT_CONFIRM's eventId, so a re-publish carries the same id;
+# - ``confirm_started_at``: the first move to EXECUTING (the PSP's authorisation window is counted from it);
+# - ``in_doubt_since`` / ``recovery_attempts`` / ``next_attempt_at``: per-order backoff of the recovery
+#   worker (also the lease of an EXECUTING confirm: past it, the confirm is taken over);
+# - ``settle_check_at`` / ``republish_count``: when a paid order not yet ``is_wallet_done`` is looked at again.
+RECOVERY = (
+    """
+    ALTER TABLE payment_events
+        ADD COLUMN confirm_event_id    BIGINT      NULL,
+        ADD COLUMN confirm_started_at  DATETIME(3) NULL,
+        ADD COLUMN in_doubt_since      DATETIME(3) NULL,
+        ADD COLUMN recovery_attempts   INT         NOT NULL DEFAULT 0,
+        ADD COLUMN next_attempt_at     DATETIME(3) NULL,
+        ADD COLUMN settle_check_at     DATETIME(3) NULL,
+        ADD COLUMN republish_count     INT         NOT NULL DEFAULT 0,
+        ADD KEY idx_payment_events_due (next_attempt_at),
+        ADD KEY idx_payment_events_settle (settle_check_at)
+    """,
+    f"ALTER TABLE payment_orders MODIFY payment_order_status {_STATUS_V2} NOT NULL DEFAULT 'NOT_STARTED'",
+    f"ALTER TABLE payment_order_histories MODIFY previous_status {_STATUS_V2} NULL, MODIFY new_status {_STATUS_V2} NULL",
+    # Orders written before this migration: the event id from the outbox while it still holds the row,
+    # else the order's own number (unique among order's snowflakes).
+    """
+    UPDATE payment_events e JOIN outbox o ON o.idempotency_key = CONCAT('PAYMENT_CONFIRM:', e.order_id)
+    SET e.confirm_event_id = o.event_id
+    """,
+    "UPDATE payment_events SET confirm_event_id = payment_event_no WHERE is_payment_done = 1 AND confirm_event_id IS NULL",
+    "UPDATE payment_events SET confirm_started_at = updated_at WHERE payment_key IS NOT NULL",
+    "UPDATE payment_events SET settle_check_at = UTC_TIMESTAMP(3) WHERE is_payment_done = 1 AND is_wallet_done = 0",
+    """
+    UPDATE payment_events e SET e.next_attempt_at = UTC_TIMESTAMP(3), e.in_doubt_since = e.updated_at
+    WHERE EXISTS (SELECT 1 FROM payment_orders o WHERE o.payment_event_no = e.payment_event_no
+                  AND o.payment_order_status IN ('UNKNOWN', 'EXECUTING'))
+    """,
+)
 
 MIGRATIONS = (
     Migration(
@@ -68,4 +106,5 @@ MIGRATIONS = (
     ),
     outbox_migration("0002_outbox"),
     inbox_migration("0003_processed_messages"),
+    Migration("0004_recovery_and_settlement", RECOVERY),
 )

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, DateTime, Enum, MetaData, Numeric, SmallInteger, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, Enum, Integer, MetaData, Numeric, SmallInteger, String, Table
 
 metadata = MetaData()
 
-STATUSES = ("NOT_STARTED", "EXECUTING", "SUCCESS", "FAILURE", "UNKNOWN")
+STATUSES = ("NOT_STARTED", "EXECUTING", "SUCCESS", "FAILURE", "UNKNOWN", "QUARANTINED")
 
 payment_events = Table(
     "payment_events",
@@ -24,6 +24,13 @@ payment_events = Table(
     Column("failure_message", String(500)),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+    Column("confirm_event_id", BigInteger),
+    Column("confirm_started_at", DateTime),
+    Column("in_doubt_since", DateTime),
+    Column("recovery_attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime),
+    Column("settle_check_at", DateTime),
+    Column("republish_count", Integer, nullable=False),
 )
 
 payment_orders = Table(
