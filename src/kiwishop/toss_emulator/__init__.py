@@ -1,7 +1,9 @@
-"""Toss Payments emulator (8090): the confirm/lookup/cancel API and the payment window, state in memory.
+"""Toss Payments emulator (8090): the confirm/lookup/cancel API and the payment window; state in memory or
+in a SQLite state file (``KIWI_TOSS_EMULATOR_DATA_PATH``).
 
 Modules: ``errors`` (the Toss error table), ``domain`` (auth, amounts, test cards, payment states),
-``store`` (payments, idempotency, counters), ``faults``, ``emulator`` (use cases), ``wire`` (the Payment
-object), ``pipeline`` (how one API request is answered), ``api`` (/v1), ``window`` (SDK script and hosted
-window), ``admin`` (/emulator controls), ``settings``, ``app``.
+``store`` (payments, idempotency, counters), ``statefile``, ``codec`` and ``filestore`` (the same state in
+a file), ``faults``, ``emulator`` (use cases), ``wire`` (the Payment object), ``pipeline`` (how one API
+request is answered), ``api`` (/v1), ``window`` (SDK script and hosted window), ``admin`` (/emulator
+controls), ``settings``, ``app``.
 """

@@ -121,7 +121,8 @@ def parse_cancel(body: Any) -> CancelIn:
 )
 async def confirm(request: Request) -> Response:
     emulator = emulator_of(request)
-    emulator.stats.confirm_requests += 1
+    with emulator.transaction():
+        emulator.stats.confirm_requests += 1
 
     def use_case(body: ConfirmIn) -> Payment:
         return emulator.confirm(body.payment_key, body.order_id, body.amount)

@@ -1,4 +1,5 @@
-"""toss-emulator (8090): stands in for the Toss Payments API and its payment window, state in memory."""
+"""toss-emulator (8090): stands in for the Toss Payments API and its payment window; its state is in memory,
+or in the state file ``KIWI_TOSS_EMULATOR_DATA_PATH`` (opened here, closed when the app stops)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,14 @@ def create_app(settings: TossEmulatorSettings, *, clock: Clock | None = None) ->
         title="kiwi-shop Toss Payments emulator",
         routers=[api.router, window.router, admin.router],
     )
+    emulator = Emulator(settings, clock)
+
+    async def close_state() -> None:
+        emulator.close()
+
+    runtime.on_shutdown(close_state)
     app.state.settings = settings
-    app.state.emulator = Emulator(settings, clock)
+    app.state.emulator = emulator
     return app
 
 

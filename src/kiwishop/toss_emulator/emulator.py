@@ -1,7 +1,10 @@
-"""The emulator's use cases over its in-memory state: authorise (the window), confirm, cancel, look up.
+"""The emulator's use cases over its state: authorise (the window), confirm, cancel, look up.
 
 Every use case is synchronous: on one event loop, the checks and the state change of one request can
 never interleave with another request, so two confirms of one payment cannot both approve.
+
+The state is in memory, or in the state file (``settings.data_path``): then each use case reads the
+payment from the file, and writes it back with the counters in one transaction before it returns.
 """
 
 from __future__ import annotations
@@ -10,15 +13,18 @@ import datetime as dt
 import secrets
 import string
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from kiwishop.toss_emulator import domain
 from kiwishop.toss_emulator.domain import Payment, Timing
 from kiwishop.toss_emulator.errors import TossError, TossFailure
 from kiwishop.toss_emulator.faults import FaultConfig, Faults
+from kiwishop.toss_emulator.filestore import FilePaymentBook, FileResponses
 from kiwishop.toss_emulator.settings import TossEmulatorSettings
-from kiwishop.toss_emulator.store import Clock, IdempotencyStore, PaymentBook, Stats
+from kiwishop.toss_emulator.statefile import StateFile
+from kiwishop.toss_emulator.store import Book, Clock, IdempotencyStore, PaymentBook, Stats
 
 _ALPHABET = string.ascii_letters + string.digits
 _RANDOM = secrets.SystemRandom()
@@ -40,6 +46,7 @@ class AuthoriseRequest:
 
 class Emulator:
     def __init__(self, settings: TossEmulatorSettings, clock: Clock | None = None) -> None:
+        """Opens the state file when ``settings.data_path`` names one (``StateFileError`` if it cannot)."""
         self.settings = settings
         self._base_clock = clock or system_clock
         self.clock_offset = dt.timedelta(0)
@@ -48,18 +55,52 @@ class Emulator:
             expire_after=dt.timedelta(seconds=settings.expire_after_s),
         )
         self.faults = Faults(FaultConfig.from_settings(settings))
-        self.idempotency = IdempotencyStore(self.now, dt.timedelta(seconds=settings.idempotency_ttl_s))
-        self.payments = PaymentBook()
-        self.stats = Stats()
+        ttl = dt.timedelta(seconds=settings.idempotency_ttl_s)
+        self.file = StateFile.open(settings.data_path) if settings.data_path else None
+        self.payments: Book
+        if self.file is None:
+            self.payments = PaymentBook()
+            self.idempotency = IdempotencyStore(self.now, ttl)
+            self.stats = Stats()
+        else:
+            self.payments = FilePaymentBook(self.file)
+            self.idempotency = IdempotencyStore(self.now, ttl, FileResponses(self.file))
+            self.stats = Stats.from_counters(self.file.counters())
+        self._written = self.stats.counters()
 
     def now(self) -> dt.datetime:
         return self._base_clock() + self.clock_offset
 
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """The writes of one synchronous step in one transaction of the state file, with the counters that
+        changed (without a file: nothing to do). It commits even when the step raises a Toss error."""
+        if self.file is None:
+            yield
+            return
+        with self.file.transaction():
+            try:
+                yield
+            finally:
+                self._write_counters(self.file)
+
+    def _write_counters(self, file: StateFile) -> None:
+        counters = self.stats.counters()
+        changed = {name: value for name, value in counters.items() if self._written.get(name) != value}
+        if changed:
+            file.write_counters(changed)
+            self._written = counters
+
     def reset(self) -> None:
         """Forget every payment, stored response and counter; faults and clock back to the settings."""
-        self.payments.clear()
-        self.idempotency.clear()
-        self.stats = Stats()
+        with self.transaction():
+            self.payments.clear()
+            self.idempotency.clear()
+            self.stats = Stats()
         self.faults.config = FaultConfig.from_settings(self.settings)
         self.clock_offset = dt.timedelta(0)
 
@@ -67,6 +108,10 @@ class Emulator:
 
     def authorise(self, request: AuthoriseRequest) -> Payment:
         """The buyer finished the window: a new IN_PROGRESS payment, or the decline error."""
+        with self.transaction():
+            return self._authorise(request)
+
+    def _authorise(self, request: AuthoriseRequest) -> Payment:
         earlier = self.payments.for_order(request.order_id)
         if earlier is not None and not domain.can_reauthorise(self._refresh(earlier)):
             raise TossFailure(TossError.DUPLICATED_ORDER_ID)
@@ -91,31 +136,45 @@ class Emulator:
     # --- the API ---
 
     def confirm(self, payment_key: str, order_id: str, amount: int) -> Payment:
-        payment = self._known(payment_key)
-        now = self.now()
-        domain.check_confirm(payment, order_id, amount, now, self.timing)
-        domain.take_injected_failure(payment)
-        domain.approve(payment, now, approve_no=f"{secrets.randbelow(10**8):08d}", transaction_key=transaction_key())
-        self.stats.approved += 1
-        self.stats.approved_amount += payment.amount
+        with self._changing(payment_key) as payment:
+            now = self.now()
+            domain.check_confirm(payment, order_id, amount, now, self.timing)
+            domain.take_injected_failure(payment)
+            approve_no = f"{secrets.randbelow(10**8):08d}"
+            domain.approve(payment, now, approve_no=approve_no, transaction_key=transaction_key())
+            self.stats.approved += 1
+            self.stats.approved_amount += payment.amount
         return payment
 
     def cancel(self, payment_key: str, reason: str, amount: int | None, refundable: int | None) -> Payment:
-        payment = self._known(payment_key)
-        taken = domain.cancel_amount(payment, amount, refundable)
-        domain.apply_cancel(payment, taken, reason, self.now(), transaction_key())
-        self.stats.canceled += 1
-        self.stats.canceled_amount += taken
+        with self._changing(payment_key) as payment:
+            taken = domain.cancel_amount(payment, amount, refundable)
+            domain.apply_cancel(payment, taken, reason, self.now(), transaction_key())
+            self.stats.canceled += 1
+            self.stats.canceled_amount += taken
         return payment
 
     def by_key(self, payment_key: str) -> Payment:
-        return self._known(payment_key)
+        with self.transaction():
+            return self._known(payment_key)
 
     def by_order(self, order_id: str) -> Payment:
-        payment = self.payments.for_order(order_id)
-        if payment is None:
-            raise TossFailure(TossError.NOT_FOUND_PAYMENT)
-        return self._refresh(payment)
+        with self.transaction():
+            payment = self.payments.for_order(order_id)
+            if payment is None:
+                raise TossFailure(TossError.NOT_FOUND_PAYMENT)
+            return self._refresh(payment)
+
+    @contextmanager
+    def _changing(self, payment_key: str) -> Iterator[Payment]:
+        """The known payment, saved when the block ends, whether it returns or raises a Toss error (an
+        injected confirm error changes the payment, then raises)."""
+        with self.transaction():
+            payment = self._known(payment_key)
+            try:
+                yield payment
+            finally:
+                self.payments.save(payment)
 
     def _known(self, payment_key: str) -> Payment:
         payment = self.payments.get(payment_key)
@@ -124,7 +183,12 @@ class Emulator:
         return self._refresh(payment)
 
     def _refresh(self, payment: Payment) -> Payment:
-        return domain.refresh(payment, self.now(), self.timing)
+        """Lazy expiry; an expired payment is saved as such."""
+        before = payment.status
+        domain.refresh(payment, self.now(), self.timing)
+        if payment.status is not before:
+            self.payments.save(payment)
+        return payment
 
 
 def new_payment_key(now: dt.datetime) -> str:

@@ -10,6 +10,9 @@ Order of the steps (and what each answers):
 4. The configured latency (while owning the key), the use case, and the response is stored — success or
    Toss error alike — unless the error is a transient injected ``confirmErrors`` code.
 5. A drop fault hangs now, after the work is done and stored: the caller's read timeout fires first.
+
+With a state file, the use case's writes and its stored response share one transaction, and every
+counter is written before the answer leaves.
 """
 
 from __future__ import annotations
@@ -79,19 +82,22 @@ async def answer(
         return await _fail_without_doing_anything(emulator, fault, lang)
     if prepared.scope is None:
         await emulator.faults.delay()
-        outcome = _execute(use_case, prepared.payload, lang)
+        outcome = _execute(emulator, None, use_case, prepared.payload, lang)
     else:
         begun = emulator.idempotency.begin(prepared.scope)
         if isinstance(begun, StoredResponse):
-            emulator.stats.replayed += 1
+            with emulator.transaction():
+                emulator.stats.replayed += 1
             await emulator.faults.delay()
             return Outcome(begun.status, begun.body, True).response(replayed=True)
         if isinstance(begun, InFlight):
-            emulator.stats.in_flight_rejected += 1
+            with emulator.transaction():
+                emulator.stats.in_flight_rejected += 1
             return error_response(TossError.IDEMPOTENT_REQUEST_PROCESSING, lang)
         outcome = await _execute_owning(emulator, begun, use_case, prepared.payload, lang)
     if fault is Fault.DROP:
-        emulator.stats.fault_drops += 1
+        with emulator.transaction():
+            emulator.stats.fault_drops += 1
         await emulator.faults.hang()
     return outcome.response()
 
@@ -120,10 +126,12 @@ async def _json_body(request: Request) -> Any:
 
 async def _fail_without_doing_anything(emulator: Emulator, fault: Fault, lang: str) -> Response:
     if fault is Fault.TIMEOUT:
-        emulator.stats.fault_timeouts += 1
+        with emulator.transaction():
+            emulator.stats.fault_timeouts += 1
         await emulator.faults.hang()
     else:
-        emulator.stats.faults_5xx += 1
+        with emulator.transaction():
+            emulator.stats.faults_5xx += 1
         await emulator.faults.delay()
     return error_response(TossError.FAILED_INTERNAL_SYSTEM_PROCESSING, lang)
 
@@ -132,15 +140,21 @@ async def _execute_owning(emulator: Emulator, claim: Claim, use_case: UseCase, p
     """Run the use case while owning the idempotency scope; store the outcome unless it is transient."""
     try:
         await emulator.faults.delay()
-        outcome = _execute(use_case, payload, lang)
-        if outcome.storable:
-            emulator.idempotency.complete(claim, StoredResponse(outcome.status, outcome.content))
-        return outcome
+        return _execute(emulator, claim, use_case, payload, lang)
     finally:
         emulator.idempotency.release(claim)
 
 
-def _execute(use_case: UseCase, payload: Any, lang: str) -> Outcome:
+def _execute(emulator: Emulator, claim: Claim | None, use_case: UseCase, payload: Any, lang: str) -> Outcome:
+    """The use case and, for a claim, its stored outcome: one transaction."""
+    with emulator.transaction():
+        outcome = _outcome(use_case, payload, lang)
+        if claim is not None and outcome.storable:
+            emulator.idempotency.complete(claim, StoredResponse(outcome.status, outcome.content))
+    return outcome
+
+
+def _outcome(use_case: UseCase, payload: Any, lang: str) -> Outcome:
     try:
         payment = use_case(payload)
     except TossFailure as failure:

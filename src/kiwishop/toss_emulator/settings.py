@@ -2,6 +2,13 @@
 
 Key lists accept a comma-separated string (``KIWI_TOSS_EMULATOR_SECRET_KEYS=test_sk_a,test_sk_b``) or a
 JSON list. The fault settings are only start values: ``PUT /emulator/faults`` changes them at run time.
+
+State: in memory unless ``KIWI_TOSS_EMULATOR_DATA_PATH`` names a SQLite file (created with its folders if
+missing). With a file, every payment, the completed idempotent responses (until they expire) and the
+counters are written before each answer leaves, so a restarted emulator still knows them; requests in
+flight, the fault settings and the clock offset start afresh. One emulator per file: the file stays
+locked while it runs, and a file that cannot be opened or is not an emulator state file stops the start.
+``POST /emulator/reset`` empties the file too.
 """
 
 from __future__ import annotations
@@ -43,6 +50,9 @@ class TossEmulatorSettings(ServiceSettings):
     confirm_deadline_s: float = Field(default=600.0, gt=0.0)
     expire_after_s: float = Field(default=1800.0, gt=0.0)
     idempotency_ttl_s: float = Field(default=15 * 24 * 3600.0, gt=0.0)
+
+    # "" keeps the state in memory; a path keeps it in that SQLite file across restarts.
+    data_path: str = ""
 
     @field_validator("secret_keys", "client_keys", mode="before")
     @classmethod

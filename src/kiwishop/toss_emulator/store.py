@@ -1,14 +1,16 @@
-"""In-memory state of the emulator: payments (by paymentKey and by orderId), the idempotency store and
-the counters. One process, one event loop: every method here is synchronous, so a check and the change
-that follows it can never interleave with another request."""
+"""State of the emulator: payments (by paymentKey and by orderId), the idempotency store and the counters,
+here in memory (``filestore`` keeps payments and stored responses in the state file instead). One process,
+one event loop: every method here is synchronous, so a check and the change that follows it can never
+interleave with another request."""
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Protocol
 
 from kiwishop.toss_emulator.domain import Payment
 
@@ -36,19 +38,61 @@ class Claim:
     scope: Scope
 
 
-class IdempotencyStore:
-    """First response per scope, kept ``ttl`` after it was stored; one request in flight per scope."""
+class ResponseTable(Protocol):
+    """Where the completed responses live, with their expiry (in memory, or in the state file)."""
 
-    def __init__(self, clock: Clock, ttl: dt.timedelta) -> None:
+    def get(self, scope: Scope) -> tuple[dt.datetime, StoredResponse] | None: ...
+
+    def put(self, scope: Scope, expires_at: dt.datetime, response: StoredResponse) -> None: ...
+
+    def purge(self, now: dt.datetime) -> None:
+        """Forget the responses that expired at ``now`` or before."""
+
+    def clear(self) -> None: ...
+
+    def __len__(self) -> int: ...
+
+
+class MemoryResponses:
+    def __init__(self) -> None:
+        self._done: OrderedDict[Scope, tuple[dt.datetime, StoredResponse]] = OrderedDict()
+
+    def get(self, scope: Scope) -> tuple[dt.datetime, StoredResponse] | None:
+        return self._done.get(scope)
+
+    def put(self, scope: Scope, expires_at: dt.datetime, response: StoredResponse) -> None:
+        self._done.pop(scope, None)
+        self._done[scope] = (expires_at, response)
+
+    def purge(self, now: dt.datetime) -> None:
+        while self._done:  # oldest first: one TTL for all, so the first entry expires first
+            scope, (expires_at, _) = next(iter(self._done.items()))
+            if expires_at > now:
+                return
+            del self._done[scope]
+
+    def clear(self) -> None:
+        self._done.clear()
+
+    def __len__(self) -> int:
+        return len(self._done)
+
+
+class IdempotencyStore:
+    """First response per scope, kept ``ttl`` after it was stored; one request in flight per scope.
+
+    The claims of requests in flight live in memory only: a restarted emulator has none."""
+
+    def __init__(self, clock: Clock, ttl: dt.timedelta, responses: ResponseTable | None = None) -> None:
         self._clock = clock
         self._ttl = ttl
-        self._done: OrderedDict[Scope, tuple[dt.datetime, StoredResponse]] = OrderedDict()
+        self._done: ResponseTable = MemoryResponses() if responses is None else responses
         self._in_flight: dict[Scope, Claim] = {}
 
     def begin(self, scope: Scope) -> StoredResponse | InFlight | Claim:
         """The stored response to replay, IN_FLIGHT, or a claim (this caller now owns the scope)."""
         now = self._clock()
-        self._purge(now)
+        self._done.purge(now)
         stored = self._done.get(scope)
         if stored is not None and stored[0] > now:
             return stored[1]
@@ -62,8 +106,7 @@ class IdempotencyStore:
         """Store the response of the claim's request (ignored when a reset took the claim away)."""
         if self._in_flight.get(claim.scope) is claim:
             del self._in_flight[claim.scope]
-            self._done.pop(claim.scope, None)
-            self._done[claim.scope] = (self._clock() + self._ttl, response)
+            self._done.put(claim.scope, self._clock() + self._ttl, response)
 
     def release(self, claim: Claim) -> None:
         """Give the scope up without storing anything: the next request with this key executes."""
@@ -81,13 +124,6 @@ class IdempotencyStore:
     def in_flight(self) -> int:
         return len(self._in_flight)
 
-    def _purge(self, now: dt.datetime) -> None:
-        while self._done:
-            scope, (expires_at, _) = next(iter(self._done.items()))
-            if expires_at > now:
-                return
-            del self._done[scope]
-
 
 @dataclass
 class Stats:
@@ -104,6 +140,15 @@ class Stats:
     fault_timeouts: int = 0
     fault_drops: int = 0
 
+    @classmethod
+    def from_counters(cls, counters: Mapping[str, int]) -> Stats:
+        """Counters by field name (as ``counters()`` gives them); a missing one is 0, an unknown one ignored."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{name: value for name, value in counters.items() if name in names})
+
+    def counters(self) -> dict[str, int]:
+        return asdict(self)
+
     def as_json(self) -> dict[str, int]:
         """camelCase wire names: ``approved_amount`` → ``approvedAmount``."""
         return {_camel(name): value for name, value in asdict(self).items()}
@@ -114,8 +159,26 @@ def _camel(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
+class Book(Protocol):
+    """Payments by paymentKey, and the current payment of each orderId (in memory, or in the state file)."""
+
+    def get(self, payment_key: str) -> Payment | None: ...
+
+    def for_order(self, order_id: str) -> Payment | None: ...
+
+    def put(self, payment: Payment) -> None:
+        """Add a payment; an earlier payment of the same orderId (never confirmed) is forgotten."""
+
+    def save(self, payment: Payment) -> None:
+        """Keep the changes made to a payment this book gave out."""
+
+    def clear(self) -> None: ...
+
+    def __len__(self) -> int: ...
+
+
 class PaymentBook:
-    """Payments by paymentKey, and the current payment of each orderId."""
+    """The book in memory: the payments it gives out are the ones it keeps, so ``save`` has nothing to do."""
 
     def __init__(self) -> None:
         self._by_key: dict[str, Payment] = {}
@@ -129,12 +192,14 @@ class PaymentBook:
         return None if key is None else self._by_key.get(key)
 
     def put(self, payment: Payment) -> None:
-        """Add a payment; an earlier payment of the same orderId (never confirmed) is forgotten."""
         earlier = self._by_order.get(payment.order_id)
         if earlier is not None:
             self._by_key.pop(earlier, None)
         self._by_key[payment.payment_key] = payment
         self._by_order[payment.order_id] = payment.payment_key
+
+    def save(self, payment: Payment) -> None:
+        pass
 
     def clear(self) -> None:
         self._by_key.clear()

@@ -1,11 +1,16 @@
-"""The emulator in-process (httpx over ASGI) with a fake clock; helpers shaped like a Toss client."""
+"""The emulator in-process (httpx over ASGI) with a fake clock; helpers shaped like a Toss client.
+
+Every test using ``emulator_app`` or ``toss`` runs twice: with the state in memory, and in a state file.
+"""
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import itertools
 import uuid
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -94,10 +99,14 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture
-def emulator_app(clock: FakeClock) -> Callable[..., Any]:
+@pytest.fixture(params=["memory", "file"])
+def emulator_app(request: pytest.FixtureRequest, clock: FakeClock, tmp_path: Path) -> Callable[..., Any]:
+    """Builds emulator apps; with ``file``, each app gets a state file of its own."""
+    numbers = itertools.count()
+
     def make(**settings: Any) -> Any:
-        return create_app(TossEmulatorSettings(**{"hang_s": 5.0, **settings}), clock=clock)
+        data_path = str(tmp_path / f"emulator-{next(numbers)}.sqlite3") if request.param == "file" else ""
+        return create_app(TossEmulatorSettings(**{"hang_s": 5.0, "data_path": data_path, **settings}), clock=clock)
 
     return make
 

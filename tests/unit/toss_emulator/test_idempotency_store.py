@@ -1,7 +1,15 @@
+"""The idempotency store, with its responses in memory and in the state file alike."""
+
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
+import pytest
+
+from kiwishop.toss_emulator.filestore import FileResponses
+from kiwishop.toss_emulator.statefile import StateFile
 from kiwishop.toss_emulator.store import Claim, IdempotencyStore, InFlight, Scope, StoredResponse
 
 SCOPE: Scope = ("key-1", "test_sk_a", "/v1/payments/confirm", "POST")
@@ -19,8 +27,19 @@ class FakeClock:
         self.now += dt.timedelta(**delta)
 
 
-def store(clock: FakeClock) -> IdempotencyStore:
-    return IdempotencyStore(clock, dt.timedelta(days=15))
+Factory = Callable[[FakeClock], IdempotencyStore]
+
+
+@pytest.fixture(params=["memory", "file"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Factory]:
+    file = StateFile.open(tmp_path / "emulator.sqlite3") if request.param == "file" else None
+
+    def make(clock: FakeClock) -> IdempotencyStore:
+        return IdempotencyStore(clock, dt.timedelta(days=15), None if file is None else FileResponses(file))
+
+    yield make
+    if file is not None:
+        file.close()
 
 
 def claim(s: IdempotencyStore, scope: Scope = SCOPE) -> Claim:
@@ -29,35 +48,35 @@ def claim(s: IdempotencyStore, scope: Scope = SCOPE) -> Claim:
     return begun
 
 
-def test_the_first_request_owns_the_scope_and_a_twin_is_told_it_is_in_flight() -> None:
+def test_the_first_request_owns_the_scope_and_a_twin_is_told_it_is_in_flight(store: Factory) -> None:
     s = store(FakeClock())
     claim(s)
     assert s.begin(SCOPE) is InFlight.IN_FLIGHT
     assert s.in_flight == 1
 
 
-def test_a_completed_response_is_replayed_for_the_same_scope() -> None:
+def test_a_completed_response_is_replayed_for_the_same_scope(store: Factory) -> None:
     s = store(FakeClock())
     s.complete(claim(s), OK)
     assert s.begin(SCOPE) == OK
     assert (len(s), s.in_flight) == (1, 0)
 
 
-def test_failures_are_stored_and_replayed_like_successes() -> None:
+def test_failures_are_stored_and_replayed_like_successes(store: Factory) -> None:
     s = store(FakeClock())
     failure = StoredResponse(400, b'{"code":"INVALID_REQUEST"}')
     s.complete(claim(s), failure)
     assert s.begin(SCOPE) == failure
 
 
-def test_a_released_scope_lets_the_next_request_execute() -> None:
+def test_a_released_scope_lets_the_next_request_execute(store: Factory) -> None:
     s = store(FakeClock())
     s.release(claim(s))
     assert isinstance(s.begin(SCOPE), Claim)
     assert len(s) == 0
 
 
-def test_key_secret_key_path_and_method_each_separate_the_scopes() -> None:
+def test_key_secret_key_path_and_method_each_separate_the_scopes(store: Factory) -> None:
     s = store(FakeClock())
     s.complete(claim(s), OK)
     for other in (
@@ -69,7 +88,7 @@ def test_key_secret_key_path_and_method_each_separate_the_scopes() -> None:
         assert isinstance(s.begin(other), Claim)
 
 
-def test_a_stored_response_is_kept_for_the_ttl_and_then_forgotten() -> None:
+def test_a_stored_response_is_kept_for_the_ttl_and_then_forgotten(store: Factory) -> None:
     clock = FakeClock()
     s = store(clock)
     s.complete(claim(s), OK)
@@ -80,7 +99,7 @@ def test_a_stored_response_is_kept_for_the_ttl_and_then_forgotten() -> None:
     assert len(s) == 0
 
 
-def test_expired_entries_are_purged_while_fresh_ones_stay() -> None:
+def test_expired_entries_are_purged_while_fresh_ones_stay(store: Factory) -> None:
     clock = FakeClock()
     s = store(clock)
     s.complete(claim(s, ("old", "k", "/p", "POST")), OK)
@@ -92,7 +111,7 @@ def test_expired_entries_are_purged_while_fresh_ones_stay() -> None:
     assert s.begin(("new", "k", "/p", "POST")) == OK
 
 
-def test_after_a_clear_a_stale_claim_neither_stores_nor_releases_the_new_owner() -> None:
+def test_after_a_clear_a_stale_claim_neither_stores_nor_releases_the_new_owner(store: Factory) -> None:
     s = store(FakeClock())
     stale = claim(s)
     s.clear()
