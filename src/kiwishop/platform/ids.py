@@ -6,10 +6,13 @@ that are configured with distinct node ids, and they increase monotonically with
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+log = logging.getLogger("kiwishop.ids")
 
 EPOCH_MS = 1_704_067_200_000  # 2024-01-01T00:00:00Z
 NODE_BITS = 10
@@ -17,10 +20,7 @@ SEQUENCE_BITS = 12
 MAX_NODE = (1 << NODE_BITS) - 1
 MAX_SEQUENCE = (1 << SEQUENCE_BITS) - 1
 MAX_TIMESTAMP = (1 << 41) - 1
-
-
-class ClockMovedBackwardsError(RuntimeError):
-    """The wall clock went backwards further than the generator is willing to wait."""
+SKEW_LOG_EVERY_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -35,56 +35,50 @@ def _wall_clock_ms() -> int:
 
 
 class Snowflake:
-    """Thread-safe snowflake generator.
+    """Thread-safe snowflake generator that never refuses and never sleeps.
 
-    A small backwards step of the clock (up to ``max_backwards_wait_ms``) is waited out; a larger one
-    raises ClockMovedBackwardsError rather than risk handing out a duplicate.
+    The timestamp part is ``max(wall clock, last timestamp used)``: when the wall clock steps back (NTP, a VM
+    resumed) the generator keeps issuing from its last timestamp, and when a millisecond's 4,096 sequence
+    numbers are used up it moves on to the next millisecond without waiting for the clock. Ids therefore stay
+    unique and increasing; their timestamp runs ahead of the clock by the skew, which is logged.
     """
 
-    def __init__(
-        self,
-        node_id: int,
-        clock_ms: Callable[[], int] = _wall_clock_ms,
-        max_backwards_wait_ms: int = 5,
-    ) -> None:
+    def __init__(self, node_id: int, clock_ms: Callable[[], int] = _wall_clock_ms) -> None:
         if not 0 <= node_id <= MAX_NODE:
             raise ValueError(f"node id must be in [0, {MAX_NODE}], got {node_id}")
         self.node_id = node_id
         self._clock_ms = clock_ms
-        self._max_wait = max_backwards_wait_ms
         self._lock = threading.Lock()
         self._last_ms = -1
         self._sequence = 0
+        self._skew_logged_at = 0.0
 
     def next_id(self) -> int:
         with self._lock:
-            now = self._now()
+            now = self._clock_ms() - EPOCH_MS
+            if now < self._last_ms:
+                self._note_skew(self._last_ms - now)
+                now = self._last_ms
             if now == self._last_ms:
                 self._sequence = (self._sequence + 1) & MAX_SEQUENCE
                 if self._sequence == 0:
-                    now = self._wait_next_ms(self._last_ms)
+                    now += 1  # this millisecond is used up: borrow the next one
             else:
                 self._sequence = 0
+            if now > MAX_TIMESTAMP:
+                raise OverflowError("snowflake timestamp space exhausted")
             self._last_ms = now
             return (now << (NODE_BITS + SEQUENCE_BITS)) | (self.node_id << SEQUENCE_BITS) | self._sequence
 
-    def _now(self) -> int:
-        now = self._clock_ms() - EPOCH_MS
-        if now < self._last_ms:
-            behind = self._last_ms - now
-            if behind > self._max_wait:
-                raise ClockMovedBackwardsError(f"clock moved backwards by {behind} ms; refusing to issue ids")
-            now = self._wait_next_ms(self._last_ms - 1)
-        if now > MAX_TIMESTAMP:
-            raise OverflowError("snowflake timestamp space exhausted")
-        return now
+    @property
+    def skew_ms(self) -> int:
+        """How far the last id's timestamp is ahead of the wall clock (0 when the clock is ahead)."""
+        return max(0, self._last_ms - (self._clock_ms() - EPOCH_MS))
 
-    def _wait_next_ms(self, last: int) -> int:
-        now = self._clock_ms() - EPOCH_MS
-        while now <= last:
-            time.sleep(0.0001)
-            now = self._clock_ms() - EPOCH_MS
-        return now
+    def _note_skew(self, behind_ms: int) -> None:
+        if behind_ms > 5 and time.monotonic() - self._skew_logged_at > SKEW_LOG_EVERY_S:
+            self._skew_logged_at = time.monotonic()
+            log.warning("the wall clock is %d ms behind the last id issued; issuing from the last timestamp", behind_ms)
 
 
 def parse(snowflake_id: int) -> SnowflakeParts:
