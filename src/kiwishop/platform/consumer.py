@@ -1,14 +1,21 @@
 """The consumer runner: decode, dispatch by event type, retry, dead-letter, commit — never stop.
 
 Per record: the envelope is decoded (undecodable → DLT at once), its type looked up (unknown → DLT at
-once; types listed in ``ignored_types`` are skipped), and the handler run. A failing handler is retried
-with the configured backoff (default 1 s, 2 s, 4 s); then exactly one copy of the original record goes to
-``<topic>.DLT`` with headers naming the error and the original topic, partition and offset, and
-consumption continues. A handler that fails because the database or Redis cannot be reached is not
-retried against the record's budget: nothing is wrong with the record, so it waits for the server (capped
-exponential backoff) instead of being parked — a stop meanwhile leaves it uncommitted for the next owner.
-Offsets are committed after the handlers' DB commits. Partitions of one poll are handled concurrently,
-records of one partition in order.
+once; types listed in ``ignored_types`` are skipped), and the handler run. A handler's ``PermanentError``
+(an invalid payload: no retry can fix it) parks the record in ``<topic>.DLT`` at once. Any other failure:
+
+- on a **money topic** (``money_topics``: payments and wallet results) the record is retried with capped
+  exponential backoff for as long as it takes — never parked, since parking money means losing it until a
+  person notices; every failed attempt is counted (``kiwi_consumer_retries``) and logged, loudly from the
+  tenth on;
+- elsewhere, a failure that says the database, Redis or the id generator is unavailable right now (a
+  connection lost, a pool timeout, a read-only failover, lock waits or version conflicts that outlasted
+  their own retries) waits the same way — nothing is wrong with the record; any other failure is retried
+  with the configured backoff (default 1 s, 2 s, 4 s), then exactly one copy of the original record goes to
+  ``<topic>.DLT`` with headers naming the error and the original topic, partition and offset.
+
+A stop while a record waits leaves it uncommitted for the next owner. Offsets are committed after the
+handlers' DB commits. Partitions of one poll are handled concurrently, records of one partition in order.
 """
 
 from __future__ import annotations
@@ -21,11 +28,12 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import redis.exceptions
+import sqlalchemy.exc
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 
 from kiwishop.platform import logs
-from kiwishop.platform.db import is_unavailable
+from kiwishop.platform.db import is_transient, is_unavailable
 from kiwishop.platform.envelope import Envelope, EnvelopeError
 from kiwishop.platform.kafka import KafkaPublisher, OutgoingRecord, create_consumer, dlt_topic
 from kiwishop.platform.metrics import Metrics
@@ -35,11 +43,15 @@ log = logging.getLogger("kiwishop.consumer")
 
 Handler = Callable[[Envelope], Awaitable[None]]
 OUTAGE_BACKOFF_MAX_S = 30.0
+LOUD_AFTER_ATTEMPTS = 10
 
 
 def infrastructure_down(exc: BaseException) -> bool:
-    """The handler could not reach its database or Redis (not the record's fault)."""
-    return is_unavailable(exc) or isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError))
+    """The handler could not use its database or Redis right now (not the record's fault): the server is
+    unreachable or read-only, the pool is exhausted, locks or version conflicts outlasted their retries."""
+    if is_unavailable(exc) or is_transient(exc) or isinstance(exc, sqlalchemy.exc.TimeoutError):
+        return True
+    return isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError))
 
 
 class PermanentError(Exception):
@@ -57,6 +69,7 @@ class ConsumerRunner:
         publisher: KafkaPublisher,
         metrics: Metrics | None = None,
         ignored_types: Collection[str] = (),
+        money_topics: Collection[str] = (),
         retry_backoff_s: Sequence[float] = (1.0, 2.0, 4.0),
         max_poll_records: int = 100,
     ) -> None:
@@ -65,6 +78,7 @@ class ConsumerRunner:
         self._topics = list(topics)
         self._handlers = dict(handlers)
         self._ignored = set(ignored_types)
+        self._money = set(money_topics)
         self._publisher = publisher
         self._metrics = metrics
         self._backoff = list(retry_backoff_s)
@@ -165,7 +179,8 @@ class ConsumerRunner:
             logs.unbind("event_id", "event_type")
 
     async def _run_with_retries(self, record: ConsumerRecord[Any, Any], envelope: Envelope, handler: Handler) -> bool:
-        attempt = 0
+        attempt = 0  # failures counted against the record's retry budget (non-money topics only)
+        waits = 0  # failures waited out (money topics, or infrastructure down)
         outage_wait = self._backoff[0] if self._backoff else 1.0
         while True:
             try:
@@ -176,10 +191,11 @@ class ConsumerRunner:
                 await self._dead_letter(record, exc)
                 return True
             except Exception as exc:
-                if infrastructure_down(exc):
+                if record.topic in self._money or infrastructure_down(exc):
                     if self._stopping.is_set():
                         return False
-                    log.warning("event %s waits %.1fs for the database/Redis: %r", envelope.event_id, outage_wait, exc)
+                    waits += 1
+                    self._note_waiting(record, envelope, waits, outage_wait, exc)
                     await self._sleep(outage_wait)
                     outage_wait = min(outage_wait * 2, OUTAGE_BACKOFF_MAX_S)
                     continue
@@ -196,6 +212,26 @@ class ConsumerRunner:
                 )
                 await asyncio.sleep(self._backoff[attempt])
                 attempt += 1
+
+    def _note_waiting(
+        self, record: ConsumerRecord[Any, Any], envelope: Envelope, waits: int, wait_s: float, exc: BaseException
+    ) -> None:
+        """A record that keeps failing is visible: a counter per group and topic, and a log line per attempt."""
+        if self._metrics is not None:
+            self._metrics.consumer_retries.labels(self.group_id, record.topic).inc()
+        level = logging.ERROR if waits >= LOUD_AFTER_ATTEMPTS else logging.WARNING
+        log.log(
+            level,
+            "event %s (%s) on %s[%d]@%d failed %d time(s), trying again in %.1fs (never parked here): %r",
+            envelope.event_id,
+            envelope.type,
+            record.topic,
+            record.partition,
+            record.offset,
+            waits,
+            wait_s,
+            exc,
+        )
 
     async def _dead_letter(self, record: ConsumerRecord[Any, Any], error: BaseException) -> None:
         headers = (

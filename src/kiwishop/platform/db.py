@@ -38,8 +38,9 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
-# can't connect, server shutting down / gone away / lost connection, connection killed, too many connections
-_UNAVAILABLE_MYSQL_ERRORS = {2002, 2003, 2005, 2006, 2013, 1053, 1927, 4031, 1040}
+# can't connect, server shutting down / gone away / lost connection, connection killed, too many connections,
+# read-only (a failover in progress: --read-only 1290, read-only mode 1836)
+_UNAVAILABLE_MYSQL_ERRORS = {2002, 2003, 2005, 2006, 2013, 1053, 1927, 4031, 1040, 1290, 1836}
 
 
 def is_unavailable(exc: BaseException) -> bool:

@@ -44,6 +44,12 @@ class Metrics:
             ["group", "topic", "outcome"],
             registry=self.registry,
         )
+        self.consumer_retries = Counter(
+            "kiwi_consumer_retries",
+            "Failed handler attempts that are retried instead of parked (money topics, infrastructure down)",
+            ["group", "topic"],
+            registry=self.registry,
+        )
         self.dlt = Counter(
             "kiwi_consumer_dead_lettered",
             "Records parked in a dead-letter topic",

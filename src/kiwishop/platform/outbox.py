@@ -32,6 +32,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.mysql import insert as mysql_insert
 
 from kiwishop.platform.db import Database, UnitOfWork
 from kiwishop.platform.envelope import Envelope
@@ -120,28 +121,71 @@ class Outbox:
         event_type: str,
         payload: dict[str, Any],
         idempotency_key: str | None = None,
+        event_id: int | None = None,
     ) -> Envelope:
-        envelope = Envelope(event_id=self._ids.next_id(), type=event_type, payload=payload, key=key)
-        now = _utcnow()
-        await uow.conn.execute(
-            _INSERT,
-            {
-                "outbox_no": self._ids.next_id(),
-                "event_id": envelope.event_id,
-                "event_type": event_type,
-                "topic": topic,
-                "message_key": key,
-                "idempotency_key": idempotency_key,
-                "status": "INIT",
-                "attempts": 0,
-                "next_attempt_at": now,
-                "payload": envelope.to_json().decode(),
-                "created_at": now,
-                "updated_at": now,
-            },
-        )
+        """Insert one event; ``event_id`` when the event already has an id (a re-publish of a known event)."""
+        envelope, row = self._row(topic, key, event_type, payload, idempotency_key, event_id)
+        await uow.conn.execute(_INSERT, row)
         uow.wrote_outbox = True
         return envelope
+
+    async def add_or_requeue(
+        self,
+        uow: UnitOfWork,
+        *,
+        topic: str,
+        key: str,
+        event_type: str,
+        payload: dict[str, Any],
+        idempotency_key: str,
+    ) -> None:
+        """The event of ``idempotency_key`` goes out (again): a new row, or the existing one — with its original
+        eventId and payload — made due again. For replies that must be repeated when their request is repeated."""
+        _, row = self._row(topic, key, event_type, payload, idempotency_key, None)
+        now = row["next_attempt_at"]
+        await uow.conn.execute(
+            mysql_insert(outbox_table)
+            .values(row)
+            .on_duplicate_key_update(status="INIT", attempts=0, next_attempt_at=now, updated_at=now)
+        )
+        uow.wrote_outbox = True
+
+    async def requeue(self, uow: UnitOfWork, idempotency_key: str) -> bool:
+        """Make the row of ``idempotency_key`` due again (same eventId, same payload); False if no such row."""
+        now = _utcnow()
+        result = await uow.conn.execute(
+            update(outbox_table)
+            .where(outbox_table.c.idempotency_key == idempotency_key)
+            .values(status="INIT", attempts=0, next_attempt_at=now, updated_at=now)
+        )
+        uow.wrote_outbox = True
+        return bool(result.rowcount)
+
+    def _row(
+        self,
+        topic: str,
+        key: str,
+        event_type: str,
+        payload: dict[str, Any],
+        idempotency_key: str | None,
+        event_id: int | None,
+    ) -> tuple[Envelope, dict[str, Any]]:
+        envelope = Envelope(event_id=event_id or self._ids.next_id(), type=event_type, payload=payload, key=key)
+        now = _utcnow()
+        return envelope, {
+            "outbox_no": self._ids.next_id(),
+            "event_id": envelope.event_id,
+            "event_type": event_type,
+            "topic": topic,
+            "message_key": key,
+            "idempotency_key": idempotency_key,
+            "status": "INIT",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "payload": envelope.to_json().decode(),
+            "created_at": now,
+            "updated_at": now,
+        }
 
 
 class OutboxRelay:
@@ -183,12 +227,31 @@ class OutboxRelay:
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
-    async def stop(self) -> None:
+    async def stop(self, drain_s: float = 5.0) -> None:
+        """Stop the loop, then publish what is due (for up to ``drain_s``): a clean stop leaves nothing behind
+        that the broker could have taken. Rows it cannot publish stay pending for the next start."""
         self._stopping = True
         self._wake.set()
         if self._task is not None:
             await self._task
             self._task = None
+        await self.drain(drain_s)
+
+    async def drain(self, timeout_s: float) -> int:
+        """Publish due rows until none is left, one fails, or ``timeout_s`` passes; returns rows published."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        published = 0
+        while loop.time() < deadline:
+            try:
+                done = await asyncio.wait_for(self.relay_once(), timeout=max(0.1, deadline - loop.time()))
+            except Exception:
+                log.warning("outbox drain stopped early", exc_info=True)
+                break
+            published += done
+            if done < self._batch:
+                break
+        return published
 
     async def _run(self) -> None:
         last_housekeeping = 0.0

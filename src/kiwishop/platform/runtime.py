@@ -7,8 +7,9 @@ A service's ``create_app(settings)`` builds one ``Runtime``, asks for the parts 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI
 from redis.asyncio import Redis
@@ -26,6 +27,12 @@ from kiwishop.platform.web import build_app
 Hook = Callable[[], Awaitable[None]]
 
 
+class Worker(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 class Runtime:
     def __init__(self, name: str, settings: ServiceSettings) -> None:
         self.name = name
@@ -41,6 +48,7 @@ class Runtime:
         self.consumers: list[ConsumerRunner] = []
         self._startup: list[Hook] = []
         self._shutdown: list[Hook] = []
+        self._workers: list[Worker] = []
         self._checks: dict[str, Callable[[], Awaitable[Any]]] = {}
 
     @property
@@ -96,7 +104,9 @@ class Runtime:
         topics: Sequence[str],
         handlers: Mapping[str, Handler],
         ignored_types: Collection[str] = (),
+        money_topics: Collection[str] = (),
     ) -> ConsumerRunner:
+        """A consumer group; records of ``money_topics`` are retried until they succeed, never parked."""
         runner = ConsumerRunner(
             self.settings.infra,
             group_id=group_id,
@@ -105,6 +115,7 @@ class Runtime:
             publisher=self.publisher,
             metrics=self.metrics,
             ignored_types=ignored_types,
+            money_topics=money_topics,
             retry_backoff_s=self.settings.consumer_retry_backoff_s,
             max_poll_records=self.settings.consumer_max_poll_records,
         )
@@ -113,6 +124,10 @@ class Runtime:
         self.consumers.append(runner)
         self._checks[f"consumer:{group_id}"] = runner.check_joined
         return runner
+
+    def worker(self, worker: Worker) -> None:
+        """A background job of this service (recovery, sweepers): started after the relay, stopped first."""
+        self._workers.append(worker)
 
     def on_startup(self, hook: Hook) -> None:
         self._startup.append(hook)
@@ -127,14 +142,19 @@ class Runtime:
             await hook()
         if self._relay is not None:
             await self._relay.start()
+        for worker in self._workers:
+            await worker.start()
         for consumer in self.consumers:
             await consumer.start()
 
     async def stop(self) -> None:
-        for consumer in self.consumers:
-            await consumer.stop()
+        """Nothing new is started (HTTP has stopped before this runs), workers and consumers finish what they
+        hold, then the relay publishes what they wrote (``OutboxRelay.stop`` drains), then connections close."""
+        for worker in reversed(self._workers):
+            await worker.stop()
+        await asyncio.gather(*(consumer.stop() for consumer in self.consumers))
         if self._relay is not None:
-            await self._relay.stop()
+            await self._relay.stop(drain_s=self.settings.outbox_drain_on_stop_s)
         for hook in self._shutdown:
             await hook()
         if self._publisher is not None:

@@ -57,6 +57,8 @@ class ServiceSettings(BaseSettings):
     outbox_backoff_base_s: float = 0.5
     outbox_backoff_max_s: float = 30.0
     outbox_retention_hours: float = 72.0
+    # On a clean stop the relay publishes what is due for up to this long before the process exits.
+    outbox_drain_on_stop_s: float = 5.0
 
     consumer_retry_backoff_s: tuple[float, ...] = (1.0, 2.0, 4.0)
     consumer_max_poll_records: int = 100
