@@ -47,9 +47,7 @@ def result_response(result: PaymentResultOut) -> JSONResponse:
 @router.post("/api/checkout", status_code=201, response_model=CheckoutOut)
 async def create_checkout(request: Request, body: CheckoutIn) -> JSONResponse:
     s = services(request)
-    result = await checkout(
-        s.db, s.ids, s.catalog, member_no=body.memberNo, product_nos=body.productNoList, threshold=s.threshold
-    )
+    result = await checkout(s.db, s.ids, s.catalog, member_no=body.memberNo, product_nos=body.productNoList)
     out = CheckoutOut(
         paymentEventNo=result.payment_event_no, orderId=result.order_id, orderName=result.order_name,
         amount=result.amount,

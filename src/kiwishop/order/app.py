@@ -1,24 +1,46 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi import FastAPI
 
 from kiwishop.order import api, pages
 from kiwishop.order.catalog_client import CatalogClient
-from kiwishop.order.confirm import PaymentConfirmation
+from kiwishop.order.confirm import PaymentConfirmation, Timing
 from kiwishop.order.consumers import IGNORED_WALLET_EVENTS, WALLET_SETTLED, on_wallet_settled
+from kiwishop.order.metrics import PaymentMetrics
 from kiwishop.order.migrations import MIGRATIONS
 from kiwishop.order.psp import TossClient
 from kiwishop.order.recovery import RecoveryWorker
 from kiwishop.order.services import OrderServices
 from kiwishop.order.settings import OrderSettings
+from kiwishop.order.settlement import SettlementWatch
+from kiwishop.order.verdicts import Policy
 from kiwishop.platform.httpclient import create_http_client
 from kiwishop.platform.inbox import idempotent
 from kiwishop.platform.runtime import Runtime
 from kiwishop.platform.service import ServiceDefinition
 
 
+def timing_of(settings: OrderSettings) -> Timing:
+    seconds = dt.timedelta
+    policy = Policy(
+        authorization_window=seconds(seconds=settings.authorization_window_s),
+        horizon=seconds(seconds=settings.recovery_horizon_s),
+        backoff_base=seconds(seconds=settings.recovery_backoff_base_s),
+        backoff_max=seconds(seconds=settings.recovery_backoff_max_s),
+    )
+    return Timing(
+        policy=policy,
+        lease=seconds(seconds=settings.executing_stale_s),
+        quarantine_recheck=seconds(seconds=settings.quarantine_recheck_s),
+        settlement_grace=seconds(seconds=settings.settlement_grace_s),
+    )
+
+
 def create_app(settings: OrderSettings) -> FastAPI:
     runtime = Runtime("order", settings)
+    metrics = PaymentMetrics(runtime.metrics.registry)
     catalog_http = create_http_client(settings.catalog_url, read_timeout_s=3.0)
     hot_catalog_http = create_http_client(settings.hot_catalog_url, connect_timeout_s=0.3, read_timeout_s=0.5)
     toss_http = create_http_client(
@@ -30,26 +52,27 @@ def create_app(settings: OrderSettings) -> FastAPI:
     )
     psp = TossClient(toss_http, max_attempts=settings.psp_max_attempts, retry_base_s=settings.psp_retry_base_s)
     confirmation = PaymentConfirmation(
-        runtime.db, runtime.ids, runtime.outbox, psp, wait_s=settings.confirm_wait_s, topic=settings.payment_topic
-    )
+        runtime.db, runtime.ids, runtime.outbox, psp, timing_of(settings),
+        metrics=metrics, wait_s=settings.confirm_wait_s, topic=settings.payment_topic,
+    )  # fmt: skip
     recovery = RecoveryWorker(
-        runtime.db,
-        runtime.ids,
-        confirmation,
-        psp,
-        interval_s=settings.recovery_interval_s,
-        min_age_s=settings.recovery_min_age_s,
-        executing_stale_s=settings.executing_stale_s,
+        runtime.db, runtime.ids, confirmation, psp, interval_s=settings.recovery_interval_s, metrics=metrics
     )
+    settlement = SettlementWatch(
+        runtime.db, runtime.outbox, grace_s=settings.settlement_grace_s,
+        republish_max_s=settings.settlement_republish_max_s, interval_s=settings.settlement_interval_s,
+        topic=settings.payment_topic, metrics=metrics,
+    )  # fmt: skip
     runtime.produces(settings.payment_topic)
     runtime.consume(
         group_id=settings.wallet_group_id,
         topics=[settings.wallet_topic],
         handlers={WALLET_SETTLED: idempotent(runtime.db, "order-wallet-result", on_wallet_settled)},
         ignored_types=IGNORED_WALLET_EVENTS,
+        money_topics=[settings.wallet_topic],
     )
-    runtime.on_startup(recovery.start)
-    runtime.on_shutdown(recovery.stop)
+    runtime.worker(recovery)
+    runtime.worker(settlement)
     runtime.on_shutdown(catalog_http.aclose)
     runtime.on_shutdown(hot_catalog_http.aclose)
     runtime.on_shutdown(toss_http.aclose)
@@ -59,6 +82,7 @@ def create_app(settings: OrderSettings) -> FastAPI:
         settings, runtime.db, runtime.ids, CatalogClient(catalog_http), confirmation, catalog_http, hot_catalog_http
     )
     app.state.recovery = recovery
+    app.state.settlement = settlement
     return app
 
 

@@ -23,7 +23,7 @@ class CheckoutResult:
 
 
 async def checkout(
-    db: Database, ids: Snowflake, catalog: CatalogClient, *, member_no: int, product_nos: list[int], threshold: int
+    db: Database, ids: Snowflake, catalog: CatalogClient, *, member_no: int, product_nos: list[int]
 ) -> CheckoutResult:
     wanted = list(dict.fromkeys(product_nos))  # one line per product, in the order asked
     found = await catalog.find(wanted)
@@ -47,8 +47,7 @@ async def checkout(
         failure_code=None,
         failure_message=None,
         lines=[
-            Line(ids.next_id(), p.product_no, p.seller_no, p.name, p.price, PaymentStatus.NOT_STARTED, 0, threshold)
-            for p in products
+            Line(ids.next_id(), p.product_no, p.seller_no, p.name, p.price, PaymentStatus.NOT_STARTED) for p in products
         ],
     )
     async with db.uow() as uow:

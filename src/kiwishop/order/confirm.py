@@ -1,39 +1,47 @@
 """Confirm a payment: tx1 (load the order under a row lock, validate, guarded move to EXECUTING) → the PSP
-call outside any transaction → tx2 (guarded move to the verdict, history, outbox). SUCCESS and FAILURE
-are terminal; confirming a finished order returns what is stored."""
+call outside any transaction → the verdict the PSP's answer allows (``verdicts``; a mismatching approval is
+cancelled at the PSP first) → tx2 (guarded move to the verdict, history, and on SUCCESS the PAYMENT_CONFIRM
+outbox row). SUCCESS and FAILURE are terminal; confirming a finished order returns what is stored.
+
+An order in doubt (UNKNOWN) is asked about again by the recovery worker with per-order backoff
+(``next_attempt_at``); a buyer's confirm meanwhile counts toward nothing: while the order is backing off it
+gets the stored state (202), once it is due it asks the PSP like the worker would. EXECUTING carries a lease
+in ``next_attempt_at``: past it, the recovery worker takes the order over (the confirm died mid-way).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
+import datetime as dt
+import logging
 import time
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from kiwishop.contracts.topics import PAYMENT
 from kiwishop.order import repository
-from kiwishop.order.domain import (
-    CONFIRMABLE,
-    PAYMENT_CONFIRM,
-    OrderError,
-    Payment,
-    PaymentStatus,
-    PspResult,
-    confirm_payload,
-)
+from kiwishop.order.domain import CONFIRMABLE, PAYMENT_CONFIRM, OrderError, Payment, PaymentStatus, confirm_payload
+from kiwishop.order.metrics import PaymentMetrics
 from kiwishop.order.psp import TossClient
+from kiwishop.order.verdicts import Evidence, Policy, PspResult, Verdict, backoff, compensated, verdict
 from kiwishop.platform.db import Database, retry_on_conflict
 from kiwishop.platform.errors import AppError
 from kiwishop.platform.ids import Snowflake
 from kiwishop.platform.outbox import Outbox
 
-REASONS = {
-    PaymentStatus.SUCCESS: "PSP_APPROVED",
-    PaymentStatus.FAILURE: "PSP_DECLINED:{code}",
-    PaymentStatus.UNKNOWN: "PSP_IN_DOUBT:{code}",
-}
+log = logging.getLogger("kiwishop.order.confirm")
+
+
+@dataclass(frozen=True)
+class Timing:
+    policy: Policy
+    lease: dt.timedelta  # how long an EXECUTING confirm may run before it is taken over
+    quarantine_recheck: dt.timedelta  # how often the PSP is asked again about a quarantined order
+    settlement_grace: dt.timedelta  # how long a paid order may wait for wallet before PAYMENT_CONFIRM is re-sent
 
 
 class PaymentConfirmation:
@@ -43,7 +51,9 @@ class PaymentConfirmation:
         ids: Snowflake,
         outbox: Outbox,
         psp: TossClient,
+        timing: Timing,
         *,
+        metrics: PaymentMetrics | None = None,
         wait_s: float = 10.0,
         topic: str = PAYMENT,
     ) -> None:
@@ -51,6 +61,8 @@ class PaymentConfirmation:
         self._ids = ids
         self._outbox = outbox
         self._psp = psp
+        self.timing = timing
+        self._metrics = metrics
         self._wait_s = wait_s
         self._topic = topic
         self._settled: dict[str, asyncio.Event] = {}
@@ -82,11 +94,13 @@ class PaymentConfirmation:
                     raise AppError(OrderError.INVALID_PAYMENT_AMOUNT)
                 if payment.payment_key is not None and payment.payment_key != payment_key:
                     raise AppError(OrderError.PAYMENT_KEY_MISMATCH)
-                if payment.status not in CONFIRMABLE:
+                now = repository.utcnow()
+                if payment.status not in CONFIRMABLE or _backing_off(payment, now):
                     return payment, False
                 moved = await repository.move(
                     uow, self._ids, payment, PaymentStatus.EXECUTING, reason="CONFIRM_STARTED", changed_by="api",
-                    event_values={"payment_key": payment_key},
+                    event_values={"payment_key": payment_key, "confirm_started_at": payment.confirm_started_at or now,
+                                  "next_attempt_at": now + self.timing.lease},
                 )  # fmt: skip
                 if moved:
                     await uow.commit()
@@ -95,38 +109,68 @@ class PaymentConfirmation:
             raise AppError(OrderError.PAYMENT_KEY_MISMATCH) from exc
 
     async def finish(self, payment: Payment, result: PspResult, *, changed_by: str) -> Payment:
-        """tx2: EXECUTING → the PSP's verdict, with its history rows and (on SUCCESS) the PAYMENT_CONFIRM
-        outbox row built from the updated state. If someone else settled it meanwhile, theirs stands."""
-        if result.status is PaymentStatus.SUCCESS:
-            outcome: dict[str, object] = {
-                "is_payment_done": True, "approved_at": result.approved_at, "failure_code": None,
-                "failure_message": None,
-            }  # fmt: skip
-        else:
-            outcome = {"failure_code": (result.code or "")[:100], "failure_message": (result.message or "")[:500]}
-        recorded = await retry_on_conflict(lambda: self._record(payment, result, outcome, changed_by))
+        """From the PSP's answer to the recorded verdict (tx2). If someone else settled it meanwhile, theirs stands."""
+        decided = await self._judge(payment, result)
+        recorded = await retry_on_conflict(lambda: self._record(payment.order_id, decided, changed_by))
         self._notify(payment.order_id)
         return recorded or await self.load(payment.order_id)
 
-    async def _record(
-        self, loaded: Payment, result: PspResult, outcome: dict[str, object], changed_by: str
-    ) -> Payment | None:
-        """One attempt of tx2 on a copy of the loaded payment (a retried attempt starts from it again)."""
-        payment = copy.deepcopy(loaded)
+    async def _judge(self, payment: Payment, result: PspResult) -> Verdict:
+        if result.evidence is Evidence.MISMATCH and result.payment_key:
+            log.error("order %s: %s — cancelling payment %s at the PSP", payment.order_id, result.message,
+                      result.payment_key)  # fmt: skip
+            cancel = await self._psp.cancel(result.payment_key, payment.order_id, f"kiwi-shop: {result.code}")
+            return compensated(result, cancel)
+        return verdict(
+            result, now=repository.utcnow(), confirm_started_at=payment.confirm_started_at,
+            in_doubt_since=payment.in_doubt_since, policy=self.timing.policy,
+        )  # fmt: skip
+
+    async def _record(self, order_id: str, decided: Verdict, changed_by: str) -> Payment | None:
+        """tx2: EXECUTING → the verdict, under the order's row lock, on fresh rows."""
         async with self._db.uow() as uow:
-            await repository.lock_payment(uow.conn, payment.order_id)
+            payment = await repository.load_payment(uow.conn, order_id=order_id, for_update=True)
+            if payment is None or payment.status is not PaymentStatus.EXECUTING:
+                return None
+            now = repository.utcnow()
+            values = self._outcome_values(payment, decided, now, counted=changed_by == "recovery")
             moved = await repository.move(
-                uow, self._ids, payment, result.status, reason=REASONS[result.status].format(code=result.code),
-                changed_by=changed_by, count_failure=result.status is PaymentStatus.UNKNOWN, event_values=outcome,
+                uow, self._ids, payment, decided.status, reason=decided.reason, changed_by=changed_by,
+                event_values=values,
             )  # fmt: skip
-            if moved:
-                if result.status is PaymentStatus.SUCCESS:
-                    await self._outbox.add(
-                        uow, topic=self._topic, key=payment.order_id, event_type=PAYMENT_CONFIRM,
-                        payload=confirm_payload(payment), idempotency_key=f"{PAYMENT_CONFIRM}:{payment.order_id}",
-                    )  # fmt: skip
-                await uow.commit()
-            return payment if moved else None
+            if not moved:
+                return None
+            if decided.status is PaymentStatus.SUCCESS:
+                await self._outbox.add(
+                    uow, topic=self._topic, key=order_id, event_type=PAYMENT_CONFIRM, payload=confirm_payload(payment),
+                    idempotency_key=f"{PAYMENT_CONFIRM}:{order_id}", event_id=int(values["confirm_event_id"]),
+                )  # fmt: skip
+            await uow.commit()
+        self._observe(payment, decided)
+        return payment
+
+    def _outcome_values(self, payment: Payment, decided: Verdict, now: dt.datetime, *, counted: bool) -> dict[str, Any]:
+        code, message = (decided.code or "")[:100] or None, (decided.message or "")[:500] or None
+        if decided.status is PaymentStatus.SUCCESS:
+            return {"is_payment_done": True, "approved_at": decided.approved_at, "failure_code": None,
+                    "failure_message": None, "next_attempt_at": None, "confirm_event_id": self._ids.next_id(),
+                    "settle_check_at": now + self.timing.settlement_grace}  # fmt: skip
+        if decided.status is PaymentStatus.FAILURE:
+            return {"failure_code": code, "failure_message": message, "next_attempt_at": None}
+        attempts = payment.recovery_attempts + (1 if counted else 0)
+        if decided.status is PaymentStatus.QUARANTINED:
+            wait = self.timing.quarantine_recheck
+        else:
+            wait = backoff(payment.recovery_attempts, self.timing.policy)
+        return {"failure_code": code, "failure_message": message, "in_doubt_since": payment.in_doubt_since or now,
+                "recovery_attempts": attempts, "next_attempt_at": now + wait}  # fmt: skip
+
+    def _observe(self, payment: Payment, decided: Verdict) -> None:
+        if decided.status is PaymentStatus.QUARANTINED:
+            log.error("order %s QUARANTINED (%s): %s — a person must decide (the PSP is asked again every %s)",
+                      payment.order_id, decided.code, decided.message, self.timing.quarantine_recheck)  # fmt: skip
+        if self._metrics is not None:
+            self._metrics.verdicts.labels(decided.status.value, decided.code or "").inc()
 
     async def _wait_for_outcome(self, order_id: str) -> Payment:
         """Another confirm (or the recovery worker) is executing this order: wait for its verdict."""
@@ -146,3 +190,9 @@ class PaymentConfirmation:
         event = self._settled.pop(order_id, None)
         if event is not None:
             event.set()
+
+
+def _backing_off(payment: Payment, now: dt.datetime) -> bool:
+    """An UNKNOWN order waits for its next attempt: a buyer's confirm doesn't jump the backoff."""
+    due = payment.next_attempt_at
+    return payment.status is PaymentStatus.UNKNOWN and due is not None and due > now

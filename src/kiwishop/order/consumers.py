@@ -21,7 +21,7 @@ async def on_wallet_settled(uow: UnitOfWork, envelope: Envelope) -> None:
     result = await uow.conn.execute(
         update(payment_events)
         .where(payment_events.c.order_id == order_id, payment_events.c.is_payment_done.is_(True))
-        .values(is_wallet_done=True)
+        .values(is_wallet_done=True, settle_check_at=None)
     )
     if result.rowcount == 0:
         raise PermanentError(f"WALLET_SETTLED for {order_id}, which is not a paid order here")

@@ -23,10 +23,12 @@ class PaymentStatus(enum.StrEnum):
     SUCCESS = "SUCCESS"
     FAILURE = "FAILURE"
     UNKNOWN = "UNKNOWN"
+    QUARANTINED = "QUARANTINED"  # in doubt past the recovery horizon (or evidence no rule settles): a person decides
 
 
 CONFIRMABLE = (PaymentStatus.NOT_STARTED, PaymentStatus.UNKNOWN)
 TERMINAL = (PaymentStatus.SUCCESS, PaymentStatus.FAILURE)
+IN_DOUBT = (PaymentStatus.EXECUTING, PaymentStatus.UNKNOWN, PaymentStatus.QUARANTINED)
 
 
 class OrderError(ErrorCode):
@@ -59,115 +61,6 @@ class OrderError(ErrorCode):
     )
     PAYMENT_EVENT_NOT_FOUND = ("PEC0008", 404, "결제 내역이 존재하지 않습니다.", "No such payment.")
     PAYMENT_FAILED = ("PEC0009", 400, "결제에 실패했습니다: {reason}", "The payment failed: {reason}")
-
-
-class PspClass(enum.Enum):
-    """What an answer of the PSP means for our order (toss.md A4, retry classes)."""
-
-    FINAL = "final"  # a definitive decline or a request/config error: FAILURE, never retry
-    RETRY = "retry"  # in doubt (5xx, timeouts, provider errors): retry with the same key, then UNKNOWN
-    RECONCILE = "reconcile"  # already processed: look the payment up, SUCCESS only if DONE and matching
-    IN_FLIGHT = "in_flight"  # the same idempotency key is still being processed: ask again shortly
-
-
-RETRYABLE_CODES = frozenset(
-    {
-        "PROVIDER_ERROR",
-        "CARD_PROCESSING_ERROR",
-        "FAILED_PAYMENT_INTERNAL_SYSTEM_PROCESSING",
-        "FAILED_INTERNAL_SYSTEM_PROCESSING",
-        "UNKNOWN_PAYMENT_ERROR",
-        "UNKNOWN",
-    }
-)
-RECONCILE_CODES = frozenset({"ALREADY_PROCESSED_PAYMENT", "ALREADY_COMPLETED_PAYMENT"})
-FINAL_CODES = frozenset(
-    {
-        "EXCEED_MAX_CARD_INSTALLMENT_PLAN", "INVALID_REQUEST", "NOT_ALLOWED_POINT_USE", "INVALID_API_KEY",
-        "INVALID_REJECT_CARD", "BELOW_MINIMUM_AMOUNT", "INVALID_CARD_EXPIRATION", "INVALID_STOPPED_CARD",
-        "EXCEED_MAX_DAILY_PAYMENT_COUNT", "NOT_SUPPORTED_INSTALLMENT_PLAN_CARD_OR_MERCHANT",
-        "INVALID_CARD_INSTALLMENT_PLAN", "NOT_SUPPORTED_MONTHLY_INSTALLMENT_PLAN", "EXCEED_MAX_PAYMENT_AMOUNT",
-        "NOT_FOUND_TERMINAL_ID", "INVALID_AUTHORIZE_AUTH", "INVALID_CARD_LOST_OR_STOLEN",
-        "RESTRICTED_TRANSFER_ACCOUNT", "INVALID_CARD_NUMBER", "INVALID_UNREGISTERED_SUBMALL",
-        "NOT_REGISTERED_BUSINESS", "EXCEED_MAX_ONE_DAY_WITHDRAW_AMOUNT", "EXCEED_MAX_ONE_TIME_WITHDRAW_AMOUNT",
-        "EXCEED_MAX_AMOUNT", "INVALID_ACCOUNT_INFO_RE_REGISTER", "NOT_AVAILABLE_PAYMENT", "UNAPPROVED_ORDER_ID",
-        "UNAUTHORIZED_KEY", "REJECT_ACCOUNT_PAYMENT", "REJECT_CARD_PAYMENT", "REJECT_CARD_COMPANY",
-        "FORBIDDEN_REQUEST", "REJECT_TOSSPAY_INVALID_ACCOUNT", "EXCEED_MAX_AUTH_COUNT", "EXCEED_MAX_ONE_DAY_AMOUNT",
-        "NOT_AVAILABLE_BANK", "INVALID_PASSWORD", "INCORRECT_BASIC_AUTH_FORMAT", "FDS_ERROR", "NOT_FOUND_PAYMENT",
-        "NOT_FOUND_PAYMENT_SESSION", "INVALID_IDEMPOTENCY_KEY", "INVALID_TEST_CODE",
-    }
-)  # fmt: skip
-
-
-def classify(http_status: int, code: str | None) -> PspClass:
-    """Toss error → what to do. Unknown codes, 5xx and 429 are in doubt: the charge may have happened."""
-    if code == "IDEMPOTENT_REQUEST_PROCESSING":
-        return PspClass.IN_FLIGHT
-    if code in RECONCILE_CODES:
-        return PspClass.RECONCILE
-    if code in RETRYABLE_CODES or http_status >= 500 or http_status == 429:
-        return PspClass.RETRY
-    if code in FINAL_CODES:
-        return PspClass.FINAL
-    return PspClass.RETRY
-
-
-@dataclass(frozen=True)
-class PspResult:
-    """The outcome of asking the PSP about one order: what the order's status becomes."""
-
-    status: PaymentStatus  # SUCCESS, FAILURE or UNKNOWN
-    code: str | None = None
-    message: str | None = None
-    approved_at: dt.datetime | None = None  # UTC, naive
-    payment_key: str | None = None
-
-    @classmethod
-    def success(cls, approved_at: dt.datetime, payment_key: str) -> PspResult:
-        return cls(PaymentStatus.SUCCESS, approved_at=approved_at, payment_key=payment_key)
-
-    @classmethod
-    def failure(cls, code: str, message: str) -> PspResult:
-        return cls(PaymentStatus.FAILURE, code=code, message=message)
-
-    @classmethod
-    def unknown(cls, code: str, message: str) -> PspResult:
-        return cls(PaymentStatus.UNKNOWN, code=code, message=message)
-
-
-def judge_payment(payment: dict[str, Any], order_id: str, amount: Decimal, payment_key: str | None) -> PspResult:
-    """A Payment object from confirm or lookup: SUCCESS only if DONE for exactly this order and amount."""
-    status = payment.get("status")
-    if payment.get("orderId") != order_id or (payment_key and payment.get("paymentKey") != payment_key):
-        return PspResult.unknown("PSP_MISMATCH", "the PSP answered about another payment")
-    try:
-        total = Decimal(str(payment.get("totalAmount")))
-    except ArithmeticError:
-        return PspResult.unknown("PSP_MALFORMED", "totalAmount is not a number")
-    if status == "DONE":
-        if total != amount:
-            return PspResult.unknown("PSP_AMOUNT_MISMATCH", f"the PSP approved {total}, the order is {amount}")
-        approved = parse_psp_time(payment.get("approvedAt"))
-        if approved is None:
-            return PspResult.unknown("PSP_MALFORMED", "approvedAt missing")
-        return PspResult.success(approved, str(payment.get("paymentKey")))
-    if status in ("ABORTED", "EXPIRED", "CANCELED", "PARTIAL_CANCELED"):
-        failure = payment.get("failure") or {}
-        return PspResult.failure(str(failure.get("code") or f"PAYMENT_{status}"), str(failure.get("message") or status))
-    return PspResult.unknown("PSP_NOT_DONE", f"payment status is {status}")
-
-
-def parse_psp_time(value: object) -> dt.datetime | None:
-    """Toss times carry an offset (+09:00); we store UTC without tzinfo."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=SEOUL)
-    return moment.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def seoul_iso(utc_naive: dt.datetime | None) -> str | None:
@@ -213,19 +106,16 @@ class Payment:
     failure_message: str | None
     lines: list[Line] = field(default_factory=list)
     updated_at: dt.datetime | None = None
+    confirm_event_id: int | None = None
+    confirm_started_at: dt.datetime | None = None
+    in_doubt_since: dt.datetime | None = None
+    recovery_attempts: int = 0
+    next_attempt_at: dt.datetime | None = None
 
     @property
     def status(self) -> PaymentStatus:
         """All lines move together; the order's status is theirs."""
         return self.lines[0].status if self.lines else PaymentStatus.NOT_STARTED
-
-    @property
-    def failed_count(self) -> int:
-        return max((line.failed_count for line in self.lines), default=0)
-
-    @property
-    def threshold(self) -> int:
-        return min((line.threshold for line in self.lines), default=5)
 
 
 def confirm_payload(payment: Payment) -> dict[str, Any]:

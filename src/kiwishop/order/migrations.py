@@ -27,14 +27,16 @@ RECOVERY = (
         ADD KEY idx_payment_events_settle (settle_check_at)
     """,
     f"ALTER TABLE payment_orders MODIFY payment_order_status {_STATUS_V2} NOT NULL DEFAULT 'NOT_STARTED'",
-    f"ALTER TABLE payment_order_histories MODIFY previous_status {_STATUS_V2} NULL, MODIFY new_status {_STATUS_V2} NULL",
+    f"ALTER TABLE payment_order_histories MODIFY previous_status {_STATUS_V2} NULL,"
+    f" MODIFY new_status {_STATUS_V2} NULL",
     # Orders written before this migration: the event id from the outbox while it still holds the row,
     # else the order's own number (unique among order's snowflakes).
     """
     UPDATE payment_events e JOIN outbox o ON o.idempotency_key = CONCAT('PAYMENT_CONFIRM:', e.order_id)
     SET e.confirm_event_id = o.event_id
     """,
-    "UPDATE payment_events SET confirm_event_id = payment_event_no WHERE is_payment_done = 1 AND confirm_event_id IS NULL",
+    "UPDATE payment_events SET confirm_event_id = payment_event_no"
+    " WHERE is_payment_done = 1 AND confirm_event_id IS NULL",
     "UPDATE payment_events SET confirm_started_at = updated_at WHERE payment_key IS NOT NULL",
     "UPDATE payment_events SET settle_check_at = UTC_TIMESTAMP(3) WHERE is_payment_done = 1 AND is_wallet_done = 0",
     """

@@ -58,7 +58,7 @@ async def checkout_page(request: Request) -> HTMLResponse:
         member_no, product_nos = _checkout_params(request)
         offer, result = await asyncio.gather(
             showcase(s.hot_catalog_http, s.catalog_http),
-            checkout(s.db, s.ids, s.catalog, member_no=member_no, product_nos=product_nos, threshold=s.threshold),
+            checkout(s.db, s.ids, s.catalog, member_no=member_no, product_nos=product_nos),
         )
     except AppError as error:
         return _error_page(error)

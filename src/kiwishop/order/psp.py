@@ -1,9 +1,11 @@
-"""The Toss Payments client: confirm and look up, with one Idempotency-Key per order for every attempt.
+"""The Toss Payments client: confirm, look up and cancel, each answer turned into evidence (``verdicts``).
 
-Policy (toss.md A4): declines and request errors are final (FAILURE); provider errors, 5xx, 429, unknown
-codes, timeouts and connection errors are in doubt — retried with the same key and backoff, then UNKNOWN
-(the recovery worker settles them by lookup). ALREADY_PROCESSED → lookup, SUCCESS only when the PSP says
-DONE for this orderId and amount. IDEMPOTENT_REQUEST_PROCESSING → ask again shortly.
+Confirm uses one Idempotency-Key per order (``confirm-{orderId}``) for every attempt, so any number of
+attempts charge the buyer at most once. In-doubt answers (timeouts, connection errors, 5xx, 429, provider
+errors, unknown codes) are retried here with the same key and short backoff, then reported IN_DOUBT — the
+recovery worker asks again later, with per-order backoff. ALREADY_PROCESSED → a lookup decides.
+IDEMPOTENT_REQUEST_PROCESSING → ask again shortly. NOT_FOUND_PAYMENT is only evidence: the verdict waits
+for the authorisation window (``verdicts.verdict``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import logging
 from decimal import Decimal
 from typing import Any
 
-from kiwishop.order.domain import PspClass, PspResult, classify, judge_payment
+from kiwishop.order.verdicts import Evidence, PspClass, PspResult, classify, judge_payment
 from kiwishop.platform import jsonutil
 from kiwishop.platform.httpclient import HttpClient, HttpError, HttpResponse, HttpTimeout
 
@@ -25,6 +27,11 @@ IN_FLIGHT_MAX_WAITS = 50
 
 def idempotency_key(order_id: str) -> str:
     return f"confirm-{order_id}"
+
+
+def compensation_key(order_id: str, payment_key: str) -> str:
+    """One key per compensating cancel: the same payment of the same order is cancelled once, however often asked."""
+    return f"compensate-{order_id}-{payment_key}"[:300]
 
 
 def _error_of(response: HttpResponse) -> tuple[str | None, str]:
@@ -45,77 +52,116 @@ def _payment_of(response: HttpResponse) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
+def _judge(response: HttpResponse, order_id: str, amount: Decimal, payment_key: str | None) -> PspResult:
+    payment = _payment_of(response)
+    if payment is None:
+        return PspResult.in_doubt("PSP_MALFORMED", "the PSP answered 200 with a body that is not a payment")
+    return judge_payment(payment, order_id, amount, payment_key)
+
+
 class TossClient:
     def __init__(self, http: HttpClient, *, max_attempts: int = 3, retry_base_s: float = 0.2) -> None:
         self._http = http
         self._max_attempts = max(1, max_attempts)
         self._retry_base = retry_base_s
+        self.answered = 0  # PSP answers that were evidence (not in doubt), for "is the PSP back?"
 
     async def confirm(self, payment_key: str, order_id: str, amount: Decimal) -> PspResult:
         body = {"paymentKey": payment_key, "orderId": order_id, "amount": int(amount)}
         headers = {"Idempotency-Key": idempotency_key(order_id)}
-        last = PspResult.unknown("PSP_NOT_CALLED", "no attempt was made")
+        last = PspResult.in_doubt("PSP_NOT_CALLED", "no attempt was made")
         attempt, waits = 0, 0
         while attempt < self._max_attempts:
             try:
                 response = await self._http.post("/v1/payments/confirm", json=body, headers=headers)
             except HttpTimeout as exc:
-                last = PspResult.unknown("PSP_TIMEOUT", f"no answer from the PSP: {type(exc).__name__}")
+                last = PspResult.in_doubt("PSP_TIMEOUT", f"no answer from the PSP: {type(exc).__name__}")
             except HttpError as exc:
-                last = PspResult.unknown("PSP_UNREACHABLE", f"cannot reach the PSP: {type(exc).__name__}")
+                last = PspResult.in_doubt("PSP_UNREACHABLE", f"cannot reach the PSP: {type(exc).__name__}")
             else:
                 if response.status_code == 200:
-                    return self._judge(response, order_id, amount, payment_key)
+                    return self._seen(_judge(response, order_id, amount, payment_key))
                 code, message = _error_of(response)
                 kind = classify(response.status_code, code)
                 if kind is PspClass.FINAL:
-                    return PspResult.failure(code or f"HTTP_{response.status_code}", message)
+                    return self._seen(PspResult.declined(code or f"HTTP_{response.status_code}", message))
+                if kind is PspClass.NOT_FOUND:
+                    return self._seen(PspResult(Evidence.NOT_FOUND, code, message))
                 if kind is PspClass.RECONCILE:
                     return await self.lookup(order_id, amount, payment_key)
                 if kind is PspClass.IN_FLIGHT and waits < IN_FLIGHT_MAX_WAITS:
                     waits += 1
                     await asyncio.sleep(IN_FLIGHT_WAIT_S)
                     continue
-                last = PspResult.unknown(code or f"HTTP_{response.status_code}", message)
+                last = PspResult.in_doubt(code or f"HTTP_{response.status_code}", message)
             attempt += 1
             if attempt < self._max_attempts:
                 await asyncio.sleep(self._retry_base * 2 ** (attempt - 1))
         log.warning("confirm of %s in doubt after %d attempts: %s", order_id, attempt, last.code)
         return last
 
-    async def lookup(self, order_id: str, amount: Decimal, payment_key: str | None) -> PspResult:
-        """What the PSP knows: by paymentKey when we have one, else by orderId. In-doubt answers are retried."""
-        path = f"/v1/payments/{payment_key}" if payment_key else f"/v1/payments/orders/{order_id}"
-        last = PspResult.unknown("PSP_NOT_CALLED", "no lookup was made")
+    async def lookup(
+        self, order_id: str, amount: Decimal, payment_key: str | None, *, by_order: bool = False
+    ) -> PspResult:
+        """What the PSP knows: by paymentKey (or by orderId when asked, or when we have no key), judged against
+        our orderId, amount and key. In-doubt answers are retried."""
+        path = f"/v1/payments/orders/{order_id}" if by_order or not payment_key else f"/v1/payments/{payment_key}"
+        last = PspResult.in_doubt("PSP_NOT_CALLED", "no lookup was made")
         for attempt in range(self._max_attempts):
             if attempt:
                 await asyncio.sleep(self._retry_base * 2 ** (attempt - 1))
             try:
                 response = await self._http.get(path)
             except HttpError as exc:
-                last = PspResult.unknown("PSP_UNREACHABLE", f"lookup failed: {type(exc).__name__}")
+                last = PspResult.in_doubt("PSP_UNREACHABLE", f"lookup failed: {type(exc).__name__}")
                 continue
             if response.status_code == 200:
-                return self._judge(response, order_id, amount, payment_key)
+                return self._seen(_judge(response, order_id, amount, payment_key))
             code, message = _error_of(response)
-            if response.status_code == 404 and code == "NOT_FOUND_PAYMENT":
-                return PspResult.failure(code, message or "the PSP has no such payment")
-            last = PspResult.unknown(code or f"HTTP_{response.status_code}", message)
-            if classify(response.status_code, code) is PspClass.FINAL:
+            kind = classify(response.status_code, code)
+            if kind is PspClass.NOT_FOUND:
+                return self._seen(PspResult(Evidence.NOT_FOUND, code, message or "the PSP has no such payment"))
+            last = PspResult.in_doubt(code or f"HTTP_{response.status_code}", message)
+            if kind is PspClass.FINAL:  # our request is wrong (auth, key format): asking again won't help now
                 break
         return last
 
     async def recover(self, order_id: str, amount: Decimal, payment_key: str) -> PspResult:
-        """Settle an in-doubt payment: look it up; if the buyer authorised it but nobody confirmed it,
-        confirm it now with the same Idempotency-Key."""
+        """Settle an in-doubt payment: look it up; a key that belongs to another order says nothing about ours,
+        so ask by orderId; if the buyer authorised it but nobody confirmed it, confirm it now (same key)."""
         found = await self.lookup(order_id, amount, payment_key)
-        if found.code == "PSP_NOT_DONE":
+        if found.evidence is Evidence.FOREIGN:
+            found = await self.lookup(order_id, amount, payment_key, by_order=True)
+        if found.evidence is Evidence.AUTHORISED:
             return await self.confirm(payment_key, order_id, amount)
         return found
 
-    @staticmethod
-    def _judge(response: HttpResponse, order_id: str, amount: Decimal, payment_key: str | None) -> PspResult:
-        payment = _payment_of(response)
-        if payment is None:
-            return PspResult.unknown("PSP_MALFORMED", "the PSP answered 200 with a body that is not a payment")
-        return judge_payment(payment, order_id, amount, payment_key)
+    async def cancel(self, payment_key: str, order_id: str, reason: str) -> PspResult:
+        """Cancel the whole payment (compensation). DECLINED/PAYMENT_CANCELED when the PSP says it is cancelled;
+        anything else is in doubt (retried with the same key by the caller's next attempt)."""
+        headers = {"Idempotency-Key": compensation_key(order_id, payment_key)}
+        last = PspResult.in_doubt("PSP_NOT_CALLED", "no cancel was sent")
+        for attempt in range(self._max_attempts):
+            if attempt:
+                await asyncio.sleep(self._retry_base * 2 ** (attempt - 1))
+            try:
+                response = await self._http.post(
+                    f"/v1/payments/{payment_key}/cancel", json={"cancelReason": reason[:200]}, headers=headers
+                )
+            except HttpError as exc:
+                last = PspResult.in_doubt("PSP_UNREACHABLE", f"cancel failed: {type(exc).__name__}")
+                continue
+            code, message = _error_of(response)
+            body = _payment_of(response) if response.status_code == 200 else None
+            if (body is not None and body.get("status") == "CANCELED") or code == "ALREADY_CANCELED_PAYMENT":
+                return self._seen(PspResult.declined("PAYMENT_CANCELED", "cancelled at the PSP"))
+            last = PspResult.in_doubt(code or f"HTTP_{response.status_code}", message)
+            if response.status_code < 500 and response.status_code != 429 and code != "IDEMPOTENT_REQUEST_PROCESSING":
+                break
+        log.error("compensating cancel of %s (%s) not confirmed: %s", order_id, payment_key, last.code)
+        return last
+
+    def _seen(self, result: PspResult) -> PspResult:
+        if result.evidence is not Evidence.IN_DOUBT:
+            self.answered += 1
+        return result

@@ -104,6 +104,11 @@ async def load_payments(conn: AsyncConnection, condition: Any, order_desc: bool 
                 failure_code=row.failure_code,
                 failure_message=row.failure_message,
                 updated_at=row.line_updated_at,
+                confirm_event_id=row.confirm_event_id,
+                confirm_started_at=row.confirm_started_at,
+                in_doubt_since=row.in_doubt_since,
+                recovery_attempts=row.recovery_attempts,
+                next_attempt_at=row.next_attempt_at,
             )
         payment.lines.append(
             Line(
@@ -129,7 +134,6 @@ async def move(
     *,
     reason: str,
     changed_by: str,
-    count_failure: bool = False,
     event_values: dict[str, Any] | None = None,
 ) -> bool:
     """Move every line of the payment from the status it was loaded with to ``to``, with one history row
@@ -139,8 +143,6 @@ async def move(
     now = utcnow()
     previous = payment.status
     values: dict[str, Any] = {"payment_order_status": to.value, "updated_at": now}
-    if count_failure:
-        values["failed_count"] = po.c.failed_count + 1
     result = await uow.conn.execute(
         update(po)
         .where(po.c.order_id == payment.order_id, po.c.payment_order_status == previous.value)
@@ -155,7 +157,6 @@ async def move(
     await uow.conn.execute(update(pe).where(pe.c.order_id == payment.order_id).values(updated_at=now, **extra))
     for line in payment.lines:
         line.status = to
-        line.failed_count += 1 if count_failure else 0
     for name, value in extra.items():
         setattr(payment, name, value)
     payment.updated_at = now

@@ -50,8 +50,8 @@ class PaymentResultOut(BaseModel):
 
     @classmethod
     def of(cls, p: Payment) -> PaymentResultOut:
-        failure = None
-        if p.status is not PaymentStatus.SUCCESS and p.failure_code:
+        failure = None  # only a FAILURE has one: in doubt and quarantined orders are "확인 중", never failed
+        if p.status is PaymentStatus.FAILURE and p.failure_code:
             failure = FailureOut(code=p.failure_code, message=p.failure_message or "")
         return cls(
             orderId=p.order_id,

@@ -21,7 +21,3 @@ class OrderServices:
     confirmation: PaymentConfirmation
     catalog_http: HttpClient
     hot_catalog_http: HttpClient
-
-    @property
-    def threshold(self) -> int:
-        return self.settings.failure_threshold

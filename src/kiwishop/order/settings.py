@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from kiwishop.contracts.topics import PAYMENT, WALLET
@@ -35,14 +35,36 @@ class OrderSettings(ServiceSettings):
 
     # How long a confirm that finds another confirm of the same order in flight waits for its outcome.
     confirm_wait_s: float = 10.0
-    # Recovery of UNKNOWN and stale EXECUTING payments.
-    recovery_interval_s: float = 5.0
-    recovery_min_age_s: float = 2.0
-    executing_stale_s: float = 60.0
-    failure_threshold: int = 5
+    # Recovery of payments in doubt (verdicts only on the PSP's evidence, see order/verdicts.py).
+    recovery_interval_s: float = Field(default=1.0, gt=0)  # how often due orders are looked for
+    # An EXECUTING confirm older than this is taken over (the process that started it died).
+    executing_stale_s: float = Field(default=60.0, gt=0)
+    # Per-order backoff between attempts while in doubt: base · 2^n, capped, jittered down to half.
+    recovery_backoff_base_s: float = Field(default=1.0, gt=0)
+    recovery_backoff_max_s: float = Field(default=60.0, gt=0)
+    # In doubt longer than this → QUARANTINED (a person decides; the PSP is still asked every
+    # quarantine_recheck_s in case its word arrives).
+    recovery_horizon_s: float = Field(default=24 * 3600.0, gt=0)
+    quarantine_recheck_s: float = Field(default=3600.0, gt=0)
+    # "No such payment" is final only this long after the first confirm: at least the PSP's confirm deadline
+    # (Toss: 10 minutes after the buyer authorised, which happened before our first confirm).
+    psp_confirm_deadline_s: float = Field(default=600.0, gt=0)
+    authorization_window_s: float = Field(default=900.0, gt=0)
     max_products_per_order: int = 50
+
+    # Settlement that heals itself: a paid order not is_wallet_done after the grace gets its PAYMENT_CONFIRM
+    # published again (same eventId), then again after 2·grace, 4·grace … up to the cap.
+    settlement_grace_s: float = Field(default=30.0, gt=0)
+    settlement_republish_max_s: float = Field(default=600.0, gt=0)
+    settlement_interval_s: float = Field(default=1.0, gt=0)
 
     # Where PAYMENT_CONFIRM goes and where WALLET_SETTLED comes from (tests give each run its own topics).
     payment_topic: str = PAYMENT
     wallet_topic: str = WALLET
     wallet_group_id: str = "order-wallet-result"
+
+    @model_validator(mode="after")
+    def _window_covers_the_psp_deadline(self) -> OrderSettings:
+        if self.authorization_window_s < self.psp_confirm_deadline_s:
+            raise ValueError("authorization_window_s must be at least psp_confirm_deadline_s")
+        return self

@@ -5,18 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from kiwishop.order.domain import (
-    Line,
-    Payment,
-    PaymentStatus,
-    PspClass,
-    classify,
-    confirm_payload,
-    judge_payment,
-    order_name,
-    parse_psp_time,
-    seoul_iso,
-)
+from kiwishop.order.domain import Line, Payment, PaymentStatus, confirm_payload, order_name, seoul_iso
+from kiwishop.order.verdicts import Evidence, PspClass, classify, judge_payment, parse_psp_time
 
 
 @pytest.mark.parametrize(
@@ -37,6 +27,7 @@ from kiwishop.order.domain import (
         (400, "ALREADY_PROCESSED_PAYMENT", PspClass.RECONCILE),
         (400, "ALREADY_COMPLETED_PAYMENT", PspClass.RECONCILE),
         (409, "IDEMPOTENT_REQUEST_PROCESSING", PspClass.IN_FLIGHT),
+        (404, "NOT_FOUND_PAYMENT", PspClass.NOT_FOUND),
     ],
 )
 def test_toss_answers_are_classified_by_their_retry_class(status: int, code: str | None, expected: PspClass) -> None:
@@ -55,34 +46,46 @@ def payment_object(**overrides: object) -> dict[str, object]:
     return body
 
 
-def test_a_done_payment_for_this_order_and_amount_is_a_success_at_utc() -> None:
+def test_a_done_payment_for_this_order_and_amount_is_an_approval_at_utc() -> None:
     result = judge_payment(payment_object(), "order-1", Decimal("6000.00"), "pk_1")
-    assert result.status is PaymentStatus.SUCCESS
+    assert result.evidence is Evidence.APPROVED
     assert result.approved_at == dt.datetime(2026, 11, 25, 2, 40, 58)
 
 
 @pytest.mark.parametrize(
-    ("overrides", "code"),
+    ("overrides", "evidence", "code"),
     [
-        ({"orderId": "order-2"}, "PSP_MISMATCH"),
-        ({"paymentKey": "pk_other"}, "PSP_MISMATCH"),
-        ({"totalAmount": 5000}, "PSP_AMOUNT_MISMATCH"),
-        ({"status": "IN_PROGRESS"}, "PSP_NOT_DONE"),
-        ({"approvedAt": None}, "PSP_MALFORMED"),
-        ({"totalAmount": "lots"}, "PSP_MALFORMED"),
+        ({"orderId": "order-2"}, Evidence.FOREIGN, "PSP_FOREIGN_PAYMENT"),
+        ({"paymentKey": "pk_other"}, Evidence.MISMATCH, "PSP_KEY_MISMATCH"),
+        ({"totalAmount": 5000}, Evidence.MISMATCH, "PSP_AMOUNT_MISMATCH"),
+        ({"status": "IN_PROGRESS"}, Evidence.AUTHORISED, "PSP_NOT_CONFIRMED"),
+        ({"status": "IN_PROGRESS", "paymentKey": "pk_other"}, Evidence.IN_DOUBT, "PSP_OTHER_PAYMENT"),
+        ({"status": "READY"}, Evidence.IN_DOUBT, "PSP_NOT_DONE"),
+        ({"status": "PARTIAL_CANCELED"}, Evidence.ODD, "PSP_PARTIAL_CANCELED"),
+        ({"approvedAt": None}, Evidence.IN_DOUBT, "PSP_MALFORMED"),
+        ({"totalAmount": "lots"}, Evidence.IN_DOUBT, "PSP_MALFORMED"),
     ],
 )
-def test_anything_but_a_matching_done_payment_stays_in_doubt(overrides: dict[str, object], code: str) -> None:
+def test_anything_but_a_matching_done_payment_is_no_approval(
+    overrides: dict[str, object], evidence: Evidence, code: str
+) -> None:
     result = judge_payment(payment_object(**overrides), "order-1", Decimal("6000.00"), "pk_1")
-    assert result.status is PaymentStatus.UNKNOWN
+    assert result.evidence is evidence
     assert result.code == code
 
 
+def test_a_mismatching_approval_names_the_payment_to_cancel() -> None:
+    result = judge_payment(payment_object(totalAmount=5000, paymentKey="pk_1"), "order-1", Decimal(6000), "pk_1")
+    assert result.payment_key == "pk_1"
+    by_order = judge_payment(payment_object(paymentKey="pk_theirs"), "order-1", Decimal(6000), "pk_1")
+    assert by_order.payment_key == "pk_theirs"
+
+
 @pytest.mark.parametrize("status", ["ABORTED", "EXPIRED", "CANCELED"])
-def test_aborted_expired_or_canceled_payments_are_failures(status: str) -> None:
+def test_aborted_expired_or_canceled_payments_are_declines(status: str) -> None:
     failure = {"code": "EXPIRED_PAYMENT", "message": "expired"} if status == "EXPIRED" else None
     result = judge_payment(payment_object(status=status, failure=failure), "order-1", Decimal(6000), "pk_1")
-    assert result.status is PaymentStatus.FAILURE
+    assert result.evidence is Evidence.DECLINED
     assert result.code == ("EXPIRED_PAYMENT" if failure else f"PAYMENT_{status}")
 
 
