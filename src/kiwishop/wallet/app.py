@@ -7,7 +7,8 @@ from kiwishop.platform.runtime import Runtime
 from kiwishop.platform.service import ServiceDefinition
 from kiwishop.wallet.api import router
 from kiwishop.wallet.consumers import creation_handler, settlement_handler
-from kiwishop.wallet.domain import PAYMENT_CONFIRM, WALLET_CREATE_REQUESTED
+from kiwishop.wallet.domain import PAYMENT_CONFIRM, SELLER_DEREGISTERED, SELLER_REGISTERED, WALLET_CREATE_REQUESTED
+from kiwishop.wallet.held import HeldSettlementSweeper
 from kiwishop.wallet.migrations import MIGRATIONS, SEED
 from kiwishop.wallet.settings import WalletSettings
 
@@ -22,6 +23,7 @@ def create_app(settings: WalletSettings) -> FastAPI:
         handlers={
             WALLET_CREATE_REQUESTED: creation_handler(db, outbox, ids, refuse_pattern=settings.refuse_seller_id_pattern)
         },
+        ignored_types={SELLER_REGISTERED, SELLER_DEREGISTERED},
     )
     runtime.consume(
         group_id=settings.settlement_group_id,
@@ -31,6 +33,10 @@ def create_app(settings: WalletSettings) -> FastAPI:
                 db, outbox, ids, conflict_attempts=settings.settlement_conflict_attempts
             )
         },
+        money_topics=[PAYMENT],
+    )
+    runtime.worker(
+        HeldSettlementSweeper(db, ids, registry=runtime.metrics.registry, interval_s=settings.held_sweep_interval_s)
     )
     app = runtime.build_app(title="kiwi-shop wallet", routers=[router])
     app.state.settings = settings

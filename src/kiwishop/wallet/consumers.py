@@ -1,4 +1,9 @@
-"""Event type → handler, each idempotent by event id (``processed_messages``) and re-run on conflicts."""
+"""Event type → handler, each idempotent and re-run on conflicts.
+
+Wallet creation is idempotent by event id (``processed_messages``). Settlement is idempotent by its credit
+keys instead, and deliberately *not* deduplicated by event id: a repeated PAYMENT_CONFIRM (order re-sends it
+until it hears back) must be answered with WALLET_SETTLED again, while crediting nothing twice.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,10 @@ import functools
 import re
 
 from kiwishop.platform.consumer import Handler
-from kiwishop.platform.db import Database
+from kiwishop.platform.db import Database, retry_on_conflict
+from kiwishop.platform.envelope import Envelope
 from kiwishop.platform.ids import Snowflake
-from kiwishop.platform.inbox import idempotent
+from kiwishop.platform.inbox import claim, idempotent
 from kiwishop.platform.outbox import Outbox
 from kiwishop.wallet.creation import create_wallet
 from kiwishop.wallet.settlement import settle
@@ -18,8 +24,16 @@ CREATION_CONSUMER = "wallet-creation"
 
 
 def settlement_handler(db: Database, outbox: Outbox, ids: Snowflake, *, conflict_attempts: int = 8) -> Handler:
-    effect = functools.partial(settle, outbox=outbox, ids=ids)
-    return idempotent(db, SETTLEMENT_CONSUMER, effect, conflict_attempts=conflict_attempts)
+    async def attempt(envelope: Envelope) -> None:
+        async with db.uow() as uow:
+            await claim(uow, SETTLEMENT_CONSUMER, envelope)  # a record of handling, not a filter
+            await settle(uow, envelope, outbox=outbox, ids=ids)
+            await uow.commit()
+
+    async def handle(envelope: Envelope) -> None:
+        await retry_on_conflict(lambda: attempt(envelope), attempts=conflict_attempts)
+
+    return handle
 
 
 def creation_handler(db: Database, outbox: Outbox, ids: Snowflake, *, refuse_pattern: str = "") -> Handler:

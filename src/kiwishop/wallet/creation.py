@@ -25,6 +25,7 @@ from kiwishop.wallet.domain import (
     wallet_created,
     wallet_creation_failed,
 )
+from kiwishop.wallet.held import release
 from kiwishop.wallet.settlement import utcnow
 from kiwishop.wallet.tables import wallets
 
@@ -53,6 +54,7 @@ async def create_wallet(
         wallet_no = await _wallet_of(uow, request.seller_no)
         if wallet_no is None:
             wallet_no = await _insert_wallet(uow, ids, request.seller_no)
+        await release(uow, ids, request.seller_no)  # paid lines that waited for this wallet
         event_type, payload = WALLET_CREATED, wallet_created(request, wallet_no)
     await outbox.add(
         uow,

@@ -23,6 +23,8 @@ WALLET_CREATE_REQUESTED = "WALLET_CREATE_REQUESTED"
 WALLET_CREATED = "WALLET_CREATED"
 WALLET_CREATION_FAILED = "WALLET_CREATION_FAILED"
 WALLET_SETTLED = "WALLET_SETTLED"
+SELLER_REGISTERED = "SELLER_REGISTERED"  # seller's lifecycle events share kiwi-shop-seller; wallet ignores them
+SELLER_DEREGISTERED = "SELLER_DEREGISTERED"
 REFERENCE_PAYMENT_ORDER = "PAYMENT_ORDER"
 CREDIT = "CREDIT"
 SUCCESS = "SUCCESS"
@@ -41,10 +43,6 @@ class WalletError(ErrorCode):
 
 class InvalidPayload(ValueError):
     """An event no retry can fix: it goes to the dead-letter topic at once."""
-
-
-class WalletMissingError(RuntimeError):
-    """A paid line names a seller without a wallet: retried (the wallet may be on its way), then parked."""
 
 
 @dataclass(frozen=True)
@@ -85,10 +83,16 @@ def totals_by_seller(lines: Iterable[PaymentLine]) -> dict[int, Decimal]:
     return {seller_no: exact_sum(grouped[seller_no]) for seller_no in sorted(grouped)}
 
 
-def settled_payload(order: PaidOrder) -> dict[str, Any]:
-    """WALLET_SETTLED: the order's credited total per seller (the same on every re-emission)."""
+def settled_payload(order: PaidOrder, held_sellers: set[int] | None = None) -> dict[str, Any]:
+    """WALLET_SETTLED: the order's total per seller — ``sellers`` credited, ``held`` waiting for the seller's
+    wallet (credited as soon as it exists). Either way wallet has taken the money over from order."""
     totals = totals_by_seller(order.credited_lines())
-    return {"orderId": order.order_id, "sellers": [{"sellerNo": s, "amount": a} for s, a in totals.items()]}
+    held = held_sellers or set()
+    return {
+        "orderId": order.order_id,
+        "sellers": [{"sellerNo": s, "amount": a} for s, a in totals.items() if s not in held],
+        "held": [{"sellerNo": s, "amount": a} for s, a in totals.items() if s in held],
+    }
 
 
 def _int(raw: dict[str, Any], name: str) -> int:

@@ -35,10 +35,28 @@ CREATE TABLE IF NOT EXISTS wallet_transactions (
 ) ENGINE=InnoDB
 """
 
+# A paid line whose seller has no wallet yet is held here (never parked in a dead-letter topic) and credited
+# — with the same idempotency key as a direct credit — when that seller's wallet exists.
+HELD_SETTLEMENTS = """
+CREATE TABLE IF NOT EXISTS held_settlements (
+    idempotency_key   VARCHAR(255)   NOT NULL PRIMARY KEY,
+    order_id          VARCHAR(255)   NOT NULL,
+    payment_order_no  BIGINT         NOT NULL,
+    seller_no         BIGINT         NOT NULL,
+    amount            DECIMAL(38, 2) NOT NULL,
+    event_id          BIGINT         NOT NULL,
+    created_at        DATETIME(3)    NOT NULL,
+    released_at       DATETIME(3)    NULL,
+    KEY idx_held_settlements_seller (seller_no, released_at),
+    KEY idx_held_settlements_open (released_at)
+) ENGINE=InnoDB
+"""
+
 MIGRATIONS = (
     Migration("0001_wallets", (WALLETS, WALLET_TRANSACTIONS)),
     outbox_migration("0002_outbox"),
     inbox_migration("0003_inbox"),
+    Migration("0004_held_settlements", (HELD_SETTLEMENTS,)),
 )
 
 # The original's seed row (shared/spec/original-readme.md): wallet 1 of seller 1, loaded by the local stack only.

@@ -23,5 +23,8 @@ class WalletSettings(ServiceSettings):
     # regular expression (Python `re.search`) are refused with WALLET_CREATION_FAILED. Empty = refuse none.
     refuse_seller_id_pattern: str = ""
 
+    # How often held settlements (paid lines of sellers that had no wallet) are checked against new wallets.
+    held_sweep_interval_s: float = Field(default=2.0, gt=0)
+
     transactions_page_default: int = Field(default=20, ge=1)
     transactions_page_max: int = Field(default=100, ge=1)

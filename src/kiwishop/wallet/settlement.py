@@ -1,11 +1,17 @@
-"""Settlement of a paid order (PAYMENT_CONFIRM): one transaction per order, inside the inbox's.
+"""Settlement of a paid order (PAYMENT_CONFIRM): one transaction per delivery, idempotent by design.
 
 Every SUCCESS line becomes one CREDIT row with ``idempotency_key = settle:{orderId}:{paymentOrderNo}``;
 each seller's wallet (found by seller number, never by wallet number) grows by the exact sum of its lines
 with ``balance = balance + :sum, version = version + 1 WHERE wallet_no = :no AND version = :v`` (one
-statement for all the order's wallets; fewer matched rows than wallets is a conflict); WALLET_SETTLED
-goes to the outbox in the same transaction. A version conflict, a deadlock or a concurrent credit of the
-same line raises ``ConflictError``/is transient, and the inbox re-runs the whole handler on fresh rows.
+statement for all the order's wallets; fewer matched rows than wallets is a conflict). A line whose seller
+has no wallet yet is **held** (``held_settlements``, same idempotency key) and credited when the wallet
+exists (``held.py``) — money is never parked in a dead-letter topic.
+
+WALLET_SETTLED goes to the outbox in the same transaction — on every delivery, including a repeated one:
+order re-sends PAYMENT_CONFIRM (same eventId) until it hears WALLET_SETTLED, so a repeated delivery makes
+the same WALLET_SETTLED row due again (``Outbox.add_or_requeue``) instead of being dropped as a duplicate.
+Credits themselves never repeat: the unique idempotency keys see to that. A version conflict, a deadlock or
+a concurrent credit of the same line re-runs the whole handler on fresh rows.
 
 The wallet rows are read ``FOR UPDATE`` (in one order: seller number), so concurrent settlements of the
 same wallets queue instead of failing each other's version check: with a handful of hot wallets and a
@@ -37,7 +43,6 @@ from kiwishop.wallet.domain import (
     InvalidPayload,
     PaidOrder,
     PaymentLine,
-    WalletMissingError,
     credit_key,
     parse_payment_confirm,
     settled_payload,
@@ -68,26 +73,52 @@ async def settle(uow: UnitOfWork, envelope: Envelope, *, outbox: Outbox, ids: Sn
     order = parse(envelope)
     now = utcnow()
     lines = order.credited_lines()
+    wallet_of, done = await _lookup(uow, order.order_id, lines)
+    held = [line for line in lines if line.seller_no not in wallet_of]
     # The result first: it depends on the order only, and this keeps it out of the wallet-lock window.
-    await outbox.add(
+    await outbox.add_or_requeue(
         uow,
         topic=WALLET,
         key=order.order_id,
         event_type=WALLET_SETTLED,
-        payload=settled_payload(order),
+        payload=settled_payload(order, held_sellers={line.seller_no for line in held}),
         idempotency_key=f"wallet-settled:{envelope.event_id}",
     )
-    wallet_of, done = await _lookup(uow, order.order_id, lines)
-    pending = [line for line in lines if credit_key(order.order_id, line.payment_order_no) not in done]
+    if held:
+        await hold(uow, envelope.event_id, order.order_id, held, now)
+    pending = [
+        line for line in lines
+        if line.seller_no in wallet_of and credit_key(order.order_id, line.payment_order_no) not in done
+    ]  # fmt: skip
     if not pending:
-        if lines:
-            log.info("order %s was already settled; re-emitting %s", order.order_id, WALLET_SETTLED)
+        if lines and not held:
+            log.info("order %s was already settled; %s sent again", order.order_id, WALLET_SETTLED)
         return
-    missing = sorted({line.seller_no for line in pending if line.seller_no not in wallet_of})
-    if missing:
-        raise WalletMissingError(f"order {order.order_id}: no wallet for seller(s) {missing}")
-    await _insert_credits(uow, ids, order.order_id, pending, wallet_of, now)
-    await _add_to_balances(uow, totals_by_seller(pending), wallet_of, now)
+    await insert_credits(uow, ids, order.order_id, pending, {s: w for s, (w, _) in wallet_of.items()}, now)
+    await add_to_balances(uow, totals_by_seller(pending), wallet_of, now)
+
+
+async def hold(uow: UnitOfWork, event_id: int, order_id: str, lines: list[PaymentLine], now: dt.datetime) -> None:
+    """Lines of sellers without a wallet: held (once per line), credited when the wallet exists (``held.py``)."""
+    result = await uow.conn.execute(
+        _HOLD,
+        [
+            {"k": credit_key(order_id, line.payment_order_no), "o": order_id, "p": line.payment_order_no,
+             "s": line.seller_no, "a": line.amount, "e": event_id, "now": now}
+            for line in lines
+        ],
+    )  # fmt: skip
+    if result.rowcount:
+        log.warning(
+            "order %s: %d line(s) held for seller(s) without a wallet: %s",
+            order_id, len(lines), sorted({line.seller_no for line in lines}),
+        )  # fmt: skip
+
+
+_HOLD = text(
+    "INSERT IGNORE INTO held_settlements (idempotency_key, order_id, payment_order_no, seller_no, amount, event_id,"
+    " created_at) VALUES (:k, :o, :p, :s, :a, :e, :now)"
+)
 
 
 _LOOKUP = text(
@@ -124,18 +155,18 @@ async def _lookup(
 _INSERT_CREDITS = insert(wallet_transactions)
 
 
-async def _insert_credits(
+async def insert_credits(
     uow: UnitOfWork,
     ids: Snowflake,
     order_id: str,
     lines: list[PaymentLine],
-    wallet_of: dict[int, tuple[int, int]],
+    wallet_no_of: dict[int, int],
     now: dt.datetime,
 ) -> None:
     values = [
         {
             "wallet_transaction_no": ids.next_id(),
-            "wallet_no": wallet_of[line.seller_no][0],
+            "wallet_no": wallet_no_of[line.seller_no],
             "amount": line.amount,
             "type": CREDIT,
             "reference_id": line.payment_order_no,
@@ -167,7 +198,7 @@ def _update_balances(wallets: int) -> TextClause:
     )
 
 
-async def _add_to_balances(
+async def add_to_balances(
     uow: UnitOfWork, totals: dict[int, Decimal], wallet_of: dict[int, tuple[int, int]], now: dt.datetime
 ) -> None:
     """Each wallet grows by its seller's total if its version is still the one read; otherwise a conflict."""

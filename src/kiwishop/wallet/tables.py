@@ -29,3 +29,16 @@ wallet_transactions = Table(
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
 )
+
+held_settlements = Table(
+    "held_settlements",
+    metadata,
+    Column("idempotency_key", String(255), primary_key=True),
+    Column("order_id", String(255), nullable=False),
+    Column("payment_order_no", BigInteger, nullable=False),
+    Column("seller_no", BigInteger, nullable=False),
+    Column("amount", Numeric(38, 2, asdecimal=True), nullable=False),
+    Column("event_id", BigInteger, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("released_at", DateTime),
+)
