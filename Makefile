@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run stop test lint unit integration e2e browser bench fuzz drills reconcile rebuild-order-query migrate clean-data
+.PHONY: install run stop test lint unit integration e2e browser bench fuzz drills reconcile dlt rebuild-order-query rebuild-hot-catalog migrate clean-data
 
 install:
 	@bash scripts/bootstrap.sh
@@ -50,8 +50,14 @@ drills: install  ## fault drills under load on private servers: kill -9 every se
 reconcile: install  ## PSP approvals = SUCCESS lines = wallet ledger = balances, per seller (against the local stack)
 	@$(BIN)/kiwishop reconcile
 
+dlt: install  ## every dead-letter topic: parked records, not yet redriven, by consumer group and error
+	@$(BIN)/kiwishop dlt list
+
 rebuild-order-query: install  ## recreate order-query's Redis read model by replaying kiwi-shop-payment
 	@$(BIN)/kiwishop rebuild-order-query
+
+rebuild-hot-catalog: install  ## recreate hot-catalog's ranking from the like/review totals and paid orders (after a FLUSHALL or a lost record)
+	@$(BIN)/kiwishop rebuild-hot-catalog
 
 migrate: install
 	@$(BIN)/kiwishop migrate --seed

@@ -84,6 +84,13 @@ def cmd_rebuild_order_query(_: argparse.Namespace) -> int:
     return rebuild_main()
 
 
+def cmd_rebuild_hot_catalog(_: argparse.Namespace) -> int:
+    from kiwishop.hot_catalog.rebuild import main as rebuild_main
+    from kiwishop.ops.hot_catalog_sources import open_sources
+
+    return rebuild_main(open_sources)
+
+
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from kiwishop.ops.reconcile import Sources, reconcile, render
     from kiwishop.order.settings import OrderSettings
@@ -104,6 +111,20 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     findings = asyncio.run(reconcile(sources))
     print(render(findings))
     return 0 if findings.clean else 1
+
+
+def cmd_dlt(args: argparse.Namespace) -> int:
+    from kiwishop.ops.redrive import run_command
+    from kiwishop.platform.settings import InfraSettings
+
+    return run_command(
+        InfraSettings(),
+        args.dlt_command,
+        args.topics,
+        limit=args.limit or None,
+        include_all=args.all,
+        dry_run=args.dry_run,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,11 +148,27 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser(
         "rebuild-order-query", help="recreate order-query's Redis read model by replaying kiwi-shop-payment"
     ).set_defaults(func=cmd_rebuild_order_query)
+    sub.add_parser(
+        "rebuild-hot-catalog", help="recreate hot-catalog's ranking from catalog-like, catalog-review and order"
+    ).set_defaults(func=cmd_rebuild_hot_catalog)
 
     rec = sub.add_parser("reconcile", help="prove that PSP, orders and wallets agree (make reconcile)")
     rec.add_argument("--lag-bound", type=float, default=60.0, help="seconds a paid order may take to settle")
     rec.add_argument("--recovery-window", type=float, default=300.0, help="seconds an order may stay in doubt")
     rec.set_defaults(func=cmd_reconcile)
+
+    dlt = sub.add_parser("dlt", help="dead-letter topics: list, show, redrive parked records (make dlt)")
+    dlt.set_defaults(func=cmd_dlt, limit=0, all=False, dry_run=False)
+    dlt_sub = dlt.add_subparsers(dest="dlt_command", required=True)
+    dlt_list = dlt_sub.add_parser("list", help="every <topic>.DLT: records, not yet redriven, by group and error")
+    dlt_list.add_argument("topics", nargs="*", help="only these topics (with or without .DLT)")
+    show = dlt_sub.add_parser("show", help="print the parked records not yet redriven")
+    show.add_argument("topics", nargs=1, metavar="TOPIC", help="kiwi-shop-payment or kiwi-shop-payment.DLT")
+    show.add_argument("--limit", type=int, default=20, help="print at most N records (0: all)")
+    show.add_argument("--all", action="store_true", help="also the records already redriven")
+    redrive = dlt_sub.add_parser("redrive", help="re-publish the parked records to their original topic")
+    redrive.add_argument("topics", nargs=1, metavar="TOPIC", help="kiwi-shop-payment or kiwi-shop-payment.DLT")
+    redrive.add_argument("--dry-run", action="store_true", help="only print what would be re-published")
 
     bench = sub.add_parser("bench", help="benchmarks (make bench)")
     bench.add_argument("scenario", nargs="*", help="scenarios to run (default: all)")

@@ -8,7 +8,6 @@ from fastapi import FastAPI
 from kiwishop.hot_catalog import consumers
 from kiwishop.hot_catalog.api import router
 from kiwishop.hot_catalog.catalog_client import ProductCatalog
-from kiwishop.hot_catalog.domain import Weights
 from kiwishop.hot_catalog.hot_list import HotList
 from kiwishop.hot_catalog.ranking import Ranking
 from kiwishop.hot_catalog.settings import HotCatalogSettings
@@ -25,17 +24,12 @@ def create_app(settings: HotCatalogSettings, *, clock: Callable[[], dt.datetime]
     """``clock`` (aware datetimes) is the consumer's and the reader's notion of now; tests inject one."""
     runtime = Runtime("hot-catalog", settings)
     s = settings
-    ranking = Ranking(
-        runtime.redis,
-        prefix=s.key_prefix,
-        weights=Weights(s.like_weight, s.review_weight, s.star_weight, s.payment_weight),
-        capacity=s.ranking_capacity,
-        applied_ttl_s=s.applied_event_ttl_s,
-    )
+    ranking = Ranking.for_settings(runtime.redis, s)
     runtime.consume(
         group_id=s.consumer_group,
         topics=[s.like_topic, s.review_topic, s.payment_topic],
         handlers=consumers.handlers(ranking, clock),
+        money_topics=[s.payment_topic],
     )
     client = create_http_client(
         s.catalog_url, connect_timeout_s=s.catalog_timeout_s, read_timeout_s=s.catalog_timeout_s

@@ -6,8 +6,14 @@ Keys (``{p}`` = ``key_prefix``, default ``hot-catalogs``; no key expires — all
 - ``{p}::products::{productNo}`` HASH: ``likes``, ``likes_version``, ``reviews``, ``stars``,
   ``reviews_version``, ``paid``, ``updated_at`` (ms of the consumer's clock).
 - ``{p}::applied::{eventId}`` STRING with a TTL (``applied_event_ttl_s``): the event was applied.
+- ``{p}::replayed::{kind}::{productNo}::{version}`` STRING, short TTL: the applied marker of a total
+  replayed by ``kiwishop rebuild-hot-catalog`` (``rebuild.py``); a key of its own, so it never meets an
+  event id.
+- ``{p}::rebuilding`` STRING with a short TTL: a rebuild is clearing the ranking (the *fence*).
 
-The script, per event: (a) ``SET applied NX EX`` — already there → return 0, nothing changes;
+The script, per event: (fence) while the fence exists → return 3, nothing changes (the consumer waits
+for the clear as for an outage: ``RankingRebuilding``); (a) ``SET applied NX EX`` — already there →
+return 0, nothing changes;
 (b) likes/reviews: a version ≤ the stored version of that kind → return 1 (stale, nothing changes);
 otherwise store the totals and the version; payments: ``HINCRBY paid`` per product (increments, no
 version); (c) recompute each touched product's score from its hash, ``ZADD`` it, or ``ZREM`` it when
@@ -17,12 +23,20 @@ the score is ≤ 0; trim to capacity → return 2.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from kiwishop.hot_catalog.domain import Ranked, TotalsUpdate, Weights, rank_order, ranking_window
+from kiwishop.hot_catalog.settings import HotCatalogSettings
 
+# KEYS: applied marker, list, fence, then the product hashes. ARGV: marker TTL s, the four weights,
+# capacity, kind, now ms; then (paid) productNo/count pairs, or (totals) productNo, version, values.
 APPLY = """
+if redis.call('EXISTS', KEYS[3]) == 1 then return 3 end
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
 local wl, wr, ws, wp = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local capacity, kind, now = tonumber(ARGV[6]), ARGV[7], ARGV[8]
@@ -38,20 +52,21 @@ local function rescore(key, product)
   end
 end
 if kind == 'paid' then
-  for i = 3, #KEYS do
-    redis.call('HINCRBY', KEYS[i], 'paid', ARGV[8 + 2 * (i - 2)])
-    rescore(KEYS[i], ARGV[7 + 2 * (i - 2)])
+  for i = 4, #KEYS do
+    local at = 9 + 2 * (i - 4)
+    redis.call('HINCRBY', KEYS[i], 'paid', ARGV[at + 1])
+    rescore(KEYS[i], ARGV[at])
   end
 else
   local version_field = kind .. '_version'
-  local stored = tonumber(redis.call('HGET', KEYS[3], version_field) or '-1')
+  local stored = tonumber(redis.call('HGET', KEYS[4], version_field) or '-1')
   if tonumber(ARGV[10]) <= stored then return 1 end
   if kind == 'likes' then
-    redis.call('HSET', KEYS[3], 'likes', ARGV[11], version_field, ARGV[10])
+    redis.call('HSET', KEYS[4], 'likes', ARGV[11], version_field, ARGV[10])
   else
-    redis.call('HSET', KEYS[3], 'reviews', ARGV[11], 'stars', ARGV[12], version_field, ARGV[10])
+    redis.call('HSET', KEYS[4], 'reviews', ARGV[11], 'stars', ARGV[12], version_field, ARGV[10])
   end
-  rescore(KEYS[3], ARGV[9])
+  rescore(KEYS[4], ARGV[9])
 end
 if capacity > 0 then
   local extra = redis.call('ZCARD', KEYS[2]) - capacity
@@ -60,7 +75,45 @@ end
 return 2
 """
 
-DUPLICATE, STALE, APPLIED = 0, 1, 2
+# Unlink keys only while this clear still holds the fence (renewing it). KEYS: fence, then the keys.
+# ARGV: the fence's token, its TTL ms. Returns the number removed, or -1 when the fence was lost.
+UNLINK_FENCED = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if #KEYS == 1 then return 0 end
+return redis.call('UNLINK', unpack(KEYS, 2))
+"""
+
+RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+DUPLICATE, STALE, APPLIED, FENCED = 0, 1, 2, 3
+REPLAY_MARKER_TTL_S = 60  # a replayed total's marker only has to outlive its own script call
+FENCE_TTL_MS = 30_000  # a clear that dies leaves the consumer waiting at most this long
+CLEAR_BATCH = 500
+
+
+class RankingRebuilding(RedisConnectionError):
+    """The ranking is being cleared for a rebuild. For the consumer runner this is an outage of Redis:
+    the record waits for it (never retried against its budget, never parked) and is applied after."""
+
+
+class FenceLost(RuntimeError):
+    """A clear outlived its fence, so events may have been applied to a half-cleared ranking."""
+
+
+@dataclass(frozen=True)
+class ScriptCall:
+    """The arguments of one ``APPLY`` call."""
+
+    keys: list[str]
+    args: list[int | str]
+
+
+def _glob_escape(text: str) -> str:
+    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
 
 
 class Ranking:
@@ -79,6 +132,19 @@ class Ranking:
         self._capacity = capacity
         self._ttl = applied_ttl_s
         self._apply = redis.register_script(APPLY)
+        self._unlink_fenced = redis.register_script(UNLINK_FENCED)
+        self._release = redis.register_script(RELEASE)
+
+    @classmethod
+    def for_settings(cls, redis: Redis, settings: HotCatalogSettings) -> Ranking:
+        s = settings
+        return cls(
+            redis,
+            prefix=s.key_prefix,
+            weights=Weights(s.like_weight, s.review_weight, s.star_weight, s.payment_weight),
+            capacity=s.ranking_capacity,
+            applied_ttl_s=s.applied_event_ttl_s,
+        )
 
     def list_key(self, now: dt.datetime) -> str:
         window = ranking_window(now)
@@ -87,25 +153,84 @@ class Ranking:
     def product_key(self, product_no: int) -> str:
         return f"{self._prefix}::products::{product_no}"
 
-    def _head(self, event_id: int, kind: str, now: dt.datetime) -> tuple[list[str], list[int | str]]:
+    def applied_key(self, event_id: int) -> str:
+        return f"{self._prefix}::applied::{event_id}"
+
+    def replayed_key(self, update: TotalsUpdate) -> str:
+        return f"{self._prefix}::replayed::{update.kind}::{update.product_no}::{update.version}"
+
+    @property
+    def fence_key(self) -> str:
+        return f"{self._prefix}::rebuilding"
+
+    def _head(self, marker: str, marker_ttl_s: int, kind: str, now: dt.datetime) -> ScriptCall:
         w = self._weights
-        keys = [f"{self._prefix}::applied::{event_id}", self.list_key(now)]
-        args: list[int | str] = [self._ttl, w.like, w.review, w.star, w.paid_line, self._capacity, kind]
+        keys = [marker, self.list_key(now), self.fence_key]
+        args: list[int | str] = [marker_ttl_s, w.like, w.review, w.star, w.paid_line, self._capacity, kind]
         args.append(int(now.timestamp() * 1000))
-        return keys, args
+        return ScriptCall(keys, args)
+
+    def totals_call(self, event_id: int | None, update: TotalsUpdate, now: dt.datetime) -> ScriptCall:
+        """An event's totals (``event_id``), or a replayed row's (None: marked by kind, product, version)."""
+        if event_id is None:
+            call = self._head(self.replayed_key(update), REPLAY_MARKER_TTL_S, update.kind, now)
+        else:
+            call = self._head(self.applied_key(event_id), self._ttl, update.kind, now)
+        call.keys.append(self.product_key(update.product_no))
+        call.args.extend([update.product_no, update.version, *update.values])
+        return call
+
+    def paid_call(self, event_id: int, lines: dict[int, int], now: dt.datetime) -> ScriptCall:
+        call = self._head(self.applied_key(event_id), self._ttl, "paid", now)
+        for product_no, count in sorted(lines.items()):
+            call.keys.append(self.product_key(product_no))
+            call.args.extend([product_no, count])
+        return call
 
     async def apply_totals(self, event_id: int, update: TotalsUpdate, now: dt.datetime) -> int:
-        keys, args = self._head(event_id, update.kind, now)
-        keys.append(self.product_key(update.product_no))
-        args += [update.product_no, update.version, *update.values]
-        return int(await self._apply(keys=keys, args=args))
+        return (await self.run([self.totals_call(event_id, update, now)]))[0]
 
     async def apply_paid_lines(self, event_id: int, lines: dict[int, int], now: dt.datetime) -> int:
-        keys, args = self._head(event_id, "paid", now)
-        for product_no, count in sorted(lines.items()):
-            keys.append(self.product_key(product_no))
-            args += [product_no, count]
-        return int(await self._apply(keys=keys, args=args))
+        return (await self.run([self.paid_call(event_id, lines, now)]))[0]
+
+    async def run(self, calls: Sequence[ScriptCall]) -> list[int]:
+        """``APPLY`` per call, in one round trip; RankingRebuilding while a clear holds the fence."""
+        if len(calls) == 1:
+            results = [int(await self._apply(keys=calls[0].keys, args=calls[0].args))]
+        else:
+            pipe = self._redis.pipeline(transaction=False)
+            for call in calls:
+                await self._apply(keys=call.keys, args=call.args, client=pipe)
+            results = [int(r) for r in await pipe.execute()]
+        if FENCED in results:
+            raise RankingRebuilding(f"{self._prefix}: the ranking is being rebuilt")
+        return results
+
+    async def clear(self) -> int:
+        """Delete every key of the ranking (lists, product hashes, markers) as one step for ``APPLY``:
+        the fence holds every event back until the last key is gone, so none lands half-cleared."""
+        token = uuid.uuid4().hex
+        await self._redis.set(self.fence_key, token, px=FENCE_TTL_MS)
+        fence = self.fence_key.encode()
+        removed = 0
+        try:
+            batch: list[bytes] = []
+            async for key in self._redis.scan_iter(match=f"{_glob_escape(self._prefix)}::*", count=1000):
+                if key != fence:
+                    batch.append(key)
+                if len(batch) >= CLEAR_BATCH:
+                    removed += await self._unlink(token, batch)
+                    batch = []
+            removed += await self._unlink(token, batch)
+        finally:
+            await self._release(keys=[self.fence_key], args=[token])
+        return removed
+
+    async def _unlink(self, token: str, keys: list[bytes]) -> int:
+        removed = int(await self._unlink_fenced(keys=[self.fence_key, *keys], args=[token, FENCE_TTL_MS]))
+        if removed < 0:
+            raise FenceLost(f"{self._prefix}: the clear outlived its fence; run the rebuild again")
+        return removed
 
     async def page(self, now: dt.datetime, start: int, count: int) -> list[Ranked]:
         """Entries ``start .. start+count-1`` by descending score, equal scores by product number."""

@@ -45,6 +45,7 @@ def create_app(settings: OrderQuerySettings) -> FastAPI:
         group_id=settings.consumer_group,
         topics=[settings.payment_topic],
         handlers={PAYMENT_CONFIRM: payment_confirm_handler(store)},
+        money_topics=[settings.payment_topic],
     )
     runtime.on_shutdown(order_http.aclose)
     if settings.freeze_gc_after_startup:

@@ -5,6 +5,14 @@ zero-padded to 19 digits (text order = number order) and at most one *floor sent
 (it sorts after every digit string). The sentinel says "every paid event of this member numbered at or
 above the floor is in this index" (``f0000000000000000000``: the whole history). Keeping it inside the
 index key means an index and its completeness claim are created, expired, evicted and flushed together.
+
+The claim is true only for a while: a PAYMENT_CONFIRM that never arrives (lost by the broker, parked in
+a DLT) would otherwise stay missing until the index expires. So a sentinel counts only while the
+member's *verified* key (``…:m:{member}:verified``, set with PX by ``FILL``) exists: ``PAGE`` needs both.
+Only what order answered sets or renews it; consumed events never do. When it has expired, the next page
+read asks order (one O6 call) and the first page it answers proves a fresh floor (which may be higher
+than the old one: older stretches are proven again as they are read). A sentinel without its verified
+key is dead; a verified key without a sentinel (the index expired or was evicted) proves nothing.
 """
 
 from __future__ import annotations
@@ -51,27 +59,39 @@ return 1
 """
 )
 
-# What order answered (an O6 page or an O7 detail). KEYS: index, epoch.
+# What order answered (an O6 page or an O7 detail). KEYS: index, epoch, verified.
 # ARGV: epoch seen before asking order ('' = none), model key prefix, index size, model TTL ms,
-#       the page's cursor ('' = first page), the floor the page proves ('' = none), then id/JSON pairs.
-# The floor moves only when the page joins the complete range (first page, or a cursor at or above the
-# floor) and nothing was flushed or rebuilt since order was asked (same epoch); it only ever goes down.
+#       the page's cursor ('' = first page), the floor the page proves ('' = none), how long the proof
+#       holds in ms (the completeness TTL less the time since order was asked), then id/JSON pairs.
+# Nothing is claimed when the keyspace was flushed or rebuilt since order was asked (another epoch).
+# A first page proves everything from its floor up: when that covers the live claim (or there is none)
+# it becomes the claim with a fresh expiry; a claim that already reaches lower is kept as it is. A later
+# page joins a live claim when its cursor is at or above the floor: the floor goes down and the claim's
+# expiry becomes the earlier of the two proofs'. A page below the floor, or without a live claim, moves
+# nothing.
 FILL = (
     COMMON
     + """
 local ttl = ARGV[4]
-for i = 7, #ARGV, 2 do
+for i = 8, #ARGV, 2 do
   redis.call('SET', ARGV[2] .. unpad(ARGV[i]), ARGV[i + 1], 'NX', 'PX', ttl)
   redis.call('ZADD', KEYS[1], 0, ARGV[i])
 end
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-if ARGV[6] ~= '' and ARGV[1] ~= '' and redis.call('GET', KEYS[2]) == ARGV[1] then
+local proof = tonumber(ARGV[7]) or 0
+if ARGV[6] ~= '' and ARGV[1] ~= '' and proof > 0 and redis.call('GET', KEYS[2]) == ARGV[1] then
   local sentinel = sentinel_of(KEYS[1])
-  local current = sentinel and string.sub(sentinel, 2)
-  if ARGV[5] == '' or (current and ARGV[5] >= current) then
-    local new = ARGV[6]
-    if current and current < new then new = current end
-    if new ~= current then set_floor(KEYS[1], sentinel, new) end
+  local current = nil
+  if sentinel and redis.call('EXISTS', KEYS[3]) == 1 then current = string.sub(sentinel, 2) end
+  local new = ARGV[6]
+  if ARGV[5] == '' then
+    if not current or new <= current then
+      if new ~= current then set_floor(KEYS[1], sentinel, new) end
+      redis.call('SET', KEYS[3], '1', 'PX', proof)
+    end
+  elseif current and ARGV[5] >= current and new < current then
+    set_floor(KEYS[1], sentinel, new)
+    if proof < redis.call('PTTL', KEYS[3]) then redis.call('PEXPIRE', KEYS[3], proof) end
   end
 end
 trim(KEYS[1], tonumber(ARGV[3]), ttl)
@@ -79,14 +99,16 @@ return 1
 """
 )
 
-# One page, answered only when the index can prove it complete. KEYS: index.
+# One page, answered only when the index can prove it complete. KEYS: index, verified.
 # ARGV: model key prefix, upper bound ('(:' = from the newest, '(<padded cursor>' = below it), limit.
-# Returns the whole response body, or false: no floor, the page reaches below the floor (unless the
-# floor is the start of history), or a model in the page is missing (expired or evicted).
+# Returns the whole response body, or false: no floor, the claim has expired (no verified key), the page
+# reaches below the floor (unless the floor is the start of history), or a model in the page is missing
+# (expired or evicted).
 PAGE = (
     COMMON
     + """
 local limit = tonumber(ARGV[3])
+if redis.call('EXISTS', KEYS[2]) == 0 then return false end
 local sentinel = sentinel_of(KEYS[1])
 if not sentinel then return false end
 local floor = string.sub(sentinel, 2)

@@ -1,6 +1,8 @@
 """The two reads (Q1 = O6's shape, Q2 = O7's shape): Redis first, order behind the cache on a miss.
 
-Q1 is answered from Redis alone only when the member's index proves the page complete (``lua.PAGE``).
+Q1 is answered from Redis alone only when the member's index proves the page complete (``lua.PAGE``),
+which it does for ``completeness_ttl_s`` after order last proved it (events consumed meanwhile do not
+extend that).
 Otherwise ONE O6 call (through the cache) fetches ``fill_page_size`` events from the same cursor; the
 refresher stores them (models + index, and the floor when the page joins the complete range) and the
 caller gets the first ``limit`` of them. So a page never costs N detail calls (G29), and one miss warms
@@ -10,6 +12,7 @@ the next pages too. Q2 reads the model; a miss asks O7 through the cache and sto
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -76,6 +79,7 @@ class OrderReads:
     async def _load_page(self, member_no: int, cursor: int | None) -> bytes:
         """Refresher only: one O6 call; store what it proves; the events as newline-separated JSON."""
         epoch = await self.store.epoch()  # before asking order: a flush meanwhile voids the floor
+        asked_at = time.monotonic()  # the completeness claim counts from here
         events = await self.order.paid_page(member_no, cursor, self.fill_page_size)
         bodies: list[bytes] = []
         storable: list[tuple[int, bytes]] = []
@@ -90,7 +94,7 @@ class OrderReads:
         last = storable[-1][0] if storable else None
         # An event that could not be stored leaves a gap: then the page proves nothing about completeness.
         floor = page_floor(len(events), self.fill_page_size, last) if len(storable) == len(events) else None
-        await self.store.fill(member_no, storable, epoch=epoch, cursor=cursor, floor=floor)
+        await self.store.fill(member_no, storable, epoch=epoch, cursor=cursor, floor=floor, asked_at=asked_at)
         return b"\n".join(bodies)
 
     async def _load_detail(self, payment_event_no: int, member_no: int) -> bytes:

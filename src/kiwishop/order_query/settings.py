@@ -32,6 +32,14 @@ class OrderQuerySettings(ServiceSettings):
     # Read models and indexes of members nobody pays for or reads expire; a miss refills them from order.
     model_ttl_s: float = Field(default=30 * DAY_S, gt=0)
     applied_ttl_s: float = Field(default=7 * DAY_S, gt=0)
+    # How long a page proven complete by order may be answered from Redis alone. The index cannot know
+    # of a PAYMENT_CONFIRM that never reached it (lost by the broker, parked in a DLT), so its claim to
+    # hold a member's whole history must end: after this, the member's next page read costs one O6 call
+    # (through the cache), which proves the floor again and shows what the consumer missed. Shorter heals
+    # sooner and asks order more often (per member read in a period: one O6 call for the newest
+    # ``fill_page_size`` orders, one more per older stretch read); longer is cheaper for order and leaves
+    # a lost order hidden longer.
+    completeness_ttl_s: float = Field(default=300.0, gt=0)
     # One O6 call fetches this many events (the largest page a client may ask for), so one miss fills
     # the next pages too.
     fill_page_size: int = Field(default=100, ge=1, le=100)

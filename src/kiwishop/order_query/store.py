@@ -5,6 +5,7 @@ Keys (``P`` = the configured prefix, ``order-query`` by default):
 - ``P:m:{memberNo}:pe:{paymentEventNo}`` (string, model TTL): the event's O7 JSON, exact bytes;
 - ``P:m:{memberNo}:index`` (sorted set, model TTL renewed on every write): padded paymentEventNos and
   the floor sentinel (``lua.py``);
+- ``P:m:{memberNo}:verified`` (string, completeness TTL): the floor sentinel may be believed (``lua.py``);
 - ``P:applied:{eventId}`` (string, applied TTL): this PAYMENT_CONFIRM was applied;
 - ``P:epoch`` (string, no TTL): replaced whenever the keyspace is flushed or rebuilt;
 - ``P:cache:…`` and ``P:lock:…`` (physical / lock TTL): answers of order and their refresh locks
@@ -14,6 +15,7 @@ Keys (``P`` = the configured prefix, ``order-query`` by default):
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,6 +57,9 @@ class Keys:
     def index(self, member_no: int) -> str:
         return f"{self.prefix}:m:{member_no}:index"
 
+    def verified(self, member_no: int) -> str:
+        return f"{self.prefix}:m:{member_no}:verified"
+
     def model_prefix(self, member_no: int) -> str:
         return f"{self.prefix}:m:{member_no}:pe:"
 
@@ -90,16 +95,27 @@ def as_bytes(value: object) -> bytes | None:
 @dataclass(frozen=True)
 class IndexState:
     numbers: list[int]  # newest first
-    floor: int | None  # None: no completeness claim
+    floor: int | None  # None: no floor sentinel
+    claim_ms: int = 0  # how long the floor may still be believed (0: the claim has expired, or none)
 
 
 class ReadModelStore:
-    def __init__(self, redis: Redis, prefix: str, *, index_size: int, model_ttl_s: float, applied_ttl_s: float) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        prefix: str,
+        *,
+        index_size: int,
+        model_ttl_s: float,
+        applied_ttl_s: float,
+        completeness_ttl_s: float = 300.0,
+    ) -> None:
         self.redis = redis
         self.keys = Keys(prefix)
         self.index_size = index_size
         self._model_ttl_ms = int(model_ttl_s * 1000)
         self._applied_ttl_ms = int(applied_ttl_s * 1000)
+        self._completeness_ttl_ms = max(int(completeness_ttl_s * 1000), 1)
         self._apply = Script(redis, lua.APPLY)
         self._fill = Script(redis, lua.FILL)
         self._page = Script(redis, lua.PAGE)
@@ -113,6 +129,7 @@ class ReadModelStore:
             index_size=settings.member_index_size,
             model_ttl_s=settings.model_ttl_s,
             applied_ttl_s=settings.applied_ttl_s,
+            completeness_ttl_s=settings.completeness_ttl_s,
         )
 
     async def apply_event(self, event_id: int, model: dict[str, Any]) -> bool:
@@ -126,7 +143,7 @@ class ReadModelStore:
         """The O6 response body when the index can prove the page complete, else None."""
         bound = FIRST_PAGE if cursor is None else f"({pad(cursor)}"
         args: list[Arg] = [self.keys.model_prefix(member_no), bound, limit]
-        return as_bytes(await self._page([self.keys.index(member_no)], args))
+        return as_bytes(await self._page([self.keys.index(member_no), self.keys.verified(member_no)], args))
 
     async def detail(self, member_no: int, payment_event_no: int) -> bytes | None:
         return as_bytes(await self.redis.get(self.keys.model(member_no, payment_event_no)))
@@ -144,9 +161,15 @@ class ReadModelStore:
         epoch: str | None = None,
         cursor: int | None = None,
         floor: int | None = None,
+        asked_at: float | None = None,
     ) -> None:
         """Store what order answered: the paid models (never replacing one) and their index entries;
-        move the floor to ``floor`` when the page joins the complete range (see ``lua.FILL``)."""
+        move the floor to ``floor`` and (re)claim completeness when the page proves it (see ``lua.FILL``).
+        ``asked_at`` (``time.monotonic()`` when order was asked) shortens the claim by the time order took,
+        so it never outlives ``completeness_ttl_s`` counted from the moment order was asked."""
+        proof_ms = self._completeness_ttl_ms
+        if asked_at is not None:
+            proof_ms -= int((time.monotonic() - asked_at) * 1000)
         args: list[Arg] = [
             epoch or "",
             self.keys.model_prefix(member_no),
@@ -154,15 +177,17 @@ class ReadModelStore:
             self._model_ttl_ms,
             "" if cursor is None else pad(cursor),
             "" if floor is None else pad(floor),
+            max(proof_ms, 0),
         ]
         for number, body in models:
             args += [pad(number), body]
-        await self._fill([self.keys.index(member_no), self.keys.epoch], args)
+        await self._fill([self.keys.index(member_no), self.keys.epoch, self.keys.verified(member_no)], args)
 
     async def index_state(self, member_no: int) -> IndexState:
         members = [as_bytes(m) or b"" for m in await self.redis.zrevrangebylex(self.keys.index(member_no), "+", "-")]
         floor = next((int(m[1:]) for m in members if m.startswith(b"f")), None)
-        return IndexState([int(m) for m in members if not m.startswith(b"f")], floor)
+        claim_ms = max(int(await self.redis.pttl(self.keys.verified(member_no))), 0) if floor is not None else 0
+        return IndexState([int(m) for m in members if not m.startswith(b"f")], floor, claim_ms)
 
     async def clear(self) -> int:
         """Delete every key of this read model (the epoch first, so fills in flight claim nothing)."""

@@ -39,7 +39,7 @@ def reviewed(product: int, count: int, stars: int, version: int, *, deleted: boo
     return Envelope(event_id=next(_ids), type=event_type, payload=payload, key=str(product))
 
 
-def paid(*products: int, order_id: str = "order-1") -> Envelope:
+def paid(*products: int, order_id: str = "order-1", event_id: int | None = None) -> Envelope:
     lines: list[dict[str, Any]] = [
         {
             "paymentOrderNo": next(_ids),
@@ -52,4 +52,4 @@ def paid(*products: int, order_id: str = "order-1") -> Envelope:
         for p in products
     ]
     payload = {"orderId": order_id, "paymentOrderList": lines, "paymentDone": True}
-    return Envelope(event_id=next(_ids), type="PAYMENT_CONFIRM", payload=payload, key=order_id)
+    return Envelope(event_id=event_id or next(_ids), type="PAYMENT_CONFIRM", payload=payload, key=order_id)

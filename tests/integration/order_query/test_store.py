@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from redis.asyncio import Redis
 
 from kiwishop.order_query.store import ReadModelStore, model_json
-from tests.support import unique
+from tests.support import eventually, unique
 
 MEMBER = 42
 
@@ -157,3 +158,108 @@ async def test_clearing_removes_every_key_of_the_read_model_and_only_those(store
     assert await store.clear() >= 5
     assert [k async for k in redis.scan_iter(match=f"{store.keys.prefix}:*")] == []
     assert await redis.get("someone-else:key") == b"kept"
+
+
+def short_claims(redis: Redis, completeness_ttl_s: float) -> ReadModelStore:
+    return ReadModelStore(
+        redis,
+        unique("oq-store"),
+        index_size=1000,
+        model_ttl_s=3600,
+        applied_ttl_s=3600,
+        completeness_ttl_s=completeness_ttl_s,
+    )
+
+
+async def claim_expired(store: ReadModelStore) -> None:
+    await eventually(lambda: store.index_state(MEMBER), lambda s: s.claim_ms == 0, timeout_s=10)
+
+
+async def test_a_complete_index_stops_answering_pages_once_its_claim_expires(redis: Redis) -> None:
+    store = short_claims(redis, 0.3)
+    await fill_from_top(store, [3, 2, 1], floor=0)
+    state = await store.index_state(MEMBER)
+    assert 0 < state.claim_ms <= 300
+    assert numbers_of(await store.page(MEMBER, None, 10)) == [3, 2, 1]
+    await claim_expired(store)
+    assert await store.page(MEMBER, None, 10) is None
+    assert await store.page(MEMBER, 3, 1) is None
+    assert (await store.index_state(MEMBER)).numbers == [3, 2, 1]  # the models and the index stay
+
+
+async def test_consumed_events_never_renew_the_claim(redis: Redis) -> None:
+    store = short_claims(redis, 0.5)
+    await fill_from_top(store, [30, 20, 10], floor=0)
+    event_id = 0
+
+    async def consume_one() -> bytes | None:
+        nonlocal event_id
+        event_id += 1
+        await store.apply_event(event_id, model(100 + event_id))
+        return await store.page(MEMBER, None, 100)
+
+    await eventually(consume_one, lambda body: body is None, timeout_s=10, interval_s=0.02)
+    assert event_id > 1  # events kept arriving while the claim ran out
+
+
+async def test_a_first_page_after_the_claim_expired_proves_a_fresh_floor_even_above_the_old_one(
+    redis: Redis,
+) -> None:
+    store = short_claims(redis, 0.3)
+    await fill_from_top(store, [3, 2, 1], floor=0)
+    await claim_expired(store)
+    await fill_from_top(store, [4, 3], floor=3)  # a full page of 2: complete down to 3, as of now
+    state = await store.index_state(MEMBER)
+    assert (state.floor, state.numbers) == (3, [4, 3, 2, 1])
+    assert state.claim_ms > 0
+    assert numbers_of(await store.page(MEMBER, None, 2)) == [4, 3]
+    assert await store.page(MEMBER, 3, 10) is None  # below 3 the old proof no longer counts
+
+
+async def test_without_a_live_claim_a_page_that_does_not_start_at_the_top_proves_nothing(redis: Redis) -> None:
+    store = short_claims(redis, 0.3)
+    await fill_from_top(store, [3, 2, 1], floor=0)
+    await claim_expired(store)
+    epoch = await store.epoch()
+    await store.fill(MEMBER, [(2, model_json(model(2))), (1, model_json(model(1)))], epoch=epoch, cursor=3, floor=0)
+    assert (await store.index_state(MEMBER)).claim_ms == 0
+    assert await store.page(MEMBER, 3, 10) is None
+
+
+async def test_a_later_page_joining_the_claim_extends_its_floor_but_never_its_expiry(
+    store: ReadModelStore, redis: Redis
+) -> None:
+    await fill_from_top(store, [100, 90], floor=90)
+    await redis.pexpire(store.keys.verified(MEMBER), 2000)  # the top was proven a while ago
+    epoch = await store.epoch()
+    await store.fill(MEMBER, [(80, model_json(model(80)))], epoch=epoch, cursor=90, floor=80)  # proven just now
+    state = await store.index_state(MEMBER)
+    assert state.floor == 80
+    assert 0 < state.claim_ms <= 2000
+    assert numbers_of(await store.page(MEMBER, None, 3)) == [100, 90, 80]
+    stale_answer = time.monotonic() - 299.5  # order was asked 299.5 s of the 300 s claim ago
+    await store.fill(MEMBER, [(70, model_json(model(70)))], epoch=epoch, cursor=80, floor=0, asked_at=stale_answer)
+    state = await store.index_state(MEMBER)
+    assert (state.floor, state.numbers) == (0, [100, 90, 80, 70])
+    assert 0 < state.claim_ms <= 500  # now the older proof bounds the claim
+
+
+async def test_an_answer_older_than_the_completeness_ttl_claims_nothing(redis: Redis) -> None:
+    store = short_claims(redis, 0.5)
+    epoch = await store.epoch()
+    models = [(n, model_json(model(n))) for n in (3, 2, 1)]
+    await store.fill(MEMBER, models, epoch=epoch, cursor=None, floor=0, asked_at=time.monotonic() - 1)
+    state = await store.index_state(MEMBER)
+    assert (state.numbers, state.claim_ms) == ([3, 2, 1], 0)
+    assert await store.page(MEMBER, None, 10) is None
+
+
+async def test_a_claim_whose_index_was_evicted_proves_nothing_about_the_new_index(
+    store: ReadModelStore, redis: Redis
+) -> None:
+    await fill_from_top(store, [3, 2, 1], floor=0)
+    await redis.delete(store.keys.index(MEMBER))  # evicted; the verified key survived
+    await store.apply_event(1, model(4))
+    assert await redis.exists(store.keys.verified(MEMBER)) == 1
+    assert await store.page(MEMBER, None, 10) is None
+    assert await store.page(MEMBER, None, 1) is None
