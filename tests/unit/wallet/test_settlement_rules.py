@@ -75,8 +75,16 @@ def test_wallet_settled_lists_each_sellers_total_as_two_decimal_numbers() -> Non
     assert payload == {
         "orderId": "o-1",
         "sellers": [{"sellerNo": 1, "amount": Decimal("0.50")}, {"sellerNo": 2, "amount": Decimal("1000.25")}],
+        "held": [],
     }
     assert b'"amount":1000.25' in jsonutil.dumps(payload)
+
+
+def test_wallet_settled_lists_the_totals_of_sellers_without_a_wallet_as_held() -> None:
+    paid = parse_payment_confirm(order(line(1, 2, "1000"), line(2, 1, "0.5"), line(3, 2, "0.25")))
+    payload = settled_payload(paid, held_sellers={2})
+    assert payload["sellers"] == [{"sellerNo": 1, "amount": Decimal("0.50")}]
+    assert payload["held"] == [{"sellerNo": 2, "amount": Decimal("1000.25")}]
 
 
 @pytest.mark.parametrize(
