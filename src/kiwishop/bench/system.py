@@ -2,7 +2,9 @@
 
 On private servers (``Shop``: its own MariaDB, Redis and broker, every service a ``kiwishop serve``
 process), ``bench.load.Load`` drives buyers (checkout → authorise → confirm), likes, reviews, hot-list and
-order-history reads, first with the emulator answering in 100–300 ms ("fast"), then in 2–3.5 s ("slow").
+order-history reads, first with the emulator answering in 100–300 ms ("fast"), then in 2–3.5 s ("slow"),
+with the broker keeping its data in memory (``memory://``). Then the fast profile once more on a new shop
+whose broker writes to SeaweedFS (``s3://``, as `make run` runs it): what the durable broker costs.
 
 Definitions (also in the report):
 - *settled payments/s*: orders paid in the phase whose wallet CREDIT rows were written inside the
@@ -81,6 +83,8 @@ class Outcome:
     replay: ReplayResult
     processes: dict[str, int | None]
     machine: dict[str, Any]
+    durable: Phase | None = None  # the fast profile again, the broker on s3:// (SeaweedFS) instead of memory://
+    durable_lost: list[str] = field(default_factory=list)
 
 
 async def _psp_probe(url: str, samples: list[float], stop: asyncio.Event) -> None:
@@ -101,11 +105,13 @@ def _pids(shop: Shop) -> dict[str, int | None]:
     pids: dict[str, int | None] = {name: proc.pid for name, proc in shop.fleet.procs.items()}
     servers = shop.servers
     pids |= {"mariadb": servers.mariadb.proc.pid, "redis": servers.redis.proc.pid, "tansu": servers.broker.proc.pid}
+    if servers.seaweedfs is not None:
+        pids["seaweedfs"] = servers.seaweedfs.proc.pid
     pids["load driver"] = os.getpid()
     return pids
 
 
-async def _phase(shop: Shop, name: str, sizes: Sizes, out: Path) -> Phase:
+async def _phase(shop: Shop, name: str, sizes: Sizes, out: Path, *, spy_on_order: bool = True) -> Phase:
     low, high = PROFILES[name]
     await shop.set_faults(latencyMsMin=low, latencyMsMax=high, fault5xxRate=0, faultTimeoutRate=0, faultDropRate=0)
     load = Load(shop.targets(), shop.products, concurrency=sizes.users[name], read_timeout_s=120)
@@ -119,7 +125,7 @@ async def _phase(shop: Shop, name: str, sizes: Sizes, out: Path) -> Phase:
         cpu.start()
         probe = asyncio.create_task(_psp_probe(shop.url("toss-emulator"), psp_ms, stop_probe))
         spy = None
-        if name == "fast":
+        if name == "fast" and spy_on_order:
             assert shop.fleet is not None
             pid = shop.fleet.procs["order"].pid
             assert pid is not None
@@ -217,8 +223,23 @@ async def measure(sizes: Sizes, out: Path, extra_env: dict[str, str] | None = No
             replay = await replayer.run(sizes.users["fast"], sizes.replay_s, shop.servers.mariadb.proc.pid)
         finally:
             await shop.stop()
+    durable, durable_lost = await measure_durable(sizes, extra_env)
     machine = {"cpus": len(os.sched_getaffinity(0)), "loadavg_before": load_before, "loadavg_after": os.getloadavg()}
-    return Outcome(phases, lost, approved, findings, replay, processes, machine)
+    return Outcome(phases, lost, approved, findings, replay, processes, machine, durable, durable_lost)
+
+
+async def measure_durable(sizes: Sizes, extra_env: dict[str, str] | None = None) -> tuple[Phase, list[str]]:
+    """The fast profile on a shop whose broker keeps its data in SeaweedFS; and the orders it lost."""
+    with tempfile.TemporaryDirectory(prefix="kiwishop-system-s3-") as tmp:
+        shop = Shop(Path(tmp), extra_env=extra_env, broker_storage="s3")
+        try:
+            await shop.start()
+            phase = await _phase(shop, "fast", sizes, Path(tmp), spy_on_order=False)
+            await shop.set_faults(latencyMsMin=0, latencyMsMax=0)
+            lost, _ = await _lost(shop, [phase])
+        finally:
+            await shop.stop()
+    return phase, lost
 
 
 def endpoint_stats(phase: Phase) -> dict[str, dict[str, float]]:
@@ -253,53 +274,13 @@ def lags_ms(phase: Phase) -> list[float]:
     ]
 
 
-def lag_parts_ms(phase: Phase) -> dict[str, list[float]]:
-    """The lag in hops: confirm's tx2 wrote the outbox row → the relay had it acknowledged by the broker →
-    the wallet wrote the CREDIT rows; and the confirm's answer reaching the driver after tx2's outbox row."""
-    parts: dict[str, list[float]] = {"outbox row → published": [], "published → credited": [],
-                                     "outbox row → confirm answer at the driver": []}  # fmt: skip
-    began, ended = phase.window
-    for order_id, paid in phase.orders.paid_at.items():
-        if not began <= paid < ended or order_id not in phase.outbox or order_id not in phase.credited:
-            continue
-        made, sent = phase.outbox[order_id]
-        parts["outbox row → published"].append((sent - made) * 1000)
-        parts["published → credited"].append((phase.credited[order_id] - sent) * 1000)
-        parts["outbox row → confirm answer at the driver"].append((paid - made) * 1000)
-    return parts
-
-
-def add_rows(report: Report, outcome: Outcome) -> None:
-    for phase in outcome.phases:
-        label = f"{phase.name}, PSP {phase.latency_ms[0]}–{phase.latency_ms[1]} ms, {phase.users} users"
-        settled = settled_rate(phase)
-        target = SETTLED_TARGET[phase.name]
-        report.add(SCENARIO, f"fully settled payments/s ({label})", settled, "1/s", f">= {target:.0f}",
-                   settled >= target)  # fmt: skip
-        stats = endpoint_stats(phase)
-        for endpoint, s in stats.items():
-            report.add(SCENARIO, f"  {phase.name} {endpoint}: ok/s · p50 · p99", s["rate"], "1/s",
-                       f"p50 {s['p50']:.0f} ms · p99 {s['p99']:.0f} ms · {int(s['errors'])} errors")  # fmt: skip
-        psp_p99 = percentile(phase.psp_ms, 99)
-        confirm_p99 = stats["confirm"]["p99"]
-        report.add(SCENARIO, f"  {phase.name} confirm p99", confirm_p99, "ms", f"<= {psp_p99 + 50:.0f} (PSP p99 + 50)",
-                   confirm_p99 <= psp_p99 + 50)  # fmt: skip
-        lags = lags_ms(phase)
-        report.add(SCENARIO, f"  {phase.name} confirm→credited p50", percentile(lags, 50), "ms")
-        p99 = percentile(lags, 99)
-        report.add(SCENARIO, f"  {phase.name} confirm→credited p99", p99, "ms", "< 1000", p99 < 1000)
-        report.add(SCENARIO, f"  {phase.name} paid but not is_wallet_done after the drain", phase.not_done, "",
-                   "0", phase.not_done == 0)  # fmt: skip
-    lost = len(outcome.lost)
-    report.add(SCENARIO, f"lost payments (PSP DONE, not credited; of {outcome.approved:,} approved)", lost, "", "0",
-               lost == 0)  # fmt: skip
-    report.add(SCENARIO, "reconcile discrepancies", len(outcome.findings.problems), "", "0", outcome.findings.clean)
+def storage_comparison(outcome: Outcome) -> list[tuple[str, Phase, int]]:
+    """The fast profile per broker storage: (storage, phase, payments lost)."""
     fast = outcome.phases[0]
-    report.add(SCENARIO, f"DB limit: payment SQL replayed, {outcome.replay.concurrency} connections",
-               outcome.replay.rate, "1/s")  # fmt: skip
-    ratio = settled_rate(fast) / outcome.replay.rate if outcome.replay.rate else 0.0
-    report.add(SCENARIO, "service (fast) ÷ DB limit", ratio * 100, "%")
-    report.add(SCENARIO, "1-minute load average after the run (context)", outcome.machine["loadavg_after"][0], "")
+    runs = [("memory://", fast, sum(1 for order_id in outcome.lost if order_id in fast.orders.authorised))]
+    if outcome.durable is not None:
+        runs.append(("s3:// (SeaweedFS)", outcome.durable, len(outcome.durable_lost)))
+    return runs
 
 
 async def run(infra: InfraSettings, report: Report, quick: bool) -> None:
@@ -309,7 +290,8 @@ async def run(infra: InfraSettings, report: Report, quick: bool) -> None:
     out = Path("results")
     outcome = await measure(QUICK if quick else FULL, out)
     own = Report()
-    add_rows(own, outcome)
+    system_report.add_rows(own, outcome)
+    print(f"\n{system_report.broker_table(outcome)}\n", flush=True)
     paths = system_report.write(outcome, out, own.table())
     report.rows += own.rows
     report.notes.append(f"system report: {paths[0]} (chart {paths[1]}, data {paths[2]})")

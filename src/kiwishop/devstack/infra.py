@@ -1,4 +1,5 @@
-"""MariaDB, Redis and the Tansu broker as plain processes with their data in a folder of our choosing."""
+"""MariaDB, Redis, the Tansu broker (and, in ``seaweedfs``, the S3 store behind it) as plain processes with
+their data in a folder of our choosing."""
 
 from __future__ import annotations
 
@@ -9,16 +10,13 @@ import stat
 import subprocess
 from pathlib import Path
 
-from kiwishop.devstack.procs import ManagedProcess, port_open, wait_until
+from kiwishop.devstack.procs import ManagedProcess, PortBusyError, port_open, wait_until
+from kiwishop.devstack.procs import require_free as _require_free
+from kiwishop.devstack.seaweedfs import SeaweedFS, SeaweedPorts, without_aws
 
+__all__ = ["MEMORY", "MariaDB", "PortBusyError", "RedisServer", "SeaweedFS", "SeaweedPorts", "TansuBroker"]
 
-class PortBusyError(RuntimeError):
-    pass
-
-
-def _require_free(port: int, what: str) -> None:
-    if port_open(port):
-        raise PortBusyError(f"port {port} for {what} is already in use (is another stack running? `make stop`)")
+MEMORY = "memory://tansu/"
 
 
 class MariaDB:
@@ -146,13 +144,20 @@ def tansu_binary() -> str:
 
 
 class TansuBroker:
-    """The Kafka-protocol broker; memory storage only, so a restart loses every topic and offset."""
+    """The Kafka-protocol broker. With ``storage`` ``memory://tansu/`` a restart loses every topic, record and
+    offset; with ``s3://<bucket>/`` all of it lives in an S3 store (``SeaweedFS``), whose endpoint and
+    credentials come in ``env`` (``SeaweedFS.client_env()``)."""
 
-    def __init__(self, port: int, log_dir: Path, name: str = "tansu") -> None:
+    def __init__(
+        self, port: int, log_dir: Path, name: str = "tansu", *, storage: str = MEMORY, env: dict[str, str] | None = None
+    ) -> None:
         self.port = port
+        self.storage = storage
         url = f"tcp://127.0.0.1:{port}"
         argv = [tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url]
-        self.proc = ManagedProcess(name, argv, log_dir / f"{name}.log")
+        argv += ["--storage-engine", storage]
+        proc_env = None if env is None else {**without_aws(os.environ), **env}
+        self.proc = ManagedProcess(name, argv, log_dir / f"{name}.log", env=proc_env)
 
     @property
     def bootstrap(self) -> str:
@@ -161,7 +166,7 @@ class TansuBroker:
     def start(self) -> None:
         _require_free(self.port, "the Kafka broker")
         self.proc.start()
-        wait_until(lambda: self._alive_check() and port_open(self.port), 30, "the Tansu broker")
+        wait_until(lambda: self._alive_check() and port_open(self.port), 60, "the Tansu broker")
 
     def _alive_check(self) -> bool:
         if not self.proc.alive():
@@ -169,7 +174,8 @@ class TansuBroker:
         return True
 
     def stop(self) -> None:
-        self.proc.stop()
+        """SIGTERM; with S3 storage every acknowledged write is already in the store."""
+        self.proc.stop(timeout_s=30)
 
 
 def _binary(*names: str) -> str:

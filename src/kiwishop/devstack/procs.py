@@ -1,15 +1,16 @@
-"""Child processes that die with their parent and stop politely (SIGTERM, then SIGKILL)."""
+"""Child processes that die with their parent and stop politely (SIGTERM, then SIGKILL), alone or together."""
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 _PR_SET_PDEATHSIG = 1
@@ -83,6 +84,54 @@ class ManagedProcess:
             self.popen.wait(timeout=5)
 
 
+class PortBusyError(RuntimeError):
+    pass
+
+
+def require_free(port: int, what: str) -> None:
+    if port_open(port):
+        raise PortBusyError(f"port {port} for {what} is already in use (is another stack running? `make stop`)")
+
+
+def stop_together(procs: Iterable[ManagedProcess], timeout_s: float) -> None:
+    """SIGTERM to every one at once, then wait for all of them (one shared deadline), SIGKILL the rest."""
+    running = [p for p in procs if p.popen is not None and p.popen.poll() is None]
+    for proc in running:
+        assert proc.popen is not None
+        with contextlib.suppress(ProcessLookupError):
+            proc.popen.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    for proc in running:
+        proc.stop(timeout_s=max(0.1, deadline - time.monotonic()))  # already signalled: this waits, then kills
+
+
+def running(pid: int) -> bool:
+    """True while the process exists, other than as a zombie waiting for its parent. A multi-threaded process
+    whose main thread is already a zombie still runs (and holds its ports) until its last thread is gone."""
+    try:
+        os.kill(pid, 0)
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        threads = len(os.listdir(f"/proc/{pid}/task")) if state == "Z" else 1
+    except (ProcessLookupError, FileNotFoundError, PermissionError):
+        return False
+    return state != "Z" or threads > 1
+
+
+def stop_pids(pids: Iterable[int], timeout_s: float) -> None:
+    """Like ``stop_together`` for processes that are not our children (``make stop`` after the supervisor died)."""
+    alive = [pid for pid in pids if running(pid)]
+    for pid in alive:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and any(running(pid) for pid in alive):
+        time.sleep(0.1)
+    for pid in alive:
+        if running(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.2)
@@ -93,6 +142,27 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def free_port_block(count: int, low: int = 20000, high: int = 30000, *, offset: int = 0) -> int:
+    """The first of ``count`` consecutive free ports (and, with ``offset``, the same block ``offset`` above it
+    free too), for a server whose ports are numbered from a base."""
+    bases = list(range(low, high - count, count))
+    start = secrets.randbelow(len(bases))
+    for base in bases[start:] + bases[:start]:
+        ports = [base + i for i in range(count)]
+        if all(_bindable(port) and (not offset or _bindable(port + offset)) for port in ports):
+            return base
+    raise RuntimeError(f"no {count} consecutive free ports between {low} and {high}")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def wait_until(check: Callable[[], bool], timeout_s: float, what: str, interval_s: float = 0.05) -> None:

@@ -1,6 +1,8 @@
 """Throw-away MariaDB, Redis and broker on free ports, for the test runner and the benchmarks.
 
-They never touch the `make run` stack (other ports, other data folders) and vanish when closed.
+They never touch the `make run` stack (other ports, other data folders) and vanish when closed. The broker
+keeps its data in memory unless ``broker_storage="s3"``: then it writes to a private SeaweedFS (as `make run`
+does), which the benchmarks use to show what a durable broker costs.
 """
 
 from __future__ import annotations
@@ -8,29 +10,42 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
-from kiwishop.devstack.infra import MariaDB, RedisServer, TansuBroker
+from kiwishop.devstack.infra import MariaDB, RedisServer, SeaweedFS, SeaweedPorts, TansuBroker
 from kiwishop.devstack.procs import free_port
 from kiwishop.platform.settings import InfraSettings
+
+BrokerStorage = Literal["memory", "s3"]
+Server = MariaDB | RedisServer | SeaweedFS | TansuBroker
 
 
 @dataclass
 class ScratchServers:
     root: Path
+    broker_storage: BrokerStorage = "memory"
     mariadb: MariaDB = field(init=False)
     redis: RedisServer = field(init=False)
     broker: TansuBroker = field(init=False)
+    seaweedfs: SeaweedFS | None = field(default=None, init=False)
     infra: InfraSettings = field(init=False)
-    _started: list[MariaDB | RedisServer | TansuBroker] = field(default_factory=list, init=False)
+    _started: list[Server] = field(default_factory=list, init=False)
 
     def start(self) -> ScratchServers:
         logs = self.root / "logs"
         password = secrets.token_hex(8)
         self.mariadb = MariaDB(self.root / "mariadb", free_port(), password, logs)
         self.redis = RedisServer(self.root / "redis", free_port(), logs)
-        self.broker = TansuBroker(free_port(), logs)
+        servers: list[Server] = [self.mariadb, self.redis]
+        if self.broker_storage == "s3":
+            self.seaweedfs = SeaweedFS(self.root / "seaweedfs", SeaweedPorts.free(), logs)
+            self.broker = TansuBroker(free_port(), logs, storage=self.seaweedfs.storage_url,
+                                      env=self.seaweedfs.client_env())  # fmt: skip
+            servers.append(self.seaweedfs)
+        else:
+            self.broker = TansuBroker(free_port(), logs)
         try:
-            for server in (self.mariadb, self.redis, self.broker):
+            for server in (*servers, self.broker):
                 server.start()
                 self._started.append(server)
         except BaseException:
@@ -51,6 +66,7 @@ class ScratchServers:
         return self
 
     def stop(self) -> None:
+        """In reverse: the broker before the store it writes to, then Redis, then MariaDB."""
         while self._started:
             self._started.pop().stop()
 

@@ -1,9 +1,11 @@
 """``make run``: the whole system on the local default stack, in the foreground, until Ctrl-C or ``make stop``.
 
-Starts MariaDB, Redis and the Tansu broker as plain processes (data under ``.data/``, logs under
+Starts MariaDB, Redis, SeaweedFS and the Tansu broker as plain processes (data under ``.data/``, logs under
 ``.run/logs/``) unless the configuration points at external servers, migrates and seeds every schema,
 creates the topics, starts every service, restarts a service that dies, and on SIGINT/SIGTERM stops
-everything it started, services first.
+everything it started in the order of ``shutdown``: every service at once, then the broker, SeaweedFS,
+Redis, MariaDB. The broker keeps its data in SeaweedFS (``.data/seaweedfs``) unless
+``KIWI_LOCAL_BROKER_STORAGE=memory`` (see ``config``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 import os
 import signal
 import sys
@@ -22,12 +23,17 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from kiwishop.devstack import prepare, services
-from kiwishop.devstack.infra import MariaDB, RedisServer, TansuBroker
-from kiwishop.devstack.procs import ManagedProcess, wait_until
+from kiwishop.devstack import prepare, services, shutdown
+from kiwishop.devstack.config import LocalStackSettings
+from kiwishop.devstack.infra import MariaDB, RedisServer, SeaweedFS, SeaweedPorts, TansuBroker
+from kiwishop.devstack.procs import ManagedProcess, running, stop_together, wait_until
+from kiwishop.devstack.shutdown import stop_running_stack
 from kiwishop.platform.settings import InfraSettings
 
+__all__ = ["LocalStack", "stop_running_stack"]
+
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+Server = MariaDB | RedisServer | SeaweedFS | TansuBroker
 
 
 def _is_local(host: str | None) -> bool:
@@ -35,14 +41,15 @@ def _is_local(host: str | None) -> bool:
 
 
 class LocalStack:
-    def __init__(self, root: Path, infra: InfraSettings | None = None) -> None:
+    def __init__(self, root: Path, infra: InfraSettings | None = None, local: LocalStackSettings | None = None) -> None:
         self.root = root
         self.infra = infra or InfraSettings()
+        self.local = local or LocalStackSettings()
         self.data = root / ".data"
         self.run_dir = root / ".run"
         self.logs = self.run_dir / "logs"
         self.pid_file = self.run_dir / "stack.pid"
-        self.infra_procs: list[MariaDB | RedisServer | TansuBroker] = []
+        self.infra_procs: list[Server] = []
         self.service_procs: dict[str, ManagedProcess] = {}
         self.ports: dict[str, int] = {}
         self._stop = threading.Event()
@@ -74,15 +81,14 @@ class LocalStack:
 
     def _claim_pid_file(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        if self.pid_file.exists():
-            try:
-                other = int(self.pid_file.read_text().strip())
-                os.kill(other, 0)
-            except (ValueError, ProcessLookupError):
-                pass
-            else:
+        with contextlib.suppress(FileNotFoundError, ValueError):
+            other = int(self.pid_file.read_text().strip())
+            if other != os.getpid() and running(other) and shutdown.runs(other, "supervisor"):
                 raise SystemExit(f"a kiwi-shop stack is already running (pid {other}); `make stop` first")
         self.pid_file.write_text(str(os.getpid()))
+        left = shutdown.stop_recorded(self.run_dir, self.local.services_stop_timeout_s)
+        if left:  # an earlier supervisor died (kill -9): its children may still be shutting down
+            print(f"  stopped what an earlier run left running: {', '.join(left)}", flush=True)
 
     def _start_infra(self) -> None:
         infra = self.infra
@@ -92,10 +98,17 @@ class LocalStack:
         if _is_local(redis.hostname):
             self._start(RedisServer(self.data / "redis", redis.port or 6379, self.logs, persistent=True))
         host, _, port = infra.kafka_bootstrap_servers.split(",")[0].rpartition(":")
-        if _is_local(host):
+        if not _is_local(host):
+            return
+        if self.local.broker_storage == "memory":
             self._start(TansuBroker(int(port), self.logs))
+            return
+        ports = SeaweedPorts.from_base(self.local.seaweedfs_port)
+        store = SeaweedFS(self.data / "seaweedfs", ports, self.logs)
+        self._start(store)
+        self._start(TansuBroker(int(port), self.logs, storage=store.storage_url, env=store.client_env()))
 
-    def _start(self, server: MariaDB | RedisServer | TansuBroker) -> None:
+    def _start(self, server: Server) -> None:
         print(f"  starting {server.proc.name} …", flush=True)
         server.start()
         self.infra_procs.append(server)
@@ -118,7 +131,14 @@ class LocalStack:
 
     def _service_process(self, name: str) -> ManagedProcess:
         argv = [sys.executable, "-m", "kiwishop", "serve", name]
-        return ManagedProcess(name, argv, self.logs / f"{name}.log", env=dict(os.environ), cwd=self.root)
+        return ManagedProcess(name, argv, self.logs / f"{name}.log", env=self._service_env(), cwd=self.root)
+
+    def _service_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        emulator = self.data / "toss-emulator"
+        emulator.mkdir(parents=True, exist_ok=True)
+        env.setdefault("KIWI_TOSS_EMULATOR_DATA_PATH", str(emulator / "emulator.sqlite3"))
+        return env
 
     def _ready(self, name: str, port: int) -> bool:
         proc = self.service_procs[name]
@@ -137,9 +157,16 @@ class LocalStack:
             print(f"  {name:<{width}}  http://localhost:{port}")
         print(f"  {'MariaDB':<{width}}  {self.infra.db_host}:{self.infra.db_port} (user {self.infra.db_user})")
         print(f"  {'Redis':<{width}}  {self.infra.redis_url}")
-        print(f"  {'Kafka':<{width}}  {self.infra.kafka_bootstrap_servers}")
+        print(f"  {'Kafka':<{width}}  {self.infra.kafka_bootstrap_servers}{self._broker_note()}")
         print("\n  try: curl 'localhost:8081/products?productNoList=1&productNoList=3'")
         print(f"  logs: {self.logs}/   stop: Ctrl-C or `make stop`\n", flush=True)
+
+    def _broker_note(self) -> str:
+        store = next((s for s in self.infra_procs if isinstance(s, SeaweedFS)), None)
+        if store is not None:
+            return f" (data in {store.data_dir}, S3 {store.endpoint})"
+        local = any(isinstance(s, TansuBroker) for s in self.infra_procs)
+        return " (in memory: forgotten on stop)" if local else ""
 
     def _supervise(self) -> None:
         restarts: dict[str, list[float]] = {}
@@ -159,51 +186,17 @@ class LocalStack:
                 self._write_pids()
 
     def stop_all(self) -> None:
-        for proc in reversed(list(self.service_procs.values())):
-            proc.stop()
-        for server in reversed(self.infra_procs):
-            server.stop()
+        """Every service at once (each drains its outbox), then the broker, SeaweedFS, Redis, MariaDB."""
+        stop_together(self.service_procs.values(), self.local.services_stop_timeout_s)
         self.service_procs.clear()
-        self.infra_procs.clear()
+        self._write_pids()
+        while self.infra_procs:
+            self.infra_procs.pop().stop()
+            self._write_pids()
         with contextlib.suppress(FileNotFoundError):
-            (self.run_dir / "pids.json").unlink()
+            shutdown.pids_file(self.run_dir).unlink()
 
     def _write_pids(self) -> None:
-        pids = {p.name: p.pid for p in self.service_procs.values() if p.pid}
-        pids.update({s.proc.name: s.proc.pid for s in self.infra_procs if s.proc.pid})
-        (self.run_dir / "pids.json").write_text(json.dumps(pids))
-
-
-def _running(pid: int) -> bool:
-    """True while the process exists and is not a zombie waiting for its parent."""
-    try:
-        os.kill(pid, 0)
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (ProcessLookupError, FileNotFoundError):
-        return False
-    return state != "Z"
-
-
-def stop_running_stack(root: Path, timeout_s: float = 90.0) -> int:
-    """``make stop``: ask the running supervisor to stop, and clean up after it if it cannot."""
-    run_dir = root / ".run"
-    pid_file = run_dir / "stack.pid"
-    if not pid_file.exists():
-        print("kiwi-shop: no stack is running")
-        return 0
-    pid = int(pid_file.read_text().strip() or 0)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and pid_file.exists() and _running(pid):
-        time.sleep(0.2)
-    pids_file = run_dir / "pids.json"
-    if pids_file.exists():  # the supervisor did not finish its own cleanup
-        for child in json.loads(pids_file.read_text()).values():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(child), signal.SIGKILL)
-        pids_file.unlink()
-    with contextlib.suppress(FileNotFoundError):
-        pid_file.unlink()
-    print("kiwi-shop: stopped")
-    return 0
+        pids = {s.proc.name: s.proc.pid for s in self.infra_procs if s.proc.pid}
+        pids.update({p.name: p.pid for p in self.service_procs.values() if p.pid})
+        shutdown.write_pids(self.run_dir, pids)
