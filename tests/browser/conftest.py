@@ -64,7 +64,9 @@ async def shop_services(infra: InfraSettings) -> AsyncIterator[Shop]:
     Likes and reviews go to topics of this fixture's own, so the ranking sees only what the browser tests do.
     """
     tag = unique("br").replace("-", "_")
-    catalog_settings = CatalogSettings(infra=infra, db_name="br_catalog", node_id=140)
+    catalog_settings = CatalogSettings(
+        infra=infra, db_name="br_catalog", node_id=140, seller_topic=f"{tag}-seller", seller_group_id=f"{tag}-seller"
+    )  # the shop sells seller 1's seed products (ACTIVE from catalog's seed)
     await migrate(infra, catalog_settings.db_name, CATALOG.migrations, CATALOG.seed)
     await migrate(infra, "br_order", ORDER_MIGRATIONS)
     await migrate(infra, "br_like", LIKE.migrations)

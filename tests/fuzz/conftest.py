@@ -96,7 +96,12 @@ def _migrate(loop: ServiceLoop, infra: InfraSettings, name: str, migrations: Any
 @pytest.fixture(scope="package")
 def catalog_url(service_loop: ServiceLoop, infra: InfraSettings) -> str:
     db = _migrate(service_loop, infra, "fz_catalog", CATALOG.migrations, CATALOG.seed)
-    return service_loop.serve(CATALOG.create_app(CatalogSettings(infra=infra, db_name=db, node_id=180)))
+    tag = unique("fz-catalog")
+    settings = CatalogSettings(
+        infra=infra, db_name=db, node_id=180, seller_topic=f"{tag}-seller", seller_group_id=tag,
+        consumer_retry_backoff_s=FAST_RETRIES,
+    )  # fmt: skip
+    return service_loop.serve(CATALOG.create_app(settings))
 
 
 @pytest.fixture(scope="package")

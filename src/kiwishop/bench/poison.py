@@ -27,7 +27,7 @@ GROUPS: dict[str, frozenset[str]] = {
     PRODUCT_LIKE: frozenset({"hot-catalog-service"}),
     PRODUCT_REVIEW: frozenset({"hot-catalog-service"}),
     WALLET: frozenset({"order-wallet-result", "seller-registration"}),
-    SELLER: frozenset({"wallet-creation"}),
+    SELLER: frozenset({"wallet-creation", "catalog-seller"}),
 }
 GROUP_HEADER = "kiwi.dlt.consumer.group"
 KINDS = ("undecodable", "unknown-type")

@@ -1,9 +1,11 @@
 """The whole shop on private servers, for the system benchmark and the fault drills.
 
 ``Shop(root)`` starts its own MariaDB, Redis and broker (``ScratchServers`` — never the `make run` stack,
-and never another scenario's leftovers), migrates and seeds every schema, creates the topics, starts every
+and never another scenario's leftovers; the broker in memory, or with ``broker_storage="s3"`` on a private
+SeaweedFS as `make run` runs it), migrates and seeds every schema, creates the topics, starts every
 service as a ``kiwishop serve`` process (``Fleet``), registers ``sellers`` sellers through the seller
-saga (so their wallets exist) and ``products_per_seller`` products each at catalog.
+saga (so their wallets exist) and ``products_per_seller`` products each at catalog (once catalog has
+learnt each seller from seller's events).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlalchemy import text
 from kiwishop.bench.load import Product, Targets
 from kiwishop.devstack import prepare, services
 from kiwishop.devstack.fleet import PREFIX, Fleet
-from kiwishop.devstack.scratch import ScratchServers
+from kiwishop.devstack.scratch import BrokerStorage, ScratchServers
 from kiwishop.ops.reconcile import Findings, Sources, reconcile
 from kiwishop.order.settings import TEST_SECRET_KEY
 from kiwishop.platform.db import Database
@@ -30,10 +32,25 @@ WALLET_DB = "payment_msa_v2_wallet"
 SERVICES = tuple(PREFIX)  # every service, the emulator first
 
 
+async def _register_product(client: HttpClient, body: dict[str, Any], deadline: float) -> int:
+    """The new product's number; a seller catalog does not know yet (409 CTG0005) is asked for again."""
+    while True:
+        response = await client.post("/api/products", json=body)
+        if response.status_code == 201:
+            return int(response.json()["productNo"])
+        if response.status_code != 409 or response.json().get("code") != "CTG0005":
+            raise RuntimeError(f"product registration: {response.status_code} {response.text}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"catalog did not learn seller {body['sellerNo']} in time")
+        await asyncio.sleep(0.1)
+
+
 class Shop:
-    def __init__(self, root: Path, *, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, root: Path, *, extra_env: dict[str, str] | None = None, broker_storage: BrokerStorage = "memory"
+    ) -> None:
         self.root = root
-        self.servers = ScratchServers(root / "servers")
+        self.servers = ScratchServers(root / "servers", broker_storage=broker_storage)
         self.extra_env = extra_env or {}
         self.fleet: Fleet | None = None
         self.products: list[Product] = []
@@ -89,7 +106,10 @@ class Shop:
             await client.aclose()
 
     async def _catalog(self, sellers: list[int], per_seller: int) -> list[Product]:
+        """Register the products; catalog learns a new seller from seller's SELLER_REGISTERED a moment after
+        the registration, and answers 409 CTG0005 until then: such a product is asked again (60 s deadline)."""
         client = HttpClient(self.url("catalog"), read_timeout_s=30)
+        deadline = time.monotonic() + 60
         try:
             made = []
             for seller_no in sellers:
@@ -97,10 +117,7 @@ class Shop:
                     price = Decimal(1000 * (1 + (seller_no + i) % 9))
                     body = {"sellerNo": seller_no, "productId": f"P{i}", "name": f"상품{seller_no % 1000}-{i}",
                             "price": int(price)}  # fmt: skip
-                    response = await client.post("/api/products", json=body)
-                    if response.status_code != 201:
-                        raise RuntimeError(f"product registration: {response.status_code} {response.text}")
-                    made.append(Product(int(response.json()["productNo"]), seller_no, price))
+                    made.append(Product(await _register_product(client, body, deadline), seller_no, price))
             return made
         finally:
             await client.aclose()

@@ -70,7 +70,18 @@ async def get_product(request: Request, productNo: ProductNo) -> JSONResponse:
     return model_response(ProductOut.of(await handlers.get_product(_runtime(request).db, productNo)))
 
 
-@router.post("/api/products", status_code=201, response_model=ProductOut, responses={409: {"description": "duplicate"}})
+@router.post(
+    "/api/products",
+    status_code=201,
+    response_model=ProductOut,
+    summary="Register a product for a seller catalog knows as registered and live",
+    responses={
+        409: {
+            "description": "the seller already used this productId (CTG0002), or the seller is not registered "
+            "(yet) as far as catalog knows (CTG0005)"
+        }
+    },
+)
 async def register_product(request: Request, body: RegisterProductIn) -> JSONResponse:
     runtime = _runtime(request)
     product = await handlers.register_product(

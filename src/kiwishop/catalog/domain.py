@@ -1,14 +1,34 @@
-"""Catalog rules: what a product is, and the errors a client can get."""
+"""Catalog rules: what a product is, which sellers may sell (learned from seller's lifecycle events), and
+the errors a client can get."""
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from kiwishop.platform.errors import ErrorCode
 from kiwishop.platform.params import MAX_ID
 
-__all__ = ["MAX_ID", "CatalogError", "Product"]
+__all__ = [
+    "IGNORED_SELLER_EVENTS",
+    "MAX_ID",
+    "SELLER_DEREGISTERED",
+    "SELLER_REGISTERED",
+    "CatalogError",
+    "InvalidSellerEvent",
+    "Product",
+    "SellerChange",
+    "SellerState",
+    "parse_seller_event",
+]
+
+# Seller's lifecycle events on kiwi-shop-seller (docs/events.md); the saga's wallet command shares the topic.
+SELLER_REGISTERED = "SELLER_REGISTERED"
+SELLER_DEREGISTERED = "SELLER_DEREGISTERED"
+IGNORED_SELLER_EVENTS = frozenset({"WALLET_CREATE_REQUESTED"})
+SELLER_ID_MAX_LENGTH = 128
 
 
 class CatalogError(ErrorCode):
@@ -31,6 +51,12 @@ class CatalogError(ErrorCode):
         "한 번에 조회할 수 있는 상품은 최대 {limit}개 입니다.",
         "At most {limit} products can be looked up at once.",
     )
+    SELLER_NOT_REGISTERED = (
+        "CTG0005",
+        409,
+        "판매자 {sellerNo} 는 (아직) 등록된 판매자가 아닙니다. 방금 등록한 판매자라면 잠시 후 다시 시도해 주세요.",
+        "Seller {sellerNo} is not registered (yet). A seller registered a moment ago is accepted shortly: retry.",
+    )
 
 
 @dataclass(frozen=True)
@@ -40,3 +66,40 @@ class Product:
     product_id: str
     name: str
     price: Decimal
+
+
+class SellerState(enum.StrEnum):
+    """ACTIVE: its products are sold. GONE: deregistered; final for that sellerNo (seller never reuses one)."""
+
+    ACTIVE = "ACTIVE"
+    GONE = "GONE"
+
+
+class InvalidSellerEvent(ValueError):
+    """A seller event no retry can fix (malformed, or its key does not name its seller)."""
+
+
+@dataclass(frozen=True)
+class SellerChange:
+    seller_no: int
+    seller_id: str
+    state: SellerState
+
+
+_STATE_OF = {SELLER_REGISTERED: SellerState.ACTIVE, SELLER_DEREGISTERED: SellerState.GONE}
+
+
+def parse_seller_event(event_type: str, key: str, payload: dict[str, Any]) -> SellerChange:
+    """SELLER_REGISTERED → ACTIVE, SELLER_DEREGISTERED → GONE, for the seller the payload (and key) name."""
+    state = _STATE_OF.get(event_type)
+    if state is None:
+        raise InvalidSellerEvent(f"not a seller lifecycle event: {event_type}")
+    seller_no = payload.get("sellerNo")
+    if not isinstance(seller_no, int) or isinstance(seller_no, bool) or not 1 <= seller_no <= MAX_ID:
+        raise InvalidSellerEvent(f"sellerNo must be a positive integer, got {seller_no!r}")
+    seller_id = payload.get("sellerId")
+    if not isinstance(seller_id, str) or not 0 < len(seller_id) <= SELLER_ID_MAX_LENGTH:
+        raise InvalidSellerEvent(f"sellerId must be 1 to {SELLER_ID_MAX_LENGTH} characters, got {seller_id!r}")
+    if key != str(seller_no):
+        raise InvalidSellerEvent(f"the record's key {key!r} is not its sellerNo {seller_no}")
+    return SellerChange(seller_no, seller_id, state)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
+from kiwishop.contracts.topics import SELLER
 from kiwishop.platform.settings import ServiceSettings
 
 
@@ -12,3 +13,7 @@ class CatalogSettings(ServiceSettings):
     node_id: int = 1
     db_name: str = "payment_msa_v2_catalog"
     max_products_per_lookup: int = 1000
+
+    # Where seller's SELLER_REGISTERED / SELLER_DEREGISTERED come from (tests give each run its own topic).
+    seller_topic: str = SELLER
+    seller_group_id: str = "catalog-seller"

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, MetaData, Numeric, String, Table
+from sqlalchemy import BigInteger, Column, DateTime, Enum, MetaData, Numeric, String, Table
+
+from kiwishop.catalog.domain import SellerState
 
 metadata = MetaData()
 
@@ -13,5 +15,19 @@ products = Table(
     Column("name", String(50), nullable=False),
     Column("price", Numeric(12, 2, asdecimal=True), nullable=False),
     Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+# Catalog's own copy of which sellers may sell, kept by the consumer of seller's lifecycle events.
+sellers = Table(
+    "sellers",
+    metadata,
+    Column("seller_no", BigInteger, primary_key=True, autoincrement=False),
+    Column("seller_id", String(128), nullable=False),
+    Column(
+        "state",
+        Enum(SellerState, name="catalog_seller_state", values_callable=lambda e: [m.value for m in e]),
+        nullable=False,
+    ),
     Column("updated_at", DateTime, nullable=False),
 )

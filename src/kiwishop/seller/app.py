@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from kiwishop.contracts.topics import SELLER, WALLET
 from kiwishop.platform.runtime import Runtime
 from kiwishop.platform.service import ServiceDefinition
+from kiwishop.seller.announcer import SellerAnnouncer
 from kiwishop.seller.api import router
 from kiwishop.seller.consumers import wallet_reply_handler
 from kiwishop.seller.domain import WALLET_CREATED, WALLET_CREATION_FAILED, WALLET_SETTLED
@@ -16,7 +17,7 @@ from kiwishop.seller.sweeper import RegistrationSweeper
 def create_app(settings: SellerSettings) -> FastAPI:
     runtime = Runtime("seller", settings)
     runtime.produces(SELLER)
-    on_reply = wallet_reply_handler(runtime.db)
+    on_reply = wallet_reply_handler(runtime.db, runtime.outbox)
     runtime.consume(
         group_id=settings.reply_group_id,
         topics=[WALLET],
@@ -31,11 +32,16 @@ def create_app(settings: SellerSettings) -> FastAPI:
         interval_s=settings.sweep_interval_s,
         batch_size=settings.sweep_batch_size,
     )
-    runtime.on_startup(sweeper.start)
-    runtime.on_shutdown(sweeper.stop)
+    announcer = SellerAnnouncer(
+        runtime.db, runtime.outbox, interval_s=settings.announce_interval_s, batch_size=settings.announce_batch_size
+    )
+    for worker in (sweeper, announcer):
+        runtime.on_startup(worker.start)
+        runtime.on_shutdown(worker.stop)
     app = runtime.build_app(title="kiwi-shop seller", routers=[router])
     app.state.settings = settings
     app.state.sweeper = sweeper
+    app.state.announcer = announcer
     return app
 
 

@@ -20,6 +20,11 @@ WALLET_CREATE_REQUESTED = "WALLET_CREATE_REQUESTED"
 WALLET_CREATED = "WALLET_CREATED"
 WALLET_CREATION_FAILED = "WALLET_CREATION_FAILED"
 WALLET_SETTLED = "WALLET_SETTLED"
+# A seller's lifecycle, for anyone who must know which sellers are live (catalog), on kiwi-shop-seller.
+SELLER_REGISTERED = "SELLER_REGISTERED"
+SELLER_DEREGISTERED = "SELLER_DEREGISTERED"
+# The reason announced for a seller deleted before lifecycle events existed and without a saga error.
+DELETED_BEFORE_EVENTS = "seller was deleted before seller lifecycle events were published"
 
 
 class SellerError(ErrorCode):
@@ -109,6 +114,15 @@ class WalletReply:
 
 def wallet_create_requested(saga_id: int, seller_no: int, seller_id: str) -> dict[str, Any]:
     return {"sagaId": saga_id, "sellerNo": seller_no, "sellerId": seller_id}
+
+
+def seller_registered(seller_no: int, seller_id: str, registration_id: int | None) -> dict[str, Any]:
+    """SELLER_REGISTERED; ``registrationId`` is None for a seller without a registration (the seed seller)."""
+    return {"sellerNo": seller_no, "sellerId": seller_id, "registrationId": registration_id}
+
+
+def seller_deregistered(seller_no: int, seller_id: str, reason: str) -> dict[str, Any]:
+    return {"sellerNo": seller_no, "sellerId": seller_id, "reason": reason[:500]}
 
 
 def _positive_int(payload: dict[str, Any], name: str) -> int:

@@ -14,6 +14,8 @@ from kiwishop.platform.errors import AppError
 from kiwishop.platform.ids import Snowflake
 from kiwishop.platform.outbox import Outbox
 from kiwishop.seller.domain import (
+    SELLER_DEREGISTERED,
+    SELLER_REGISTERED,
     WALLET_CREATE_REQUESTED,
     InvalidMessage,
     Registration,
@@ -21,6 +23,8 @@ from kiwishop.seller.domain import (
     Seller,
     SellerError,
     WalletReply,
+    seller_deregistered,
+    seller_registered,
     state_after_reply,
     wallet_create_requested,
 )
@@ -58,10 +62,36 @@ async def request_wallet(
     )
 
 
+async def announce_registered(
+    uow: UnitOfWork, outbox: Outbox, *, seller_no: int, seller_id: str, registration_id: int | None
+) -> None:
+    """SELLER_REGISTERED through the outbox; the caller sets ``sellers.announced_at`` in the same transaction."""
+    await outbox.add(
+        uow,
+        topic=SELLER,
+        key=str(seller_no),
+        event_type=SELLER_REGISTERED,
+        payload=seller_registered(seller_no, seller_id, registration_id),
+    )
+
+
+async def announce_deregistered(
+    uow: UnitOfWork, outbox: Outbox, *, seller_no: int, seller_id: str, reason: str
+) -> None:
+    """SELLER_DEREGISTERED through the outbox; the caller sets ``sellers.announced_at`` in the same transaction."""
+    await outbox.add(
+        uow,
+        topic=SELLER,
+        key=str(seller_no),
+        event_type=SELLER_DEREGISTERED,
+        payload=seller_deregistered(seller_no, seller_id, reason),
+    )
+
+
 async def register_seller(
     db: Database, outbox: Outbox, ids: Snowflake, *, seller_id: str, timeout_s: float
 ) -> Registration:
-    """One transaction: the seller, its registration saga and the wallet request (outbox)."""
+    """One transaction: the seller, its registration saga, SELLER_REGISTERED and the wallet request (outbox)."""
     registration = Registration(
         registration_id=ids.next_id(),
         seller_id=seller_id,
@@ -73,6 +103,13 @@ async def register_seller(
     async with db.uow() as uow:
         now = utcnow()
         await _insert_seller_and_saga(uow, registration, now, now + dt.timedelta(seconds=timeout_s))
+        await announce_registered(
+            uow,
+            outbox,
+            seller_no=registration.seller_no,
+            seller_id=seller_id,
+            registration_id=registration.registration_id,
+        )
         await request_wallet(
             uow,
             outbox,
@@ -97,6 +134,7 @@ async def _insert_seller_and_saga(
                 is_deleted=False,
                 created_at=now,
                 updated_at=now,
+                announced_at=now,
             )
         )
     except IntegrityError as exc:  # the live sellerId is taken (unique key on active_seller_id)
@@ -144,14 +182,17 @@ async def get_seller(db: Database, seller_no: int) -> Seller:
 
 async def move_registration(
     uow: UnitOfWork,
+    outbox: Outbox,
     *,
     registration_id: int,
     expected: RegistrationState,
     target: RegistrationState,
     seller_no: int,
+    seller_id: str,
     last_error: str | None = None,
 ) -> bool:
-    """The guarded transition: only from ``expected``; a compensation also soft-deletes the seller.
+    """The guarded transition: only from ``expected``; a compensation also soft-deletes the seller and
+    announces SELLER_DEREGISTERED, in the caller's transaction.
 
     False when the registration was no longer in ``expected`` (a duplicate or late message): nothing changed.
     """
@@ -164,21 +205,24 @@ async def move_registration(
     if moved.rowcount != 1:
         return False
     if target is RegistrationState.COMPENSATED:
-        await uow.conn.execute(
+        deleted = await uow.conn.execute(
             update(sellers)
             .where(sellers.c.seller_no == seller_no, sellers.c.is_deleted.is_(False))
-            .values(is_deleted=True, updated_at=now)
+            .values(is_deleted=True, updated_at=now, announced_at=now)
         )
+        if deleted.rowcount == 1:  # only a live seller's end is news
+            reason = last_error or "registration compensated"
+            await announce_deregistered(uow, outbox, seller_no=seller_no, seller_id=seller_id, reason=reason)
     return True
 
 
-async def apply_wallet_reply(uow: UnitOfWork, reply: WalletReply) -> bool:
+async def apply_wallet_reply(uow: UnitOfWork, outbox: Outbox, reply: WalletReply) -> bool:
     """Move the saga a reply names: success → COMPLETED; failure → seller soft-deleted, COMPENSATED."""
     row = (
         await uow.conn.execute(
-            select(seller_registrations.c.state, seller_registrations.c.seller_no).where(
-                seller_registrations.c.registration_id == reply.saga_id
-            )
+            select(
+                seller_registrations.c.state, seller_registrations.c.seller_no, seller_registrations.c.seller_id
+            ).where(seller_registrations.c.registration_id == reply.saga_id)
         )
     ).first()
     if row is None:
@@ -188,10 +232,12 @@ async def apply_wallet_reply(uow: UnitOfWork, reply: WalletReply) -> bool:
     target = state_after_reply(row.state, reply.success)
     moved = target is not None and await move_registration(
         uow,
+        outbox,
         registration_id=reply.saga_id,
         expected=RegistrationState.WALLET_REQUESTED,
         target=target,
         seller_no=reply.seller_no,
+        seller_id=row.seller_id,
         last_error=reply.reason,
     )
     if moved:

@@ -39,10 +39,20 @@ CREATE TABLE IF NOT EXISTS seller_registrations (
 ) ENGINE=InnoDB
 """
 
+# When the seller's latest lifecycle event (SELLER_REGISTERED / SELLER_DEREGISTERED) was written to the
+# outbox. Rows from before these events existed (and the seed seller) start NULL: the announcer
+# (seller/announcer.py) writes the event their current state calls for and sets it.
+SELLERS_ANNOUNCED_AT = """
+ALTER TABLE sellers
+    ADD COLUMN announced_at DATETIME(3) NULL,
+    ADD KEY idx_sellers_announced_at (announced_at)
+"""
+
 MIGRATIONS = (
     Migration("0001_sellers", (SELLERS, SELLER_REGISTRATIONS)),
     outbox_migration("0002_outbox"),
     inbox_migration("0003_inbox"),
+    Migration("0004_sellers_announced_at", (SELLERS_ANNOUNCED_AT,)),
 )
 
 # The original's seed row (shared/spec/original-readme.md), loaded by the local stack only.

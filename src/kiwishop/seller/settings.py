@@ -20,4 +20,9 @@ class SellerSettings(ServiceSettings):
     sweep_interval_s: float = Field(default=1.0, gt=0)
     sweep_batch_size: int = Field(default=100, ge=1)
 
+    # Sellers without a lifecycle event yet (the seed seller, rows older than the events) are announced by a
+    # periodic job: how often it looks, and how many it announces per transaction.
+    announce_interval_s: float = Field(default=5.0, gt=0)
+    announce_batch_size: int = Field(default=100, ge=1)
+
     reply_group_id: str = "seller-registration"

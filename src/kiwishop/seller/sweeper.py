@@ -1,6 +1,7 @@
 """The saga's deadline: registrations whose wallet request went unanswered are asked again (same saga id)
-and, after the configured number of requests, compensated. Several seller instances may sweep at once:
-due rows are claimed with ``FOR UPDATE SKIP LOCKED`` and every transition is guarded by the state."""
+and, after the configured number of requests, compensated (seller soft-deleted, SELLER_DEREGISTERED).
+Several seller instances may sweep at once: due rows are claimed with ``FOR UPDATE SKIP LOCKED`` and
+every transition is guarded by the state."""
 
 from __future__ import annotations
 
@@ -76,10 +77,12 @@ class RegistrationSweeper:
                 else:
                     compensated += await move_registration(
                         uow,
+                        self._outbox,
                         registration_id=row.registration_id,
                         expected=RegistrationState.WALLET_REQUESTED,
                         target=RegistrationState.COMPENSATED,
                         seller_no=row.seller_no,
+                        seller_id=row.seller_id,
                         last_error=timeout_reason(row.attempts),
                     )
             await uow.commit()

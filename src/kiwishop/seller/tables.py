@@ -14,6 +14,7 @@ sellers = Table(
     Column("is_deleted", Boolean, nullable=False),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+    Column("announced_at", DateTime),  # when the seller's latest lifecycle event was written; NULL: never
 )
 
 seller_registrations = Table(

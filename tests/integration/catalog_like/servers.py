@@ -25,7 +25,12 @@ __all__ = ["catalog_server", "dead_url", "register_product"]
 
 @contextlib.asynccontextmanager
 async def catalog_server(infra: InfraSettings, db_name: str = "it_social_catalog") -> AsyncIterator[str]:
-    settings = CatalogSettings(infra=infra, db_name=db_name, node_id=111)
+    """Catalog with its seed: products are registered for seller 1, ACTIVE there from the seed. Seller events
+    come from a topic of this server's own (nobody publishes there)."""
+    tag = unique("social-catalog")
+    settings = CatalogSettings(
+        infra=infra, db_name=db_name, node_id=111, seller_topic=f"{tag}-seller", seller_group_id=f"{tag}-group"
+    )
     await migrate(infra, db_name, CATALOG.migrations, CATALOG.seed)
     async with served_app(create_catalog(settings)) as url:
         yield url
