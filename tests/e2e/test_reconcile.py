@@ -89,7 +89,10 @@ async def test_three_settled_orders_reconcile_and_a_corrupted_balance_is_caught(
         sources = Sources(own_infra, "rc_order", "rc_wallet", psp_url, TEST_SECRET_KEY, lag_bound_s=30)
         findings = await reconcile(sources)
         assert findings.clean, render(findings)
-        assert findings.per_seller[1] == dict.fromkeys(("psp", "success_lines", "ledger", "balance"), 18000)
+        assert findings.per_seller[1] == {
+            **dict.fromkeys(("psp", "success_lines", "ledger", "balance"), 18000),
+            "held": 0,
+        }
         assert findings.order_counts == {"SUCCESS": 3}
 
         db = Database.connect(own_infra, "rc_wallet")

@@ -1,12 +1,13 @@
 """``kiwishop reconcile`` (``make reconcile``): proves, per seller and in total, that the money agrees.
 
     Σ approved at the PSP (asked of the PSP itself, by orderId) = Σ SUCCESS payment lines
-        = Σ CREDIT − Σ DEBIT wallet rows = wallet balances
+        = Σ CREDIT − Σ DEBIT wallet rows + Σ held = wallet balances + Σ held
 
-and that every SUCCESS order is ``is_wallet_done`` within the lag bound, no order is stuck in
-EXECUTING/UNKNOWN beyond the recovery window, and which dead-letter topics hold records. It reads the
-order and wallet schemas directly (read-only), asks the PSP with the order service's own credentials,
-prints a table and exits non-zero on any discrepancy.
+("held": paid lines of a seller who had no wallet yet, waiting in wallet's ``held_settlements``), and that
+every SUCCESS order is ``is_wallet_done`` within the lag bound, no order is stuck in EXECUTING/UNKNOWN beyond
+the recovery window, no order is QUARANTINED (each needs a person), and which dead-letter topics hold records.
+It reads the order and wallet schemas directly (read-only), asks the PSP with the order service's own
+credentials, prints a table and exits non-zero on any discrepancy.
 """
 
 from __future__ import annotations
@@ -142,6 +143,8 @@ async def reconcile(sources: Sources) -> Findings:
                                              "ELSE -t.amount END) FROM wallet_transactions t "
                                              "JOIN wallets w ON w.wallet_no = t.wallet_no GROUP BY w.seller_no"),
             "balance": await _sums(wallet_db, "SELECT seller_no, SUM(balance) FROM wallets GROUP BY seller_no"),
+            "held": await _sums(wallet_db, "SELECT seller_no, SUM(amount) FROM held_settlements "
+                                           "WHERE released_at IS NULL GROUP BY seller_no"),
         }  # fmt: skip
         _compare(findings, columns)
         findings.dlt = await count_records(sources.infra, [f"{t}.DLT" for t in BUSINESS_TOPICS])
@@ -166,7 +169,17 @@ async def _check_orders(
             findings.problems.append(f"order {order_id}: SUCCESS since {approved_at:%H:%M:%S} but not settled")
         if status in ("EXECUTING", "UNKNOWN") and now - updated_at > window:
             findings.problems.append(f"order {order_id}: stuck in {status} since {updated_at:%H:%M:%S}")
+        if status == "QUARANTINED":
+            findings.problems.append(
+                f"order {order_id}: QUARANTINED since {updated_at:%H:%M:%S} — a person must decide"
+            )
     findings.order_counts = dict(counts)
+
+
+def _agree(values: dict[str, Decimal]) -> bool:
+    """PSP = SUCCESS lines = ledger + held = balance + held."""
+    held = values.get("held", ZERO)
+    return len({values["psp"], values["success_lines"], values["ledger"] + held, values["balance"] + held}) == 1
 
 
 def _compare(findings: Findings, columns: dict[str, dict[int, Decimal]]) -> None:
@@ -174,25 +187,23 @@ def _compare(findings: Findings, columns: dict[str, dict[int, Decimal]]) -> None
     for seller in sellers:
         values = {name: column.get(seller, ZERO) for name, column in columns.items()}
         findings.per_seller[seller] = values
-        if len(set(values.values())) != 1:
+        if not _agree(values):
             findings.problems.append(f"seller {seller}: " + ", ".join(f"{k} {v}" for k, v in values.items()))
 
 
 def render(findings: Findings) -> str:
-    names = ["psp", "success_lines", "ledger", "balance"]
-    header = ["seller", "PSP approved", "SUCCESS lines", "CREDIT−DEBIT", "balance", ""]
+    names = ["psp", "success_lines", "ledger", "balance", "held"]
+    header = ["seller", "PSP approved", "SUCCESS lines", "CREDIT−DEBIT", "balance", "held", ""]
     rows = [header]
     totals = dict.fromkeys(names, ZERO)
     for seller, values in sorted(findings.per_seller.items()):
-        ok = len(set(values.values())) == 1
-        rows.append([str(seller), *(f"{values[n]:,.2f}" for n in names), "ok" if ok else "MISMATCH"])
+        full = {n: values.get(n, ZERO) for n in names}
+        rows.append([str(seller), *(f"{full[n]:,.2f}" for n in names), "ok" if _agree(full) else "MISMATCH"])
         for n in names:
-            totals[n] += values[n]
-    rows.append(
-        ["total", *(f"{totals[n]:,.2f}" for n in names), "ok" if len(set(totals.values())) == 1 else "MISMATCH"]
-    )
+            totals[n] += full[n]
+    rows.append(["total", *(f"{totals[n]:,.2f}" for n in names), "ok" if _agree(totals) else "MISMATCH"])
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines = ["  ".join(c.rjust(w) if 0 < i < 5 else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+    lines = ["  ".join(c.rjust(w) if 0 < i < 6 else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
              for r in rows]  # fmt: skip
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append("")

@@ -23,6 +23,7 @@ def create_app(settings: SellerSettings) -> FastAPI:
         topics=[WALLET],
         handlers={WALLET_CREATED: on_reply, WALLET_CREATION_FAILED: on_reply},
         ignored_types={WALLET_SETTLED},
+        money_topics=[WALLET],
     )
     sweeper = RegistrationSweeper(
         runtime.db,

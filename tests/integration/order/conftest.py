@@ -18,6 +18,7 @@ from kiwishop.order.settings import OrderSettings
 from kiwishop.platform.db import Database
 from kiwishop.platform.migrations import migrate
 from kiwishop.platform.settings import InfraSettings
+from tests.integration.catalog.sellers import active_sellers
 from tests.support import running_app, served_app, unique
 
 if TYPE_CHECKING:
@@ -32,8 +33,14 @@ EXTRA_PRODUCTS = (
 
 @pytest.fixture(scope="session")
 async def catalog_url(infra: InfraSettings) -> AsyncIterator[str]:
-    settings = CatalogSettings(infra=infra, db_name="it_order_catalog", node_id=110)
-    await migrate(infra, settings.db_name, CATALOG.migrations, (*CATALOG.seed, EXTRA_PRODUCTS))
+    """Catalog with the seed and EXTRA_PRODUCTS, whose sellers 7, 8 and 9 are registered (ACTIVE) there."""
+    tag = unique("order-catalog")
+    settings = CatalogSettings(
+        infra=infra, db_name="it_order_catalog", node_id=110, seller_topic=f"{tag}-seller",
+        seller_group_id=f"{tag}-group",
+    )  # fmt: skip
+    seed = (*CATALOG.seed, active_sellers(7, 8, 9), EXTRA_PRODUCTS)
+    await migrate(infra, settings.db_name, CATALOG.migrations, seed)
     async with served_app(create_catalog(settings)) as url:
         yield url
 
@@ -75,7 +82,8 @@ def order_settings(
             "psp_read_timeout_s": 2.0,
             "psp_retry_base_s": 0.05,
             "recovery_interval_s": 0.2,
-            "recovery_min_age_s": 0.2,
+            "recovery_backoff_base_s": 0.2,
+            "recovery_backoff_max_s": 2.0,
             "executing_stale_s": 5.0,
             "consumer_retry_backoff_s": (0.05, 0.1, 0.2),
             "outbox_poll_interval_s": 0.2,
@@ -101,7 +109,7 @@ async def order_db(infra: InfraSettings, order_schema: str) -> AsyncIterator[Dat
 
 NO_FAULTS = {
     "latencyMsMin": 0, "latencyMsMax": 0, "fault5xxRate": 0.0, "faultTimeoutRate": 0.0, "faultDropRate": 0.0,
-    "hangS": 2.0,
+    "hangS": 2.0, "faultLookups": False,
 }  # fmt: skip
 
 
