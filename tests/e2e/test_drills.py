@@ -1,7 +1,9 @@
-"""The fault drill, short version (`make drills` runs the long one): every service but the PSP emulator
-killed with SIGKILL and restarted under load, MariaDB stopped for a few seconds and started again, the PSP
-failing 30 % of the calls for a while, poison records on every topic — and afterwards the books agree,
-nothing is in flight, and each poison record sits in its DLT once per consumer group that reads it.
+"""The fault drill, short version (`make drills` runs the long one): every service killed with SIGKILL and
+restarted under load, MariaDB stopped for a few seconds and started again, the PSP failing 30 % of the calls
+for a while, the broker restarted, the PSP losing approvals and then down (lookups too), a seller's wallet
+arriving after its sale, a full stop and start with wallet paused, poison records on every topic — and
+afterwards the books agree, nothing is in flight, no order failed that the PSP approved, the late sale is
+credited once, and each poison record sits in its DLT once per consumer group that reads it.
 
 Runs on servers of its own (it restarts MariaDB), never on the session's."""
 
@@ -40,3 +42,9 @@ async def test_after_crashes_a_database_restart_psp_faults_and_poison_the_books_
     assert any(what.startswith("MariaDB up again") for _, what in result.events), report
     killed = {what.removeprefix("kill -9 ") for _, what in result.events if what.startswith("kill -9 ")}
     assert killed == set(drills.KILLED)
+    assert "toss-emulator" in killed
+    assert result.failed_but_done == [], report
+    assert result.settled_after_psp_back_s is not None, report
+    assert result.late_sale and not result.late_sale_problems, report
+    for expected in ("broker up again", "PSP back", "wallets can be created again", "stack up again"):
+        assert any(what.startswith(expected) for _, what in result.events), (expected, report)

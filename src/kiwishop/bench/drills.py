@@ -1,22 +1,25 @@
 """Fault drills (``kiwishop drills``, ``make drills``): the shop under load while things break, then the books.
 
-On private servers with every service as a process (``Shop``), a mixed load runs (``bench.load``) while:
+On private servers with every service as a process (``Shop``; the broker on durable S3 storage, the PSP
+emulator keeping its books in a file), a mixed load runs (``bench.load``) while:
 
 1. poison records go to every business topic (``bench.poison``);
-2. each service is killed with SIGKILL and restarted, one at a time, the load continuing — all but the
-   Toss emulator, which stands in for the PSP: its memory *is* the PSP's books, and a real PSP does not
-   forget approvals (its outages are the fault injection below);
+2. each service — the PSP emulator too, whose books survive in its file — is killed with SIGKILL and
+   restarted, one at a time, the load continuing;
 3. MariaDB is stopped and started again (same data): pooled connections die, requests answer 503
    meanwhile, consumers and workers retry;
 4. for part of the run (overlapping the kills) the emulator fails 30 % of the API calls: 15 % 5xx, 10 %
    timeouts (hang, nothing done) and 5 % "approved, then the response is lost" (the order service's
-   read timeout is 2 s here, so in-doubt payments happen and the recovery worker must settle them).
+   read timeout is 2 s here, so in-doubt payments happen and the recovery worker must settle them);
+5. the broker restarts; then the PSP loses every approval's answer for a moment and goes down — confirms
+   and lookups alike — for ``outage_s`` (60 s in the full drill), while a new seller's product is sold
+   before its wallet can exist (``wallet_late_s`` later); then wallet is paused while orders are paid and
+   the whole stack stops and starts again (``drill_phases``).
 
-Then the faults stop, the load stops, and the drill waits (with a deadline) until nothing is in flight:
-no order EXECUTING/UNKNOWN, every SUCCESS order ``is_wallet_done``, every outbox drained. A second round
-of poison records after the recovery proves every consumer group is still consuming. The verdict:
-``reconcile`` with no lag allowance is clean, and every poison record is in its DLT exactly once per
-consumer group that reads the topic, with no other dead letter.
+Then the load stops and the drill waits (with a deadline) until nothing is in flight: no order in doubt,
+every SUCCESS order ``is_wallet_done``, every outbox drained; more poison records prove every group still
+consumes. The verdict: ``reconcile`` with no lag allowance is clean, no order is FAILURE where the PSP says
+DONE, the late seller's sale is credited once, every poison record is in its DLT once per consumer group.
 """
 
 from __future__ import annotations
@@ -30,13 +33,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kiwishop.bench import poison
+from kiwishop.bench import drill_phases, poison
+from kiwishop.bench.drill_phases import LateSale, PhasePlan
 from kiwishop.bench.load import Load, Mix
 from kiwishop.bench.shop import ORDER_DB, SERVICES, Shop
 from kiwishop.ops.reconcile import Findings, render
 from kiwishop.platform.httpclient import HttpClient
 
-KILLED = tuple(name for name in SERVICES if name != "toss-emulator")
+KILLED = SERVICES
 OUTBOX_DBS = ("payment_msa_v2_order", "payment_msa_v2_wallet", "payment_msa_v2_seller",
               "payment_msa_v2_catalog_like", "payment_msa_v2_catalog_review")  # fmt: skip
 FAULTS = {"fault5xxRate": 0.15, "faultTimeoutRate": 0.10, "faultDropRate": 0.05, "hangS": 3.0}
@@ -59,12 +63,17 @@ class Plan:
     faults_after_s: float  # into the kill sequence
     faults_s: float
     drain_timeout_s: float
+    phases: PhasePlan
 
 
 FULL = Plan(
-    users=24, down_s=3.0, db_down_s=10.0, pause_s=4.0, faults_after_s=20.0, faults_s=30.0, drain_timeout_s=240.0
-)
-SHORT = Plan(users=8, down_s=0.5, db_down_s=3.0, pause_s=0.5, faults_after_s=8.0, faults_s=10.0, drain_timeout_s=120.0)
+    users=24, down_s=3.0, db_down_s=10.0, pause_s=4.0, faults_after_s=20.0, faults_s=30.0, drain_timeout_s=240.0,
+    phases=PhasePlan(drop_s=5.0, outage_s=60.0, wallet_late_s=20.0, broker_down_s=3.0, paused_s=5.0),
+)  # fmt: skip
+SHORT = Plan(
+    users=8, down_s=0.5, db_down_s=3.0, pause_s=0.5, faults_after_s=8.0, faults_s=10.0, drain_timeout_s=120.0,
+    phases=PhasePlan(drop_s=3.0, outage_s=10.0, wallet_late_s=5.0, broker_down_s=1.0, paused_s=2.0),
+)  # fmt: skip
 
 
 @dataclass
@@ -81,10 +90,16 @@ class DrillResult:
     poison: dict[str, dict[str, int]] = field(default_factory=dict)
     poison_problems: list[str] = field(default_factory=list)
     poison_injected: int = 0
+    failed_but_done: list[str] = field(default_factory=list)  # FAILURE orders the PSP says DONE: must be none
+    settled_after_psp_back_s: float | None = None  # the PSP's return → no order in doubt
+    late_sale: dict[str, Any] = field(default_factory=dict)
+    late_sale_problems: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
-        return bool(self.findings and self.findings.clean and not self.poison_problems and not self.pending)
+        money = not self.failed_but_done and not self.late_sale_problems and self.settled_after_psp_back_s is not None
+        findings = bool(self.findings and self.findings.clean)
+        return findings and money and not self.poison_problems and not self.pending
 
 
 class Drill:
@@ -92,6 +107,7 @@ class Drill:
         self.shop = shop
         self.plan = plan
         self.result = DrillResult()
+        self.late_sale: LateSale | None = None
         self._t0 = time.monotonic()
 
     def note(self, what: str) -> None:
@@ -130,6 +146,23 @@ class Drill:
         await self.shop.set_faults(**NO_FAULTS)
         self.note("PSP faults off")
 
+    async def no_won_stranded(self) -> None:
+        """Phase 5: a broker restart, the PSP losing approvals then down while a seller's wallet is late,
+        then a full stop and start with wallet paused."""
+        phases = self.plan.phases
+        await drill_phases.restart_broker(self, phases)
+        await asyncio.sleep(self.plan.pause_s)
+        sale = await drill_phases.sell_for_a_seller_without_a_wallet(self)
+        self.late_sale = sale
+        back, _ = await asyncio.gather(
+            drill_phases.psp_outage(self, phases), drill_phases.let_the_wallet_arrive(self, phases)
+        )
+        self.result.settled_after_psp_back_s = await drill_phases.settled_after(
+            self.shop, back, self.plan.drain_timeout_s
+        )
+        self.note(f"no order in doubt {self.result.settled_after_psp_back_s} s after the PSP came back")
+        await drill_phases.full_restart(self, phases)
+
     async def drain(self) -> None:
         """Wait until nothing is in flight; whatever still is at the deadline is reported."""
         started = time.monotonic()
@@ -147,7 +180,7 @@ class Drill:
         counts = await self.shop.rows(
             ORDER_DB,
             "SELECT payment_order_status, COUNT(DISTINCT order_id) FROM payment_orders "
-            "WHERE payment_order_status IN ('EXECUTING', 'UNKNOWN') GROUP BY payment_order_status",
+            "WHERE payment_order_status IN ('EXECUTING', 'UNKNOWN', 'QUARANTINED') GROUP BY payment_order_status",
         )
         found.update({f"orders {status}": int(n) for status, n in counts})
         unsettled = await self.shop.scalar(
@@ -163,7 +196,8 @@ class Drill:
 
 
 async def run_drills(plan: Plan, root: Path) -> DrillResult:
-    shop = Shop(root, extra_env=ENV)
+    env = {**ENV, "KIWI_TOSS_EMULATOR_DATA_PATH": str(root / "toss-emulator.sqlite3")}
+    shop = Shop(root, extra_env=env, broker_storage="s3")
     try:
         await shop.start(sellers=4, products_per_seller=4)
         await shop.set_faults(latencyMsMin=20, latencyMsMax=80)
@@ -178,6 +212,7 @@ async def run_drills(plan: Plan, root: Path) -> DrillResult:
             drill.note(f"{len(before.keys)} poison records injected")
             await asyncio.gather(drill.kills(), drill.faults())
             await shop.set_faults(**NO_FAULTS)
+            await drill.no_won_stranded()
             await load.stop()
             drill.note("load stopped")
         finally:
@@ -209,6 +244,14 @@ async def _judge(shop: Shop, drill: Drill, load: Load, injected: poison.Injected
     result.poison = letters.by_topic(injected)
     result.findings = await shop.reconcile(lag_bound_s=0, recovery_window_s=0)
     result.order_counts = result.findings.order_counts
+    failed = [row[0] for row in await shop.rows(
+        ORDER_DB, "SELECT DISTINCT order_id FROM payment_orders WHERE payment_order_status = 'FAILURE'"
+    )]  # fmt: skip
+    result.failed_but_done = [o for o, status in (await shop.psp_status(failed)).items() if status == "DONE"]
+    if drill.late_sale is not None:
+        sale = drill.late_sale
+        result.late_sale = {"sellerNo": sale.seller_no, "orderId": sale.order_id, "amount": str(sale.amount)}
+        result.late_sale_problems = await drill_phases.late_sale_problems(shop, sale)
     drill.note("reconcile " + ("clean" if result.findings.clean else f"{len(result.findings.problems)} problems"))
 
 
@@ -233,6 +276,11 @@ def render_result(result: DrillResult) -> str:
     lines += [f"  PROBLEM: {p}" for p in result.poison_problems] or ["  each exactly once per group: ok"]
     if result.pending:
         lines.append(f"still in flight at the drain deadline: {result.pending}")
+    lines.append(f"after the PSP outage, no order in doubt within: {result.settled_after_psp_back_s} s")
+    done_but_failed = result.failed_but_done
+    lines.append(f"orders FAILURE although the PSP says DONE: {len(done_but_failed)} {done_but_failed[:5]}")
+    late = "; ".join(result.late_sale_problems) or "credited once"
+    lines.append(f"late-wallet sale: {result.late_sale} {late}")
     lines += ["", render(result.findings) if result.findings else "reconcile did not run", ""]
     lines.append("drills: PASSED" if result.clean else "drills: FAILED")
     return "\n".join(lines)

@@ -122,6 +122,15 @@ class Shop:
         finally:
             await client.aclose()
 
+    async def register_product(self, seller_no: int, product_id: str, name: str, price: int) -> int:
+        """One product at catalog (waiting until catalog knows the seller); its productNo."""
+        client = HttpClient(self.url("catalog"), read_timeout_s=30)
+        body = {"sellerNo": seller_no, "productId": product_id, "name": name, "price": price}
+        try:
+            return await _register_product(client, body, time.monotonic() + 60)
+        finally:
+            await client.aclose()
+
     # -- access --------------------------------------------------------------------------------------
     def url(self, service: str) -> str:
         assert self.fleet is not None
