@@ -48,6 +48,7 @@ def infra_env(infra: InfraSettings) -> dict[str, str]:
         "KIWI_KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap_servers,
         "KIWI_KAFKA_SESSION_TIMEOUT_MS": str(infra.kafka_session_timeout_ms),
         "KIWI_KAFKA_HEARTBEAT_INTERVAL_MS": str(infra.kafka_heartbeat_interval_ms),
+        "KIWI_KAFKA_FETCH_MAX_WAIT_MS": str(infra.kafka_fetch_max_wait_ms),
         "KIWI_LOG_LEVEL": "WARNING",
     }
 

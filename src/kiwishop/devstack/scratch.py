@@ -14,9 +14,13 @@ from typing import Literal
 
 from kiwishop.devstack.infra import MariaDB, RedisServer, SeaweedFS, SeaweedPorts, TansuBroker
 from kiwishop.devstack.procs import free_port
+from kiwishop.devstack.seaweedfs import S3_FETCH_MAX_WAIT_MS
 from kiwishop.platform.settings import InfraSettings
 
 BrokerStorage = Literal["memory", "s3"]
+# Tansu answers a fetch only when its wait has passed: short for the in-memory broker (latency). On S3 the wait
+# must cover listing the partition's batch objects (``seaweedfs.S3_FETCH_MAX_WAIT_MS``).
+MEMORY_FETCH_MAX_WAIT_MS = 20
 Server = MariaDB | RedisServer | SeaweedFS | TansuBroker
 
 
@@ -61,6 +65,7 @@ class ScratchServers:
             kafka_session_timeout_ms=2000,
             kafka_heartbeat_interval_ms=500,
             kafka_request_timeout_ms=5000,
+            kafka_fetch_max_wait_ms=S3_FETCH_MAX_WAIT_MS if self.broker_storage == "s3" else MEMORY_FETCH_MAX_WAIT_MS,
             log_json=False,
         )
         return self

@@ -24,6 +24,12 @@ from pathlib import Path
 from kiwishop.devstack.procs import ManagedProcess, free_port_block, port_open, require_free, stop_pids, wait_until
 
 BUCKET = "tansu"
+# Tansu 0.6 on S3 lists every batch object of a partition on each fetch and stops listing when the fetch's
+# wait runs out: a consumer whose offset the listing does not reach in time gets nothing, ever. Measured
+# here: SeaweedFS lists ~30k objects/s, so with the memory broker's 20 ms wait consumers starved once a
+# partition held ~600 batches. 500 ms covers ~15k batches per partition (Tansu 0.6 never deletes records:
+# `make clean-data` starts afresh) at the price of up to 0.5 s per hop when a consumer is idle.
+S3_FETCH_MAX_WAIT_MS = 500
 GRPC_OFFSET = 10000
 _PROBE_KEY = "kiwishop-readiness-probe"  # outside the broker's own keys (``clusters/…``)
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))

@@ -27,6 +27,7 @@ from kiwishop.devstack import prepare, services, shutdown
 from kiwishop.devstack.config import LocalStackSettings
 from kiwishop.devstack.infra import MariaDB, RedisServer, SeaweedFS, SeaweedPorts, TansuBroker
 from kiwishop.devstack.procs import ManagedProcess, running, stop_together, wait_until
+from kiwishop.devstack.scratch import MEMORY_FETCH_MAX_WAIT_MS
 from kiwishop.devstack.shutdown import stop_running_stack
 from kiwishop.platform.settings import InfraSettings
 
@@ -108,6 +109,10 @@ class LocalStack:
         self._start(store)
         self._start(TansuBroker(int(port), self.logs, storage=store.storage_url, env=store.client_env()))
 
+    def _local_broker_in_memory(self) -> bool:
+        host = self.infra.kafka_bootstrap_servers.split(",")[0].rpartition(":")[0]
+        return _is_local(host) and self.local.broker_storage == "memory"
+
     def _start(self, server: Server) -> None:
         print(f"  starting {server.proc.name} …", flush=True)
         server.start()
@@ -138,6 +143,8 @@ class LocalStack:
         emulator = self.data / "toss-emulator"
         emulator.mkdir(parents=True, exist_ok=True)
         env.setdefault("KIWI_TOSS_EMULATOR_DATA_PATH", str(emulator / "emulator.sqlite3"))
+        if self._local_broker_in_memory():  # no listing to wait for: answer fast (Tansu waits the whole time)
+            env.setdefault("KIWI_KAFKA_FETCH_MAX_WAIT_MS", str(MEMORY_FETCH_MAX_WAIT_MS))
         return env
 
     def _ready(self, name: str, port: int) -> bool:

@@ -61,7 +61,7 @@ def create_app(settings: OrderSettings) -> FastAPI:
     settlement = SettlementWatch(
         runtime.db, runtime.outbox, grace_s=settings.settlement_grace_s,
         republish_max_s=settings.settlement_republish_max_s, interval_s=settings.settlement_interval_s,
-        topic=settings.payment_topic, metrics=metrics,
+        batch_size=settings.settlement_republish_batch, topic=settings.payment_topic, metrics=metrics,
     )  # fmt: skip
     runtime.produces(settings.payment_topic)
     runtime.consume(

@@ -57,6 +57,7 @@ class OrderSettings(ServiceSettings):
     settlement_grace_s: float = Field(default=30.0, gt=0)
     settlement_republish_max_s: float = Field(default=600.0, gt=0)
     settlement_interval_s: float = Field(default=1.0, gt=0)
+    settlement_republish_batch: int = Field(default=100, ge=1)  # re-publishes per interval, at most
 
     # Where PAYMENT_CONFIRM goes and where WALLET_SETTLED comes from (tests give each run its own topics).
     payment_topic: str = PAYMENT

@@ -5,7 +5,8 @@ A paid order gets ``settle_check_at = approved + grace`` (``KIWI_ORDER_SETTLEMEN
 time comes and the order is still not ``is_wallet_done``, its PAYMENT_CONFIRM goes out again through the
 outbox — the same row made due again (same eventId, same bytes), or, when retention already removed the
 row, the same event rebuilt from the order's rows with its stored ``confirm_event_id`` — and the next check
-is pushed back exponentially (capped at ``KIWI_ORDER_SETTLEMENT_REPUBLISH_MAX_S``). Every consumer dedupes by
+is pushed back exponentially (capped at ``KIWI_ORDER_SETTLEMENT_REPUBLISH_MAX_S``), at most
+``KIWI_ORDER_SETTLEMENT_REPUBLISH_BATCH`` orders per interval, oldest first. Every consumer dedupes by
 eventId, and wallet answers a repeated PAYMENT_CONFIRM with its WALLET_SETTLED again, so this heals a record
 the broker lost, one parked in a DLT once its cause is gone, and a consumer that was stalled.
 """
@@ -49,7 +50,7 @@ class SettlementWatch:
         grace_s: float,
         republish_max_s: float,
         interval_s: float = 1.0,
-        batch_size: int = 200,
+        batch_size: int = 100,
         topic: str = PAYMENT,
         metrics: PaymentMetrics | None = None,
     ) -> None:
@@ -70,9 +71,11 @@ class SettlementWatch:
         await self._worker.stop()
 
     async def _step(self) -> bool:
-        republished = await self.check_once()
+        """At most ``batch_size`` re-publishes per interval: when wallet is down for a while, thousands of
+        orders come due together, and re-sending them all at once would only bury the consumer deeper."""
+        await self.check_once()
         await self._report()
-        return republished >= self._batch
+        return False
 
     async def check_once(self) -> int:
         """Re-publish PAYMENT_CONFIRM for every paid order whose settlement check is due; returns how many."""

@@ -31,7 +31,10 @@ class InfraSettings(BaseSettings):
     kafka_session_timeout_ms: int = 2000
     kafka_heartbeat_interval_ms: int = 500
     kafka_request_timeout_ms: int = 10000
-    kafka_fetch_max_wait_ms: int = 20
+    # How long a fetch may wait for records: Kafka's own default. Tansu answers a fetch only when this wait has
+    # passed, so the test runner's in-memory broker uses 20 ms (latency); Tansu on S3 needs the long wait to
+    # list its batch objects (devstack.seaweedfs.S3_FETCH_MAX_WAIT_MS).
+    kafka_fetch_max_wait_ms: int = 500
     topic_partitions: int = 3
     topic_replication_factor: int = 1
 
