@@ -73,22 +73,27 @@ async def psp_outage(drill: Drill, plan: PhasePlan) -> float:
     return time.monotonic()
 
 
-async def in_doubt_orders(shop: Shop) -> int:
-    found = await shop.scalar(
-        ORDER_DB,
-        "SELECT COUNT(DISTINCT order_id) FROM payment_orders WHERE payment_order_status IN "
-        "('EXECUTING', 'UNKNOWN', 'QUARANTINED')",
+async def in_doubt_orders(shop: Shop, among: list[str] | None = None) -> list[str]:
+    """Orders in doubt now (EXECUTING, UNKNOWN, QUARANTINED), or those of ``among`` still in doubt."""
+    sql = (
+        "SELECT DISTINCT order_id FROM payment_orders WHERE payment_order_status IN "
+        "('EXECUTING', 'UNKNOWN', 'QUARANTINED')"
     )
-    return int(found or 0)
+    found = [str(row[0]) for row in await shop.rows(ORDER_DB, sql)]
+    return found if among is None else sorted(set(found) & set(among))
 
 
-async def settled_after(shop: Shop, since: float, deadline_s: float) -> float | None:
-    """Seconds from ``since`` until no order is in doubt any more (None: not within the deadline)."""
+async def settled_after(shop: Shop, since: float, deadline_s: float) -> tuple[int, float | None]:
+    """The orders in doubt when the PSP came back (``since``): how many, and the seconds until the last of
+    them had its verdict (None: not within the deadline). Orders the running load creates later don't count."""
+    waiting = await in_doubt_orders(shop)
+    count = len(waiting)
     while time.monotonic() - since < deadline_s:
-        if await in_doubt_orders(shop) == 0:
-            return round(time.monotonic() - since, 1)
+        waiting = await in_doubt_orders(shop, waiting)
+        if not waiting:
+            return count, round(time.monotonic() - since, 1)
         await asyncio.sleep(0.5)
-    return None
+    return count, None
 
 
 async def refuse_new_wallets(shop: Shop, refuse: bool) -> None:

@@ -25,8 +25,6 @@ DONE, the late seller's sale is credited once, every poison record is in its DLT
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import json
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -35,9 +33,10 @@ from typing import Any
 
 from kiwishop.bench import drill_phases, poison
 from kiwishop.bench.drill_phases import LateSale, PhasePlan
+from kiwishop.bench.drill_report import render_result, write_json
 from kiwishop.bench.load import Load, Mix
 from kiwishop.bench.shop import ORDER_DB, SERVICES, Shop
-from kiwishop.ops.reconcile import Findings, render
+from kiwishop.ops.reconcile import Findings
 from kiwishop.platform.httpclient import HttpClient
 
 KILLED = SERVICES
@@ -91,7 +90,8 @@ class DrillResult:
     poison_problems: list[str] = field(default_factory=list)
     poison_injected: int = 0
     failed_but_done: list[str] = field(default_factory=list)  # FAILURE orders the PSP says DONE: must be none
-    settled_after_psp_back_s: float | None = None  # the PSP's return → no order in doubt
+    settled_after_psp_back_s: float | None = None  # the PSP's return → every order then in doubt decided
+    in_doubt_at_psp_back: int = 0
     late_sale: dict[str, Any] = field(default_factory=dict)
     late_sale_problems: list[str] = field(default_factory=list)
 
@@ -157,10 +157,9 @@ class Drill:
         back, _ = await asyncio.gather(
             drill_phases.psp_outage(self, phases), drill_phases.let_the_wallet_arrive(self, phases)
         )
-        self.result.settled_after_psp_back_s = await drill_phases.settled_after(
-            self.shop, back, self.plan.drain_timeout_s
-        )
-        self.note(f"no order in doubt {self.result.settled_after_psp_back_s} s after the PSP came back")
+        count, seconds = await drill_phases.settled_after(self.shop, back, self.plan.drain_timeout_s)
+        self.result.in_doubt_at_psp_back, self.result.settled_after_psp_back_s = count, seconds
+        self.note(f"the {count} order(s) in doubt when the PSP came back: all decided after {seconds} s")
         await drill_phases.full_restart(self, phases)
 
     async def drain(self) -> None:
@@ -264,39 +263,9 @@ async def _psp_stats(shop: Shop) -> dict[str, Any]:
         await client.aclose()
 
 
-def render_result(result: DrillResult) -> str:
-    lines = ["timeline (s since start):", *(f"  {at:6.1f}  {what}" for at, what in result.events), ""]
-    lines.append(f"load: {result.paid} orders paid (confirm 200); answers that were not a success: {result.errors}")
-    lines.append(f"longest call per endpoint (ms): {result.slowest_ms}")
-    psp = {k: v for k, v in result.psp.items() if not isinstance(v, dict)}
-    lines += [f"PSP (emulator) counters: {psp}", f"orders by status at the end: {result.order_counts}", ""]
-    lines.append(f"poison records: {result.poison_injected} injected; parked per topic and consumer group:")
-    for topic, groups in sorted(result.poison.items()):
-        lines.append(f"  {topic}.DLT: " + ", ".join(f"{g} {n}" for g, n in sorted(groups.items())))
-    lines += [f"  PROBLEM: {p}" for p in result.poison_problems] or ["  each exactly once per group: ok"]
-    if result.pending:
-        lines.append(f"still in flight at the drain deadline: {result.pending}")
-    lines.append(f"after the PSP outage, no order in doubt within: {result.settled_after_psp_back_s} s")
-    done_but_failed = result.failed_but_done
-    lines.append(f"orders FAILURE although the PSP says DONE: {len(done_but_failed)} {done_but_failed[:5]}")
-    late = "; ".join(result.late_sale_problems) or "credited once"
-    lines.append(f"late-wallet sale: {result.late_sale} {late}")
-    lines += ["", render(result.findings) if result.findings else "reconcile did not run", ""]
-    lines.append("drills: PASSED" if result.clean else "drills: FAILED")
-    return "\n".join(lines)
-
-
 def main(quick: bool = False) -> int:
     with tempfile.TemporaryDirectory(prefix="kiwishop-drills-") as tmp:
         result = asyncio.run(run_drills(SHORT if quick else FULL, Path(tmp)))
     print(render_result(result))
-    folder = Path("results")
-    folder.mkdir(exist_ok=True)
-    path = folder / f"drills-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}.json"
-    data = {k: v for k, v in result.__dict__.items() if k != "findings"}
-    if result.findings is not None:
-        data["reconcile"] = {"clean": result.findings.clean, "problems": result.findings.problems,
-                             "orders": result.findings.order_counts, "deadLetters": result.findings.dlt}  # fmt: skip
-    path.write_text(json.dumps(data, indent=2, default=str))
-    print(f"\nwritten to {path}")
+    print(f"\nwritten to {write_json(result)}")
     return 0 if result.clean else 1
