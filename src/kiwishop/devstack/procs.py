@@ -68,8 +68,7 @@ class ManagedProcess:
         if self.popen is None:
             return
         if self.popen.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                self.popen.send_signal(signal.SIGTERM)
+            terminate(self.popen.pid)
             try:
                 self.popen.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
@@ -93,13 +92,20 @@ def require_free(port: int, what: str) -> None:
         raise PortBusyError(f"port {port} for {what} is already in use (is another stack running? `make stop`)")
 
 
+def terminate(pid: int) -> None:
+    """SIGTERM, then SIGCONT: a paused process (SIGSTOP, a debugger) only acts on the SIGTERM once continued,
+    and would otherwise wait out the whole timeout before its SIGKILL."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+        os.kill(pid, signal.SIGCONT)
+
+
 def stop_together(procs: Iterable[ManagedProcess], timeout_s: float) -> None:
     """SIGTERM to every one at once, then wait for all of them (one shared deadline), SIGKILL the rest."""
     running = [p for p in procs if p.popen is not None and p.popen.poll() is None]
     for proc in running:
         assert proc.popen is not None
-        with contextlib.suppress(ProcessLookupError):
-            proc.popen.send_signal(signal.SIGTERM)
+        terminate(proc.popen.pid)
     deadline = time.monotonic() + timeout_s
     for proc in running:
         proc.stop(timeout_s=max(0.1, deadline - time.monotonic()))  # already signalled: this waits, then kills
@@ -121,8 +127,7 @@ def stop_pids(pids: Iterable[int], timeout_s: float) -> None:
     """Like ``stop_together`` for processes that are not our children (``make stop`` after the supervisor died)."""
     alive = [pid for pid in pids if running(pid)]
     for pid in alive:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
+        terminate(pid)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and any(running(pid) for pid in alive):
         time.sleep(0.1)
