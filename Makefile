@@ -15,8 +15,8 @@ stop:  ## stop a stack started by `make run`
 	@$(BIN)/kiwishop stop
 
 lint: install
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tools tests
+	$(BIN)/ruff format --check src tools tests
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	@bash deploy/check.sh

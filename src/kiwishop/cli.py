@@ -1,21 +1,25 @@
-"""``kiwishop`` command line: serve one service, run or stop the local stack, migrate, create topics, bench."""
+"""``kiwishop`` command line: serve one service, migrate, create topics, reconcile, dead letters, rebuilds.
+
+Installed packages may add commands through the entry-point group ``kiwishop.commands``: each entry point is
+a function ``register(subparsers)`` that adds its sub-commands (the developer tools add run, stop, bench and
+drills that way; the production image has none of them).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-from pathlib import Path
+import sys
+from importlib.metadata import entry_points
 
-
-def _root() -> Path:
-    return Path.cwd()
+PLUGIN_GROUP = "kiwishop.commands"
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from kiwishop.devstack.services import definition
     from kiwishop.platform.logs import configure_logging
+    from kiwishop.services import definition
 
     service = definition(args.service)
     settings = service.settings()
@@ -34,20 +38,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_run(_: argparse.Namespace) -> int:
-    from kiwishop.devstack.stack import LocalStack
-
-    return LocalStack(_root()).run()
-
-
-def cmd_stop(_: argparse.Namespace) -> int:
-    from kiwishop.devstack.stack import stop_running_stack
-
-    return stop_running_stack(_root())
-
-
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from kiwishop.devstack import prepare, services
+    from kiwishop import services
+    from kiwishop.ops import prepare
     from kiwishop.platform.settings import InfraSettings
 
     chosen = [s for s in services.definitions() if not args.service or s.name in args.service]
@@ -58,24 +51,12 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_topics(_: argparse.Namespace) -> int:
-    from kiwishop.devstack import prepare
+    from kiwishop.ops import prepare
     from kiwishop.platform.settings import InfraSettings
 
     for topic in asyncio.run(prepare.create_topics(InfraSettings())):
         print(topic)
     return 0
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    from kiwishop.bench.main import main as bench_main
-
-    return int(bench_main(args.scenario, args.quick))
-
-
-def cmd_drills(args: argparse.Namespace) -> int:
-    from kiwishop.bench.drills import main as drills_main
-
-    return drills_main(args.quick)
 
 
 def cmd_rebuild_order_query(_: argparse.Namespace) -> int:
@@ -127,16 +108,24 @@ def cmd_dlt(args: argparse.Namespace) -> int:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="kiwishop", description=__doc__)
+def add_plugin_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Let every installed ``kiwishop.commands`` entry point add its sub-commands; one that fails to load is
+    reported and skipped, so the product's own commands keep working."""
+    for entry in sorted(entry_points(group=PLUGIN_GROUP), key=lambda e: e.name):
+        try:
+            entry.load()(sub)
+        except Exception as exc:  # a broken or half-removed plugin must not take `kiwishop serve` down
+            print(f"kiwishop: commands from {entry.value} not loaded: {exc!r}", file=sys.stderr)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The product's commands, then those of the installed plugins."""
+    parser = argparse.ArgumentParser(prog="kiwishop", description=(__doc__ or "").split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run one service (settings from KIWI_* environment variables)")
     serve.add_argument("service")
     serve.set_defaults(func=cmd_serve)
-
-    sub.add_parser("run", help="run the whole system on the local stack (make run)").set_defaults(func=cmd_run)
-    sub.add_parser("stop", help="stop a running local stack (make stop)").set_defaults(func=cmd_stop)
 
     migrate = sub.add_parser("migrate", help="create schemas and apply migrations")
     migrate.add_argument("--seed", action="store_true", help="also load the seed rows")
@@ -170,16 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     redrive.add_argument("topics", nargs=1, metavar="TOPIC", help="kiwi-shop-payment or kiwi-shop-payment.DLT")
     redrive.add_argument("--dry-run", action="store_true", help="only print what would be re-published")
 
-    bench = sub.add_parser("bench", help="benchmarks (make bench)")
-    bench.add_argument("scenario", nargs="*", help="scenarios to run (default: all)")
-    bench.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    bench.set_defaults(func=cmd_bench)
+    add_plugin_commands(sub)
+    return parser
 
-    drills = sub.add_parser("drills", help="fault drills under load on private servers, then reconcile (make drills)")
-    drills.add_argument("--quick", action="store_true", help="the short version (as in make test)")
-    drills.set_defaults(func=cmd_drills)
 
-    args = parser.parse_args(argv)
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if args.command != "serve":
         from kiwishop.platform.logs import configure_logging
 

@@ -17,9 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kiwishop.bench.report import Report, percentile
 from kiwishop.contracts.topics import PAYMENT
-from kiwishop.devstack.fleet import Fleet
 from kiwishop.order_query.domain import paid_read_model
 from kiwishop.order_query.store import ReadModelStore, model_json
 from kiwishop.platform.envelope import Envelope
@@ -27,6 +25,8 @@ from kiwishop.platform.ids import Snowflake
 from kiwishop.platform.kafka import KafkaPublisher, OutgoingRecord
 from kiwishop.platform.redisclient import create_redis
 from kiwishop.platform.settings import InfraSettings
+from kiwishop_dev.bench.report import Report, percentile
+from kiwishop_dev.devstack.fleet import Fleet
 
 SCENARIO = "history"
 PREFIX = "bench-order-query"

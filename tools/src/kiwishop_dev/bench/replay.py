@@ -35,13 +35,13 @@ from typing import Any
 
 import asyncmy
 
-from kiwishop.bench.load import Product
-from kiwishop.bench.profiling import cpu_seconds, own_cpu_seconds
 from kiwishop.order.app import SERVICE as ORDER
 from kiwishop.platform.ids import Snowflake
 from kiwishop.platform.migrations import migrate
 from kiwishop.platform.settings import InfraSettings
 from kiwishop.wallet.app import SERVICE as WALLET
+from kiwishop_dev.bench.load import Product
+from kiwishop_dev.bench.profiling import cpu_seconds, own_cpu_seconds
 
 ORDER_DB, WALLET_DB, CATALOG_DB = "bench_replay_order", "bench_replay_wallet", "payment_msa_v2_catalog"
 EVENT_COLUMNS = (

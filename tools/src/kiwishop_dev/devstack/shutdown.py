@@ -16,7 +16,7 @@ import signal
 import time
 from pathlib import Path
 
-from kiwishop.devstack.procs import running, stop_pids
+from kiwishop_dev.devstack.procs import running, stop_pids
 
 INFRA = ("mariadb", "redis", "seaweedfs", "tansu")  # start order: stopped in reverse, after every service
 TIMEOUT_S = {"tansu": 30.0, "seaweedfs": 30.0, "redis": 15.0, "mariadb": 60.0}

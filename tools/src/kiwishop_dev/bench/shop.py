@@ -18,14 +18,15 @@ from typing import Any
 
 from sqlalchemy import text
 
-from kiwishop.bench.load import Product, Targets
-from kiwishop.devstack import prepare, services
-from kiwishop.devstack.fleet import PREFIX, Fleet
-from kiwishop.devstack.scratch import BrokerStorage, ScratchServers
+from kiwishop import services
+from kiwishop.ops import prepare
 from kiwishop.ops.reconcile import Findings, Sources, reconcile
 from kiwishop.order.settings import TEST_SECRET_KEY
 from kiwishop.platform.db import Database
 from kiwishop.platform.httpclient import HttpClient
+from kiwishop_dev.bench.load import Product, Targets
+from kiwishop_dev.devstack.fleet import PREFIX, Fleet
+from kiwishop_dev.devstack.scratch import BrokerStorage, ScratchServers
 
 ORDER_DB = "payment_msa_v2_order"
 WALLET_DB = "payment_msa_v2_wallet"

@@ -7,15 +7,16 @@ import time
 
 from sqlalchemy import insert, text
 
-from kiwishop.bench.report import Report, percentile
 from kiwishop.platform.consumer import ConsumerRunner
 from kiwishop.platform.db import Database
 from kiwishop.platform.envelope import Envelope
 from kiwishop.platform.ids import Snowflake
 from kiwishop.platform.kafka import KafkaPublisher, ensure_topics
 from kiwishop.platform.migrations import migrate
-from kiwishop.platform.outbox import Outbox, OutboxRelay, outbox_migration, outbox_table
+from kiwishop.platform.outbox import Outbox, outbox_migration, outbox_table
+from kiwishop.platform.relay import OutboxRelay
 from kiwishop.platform.settings import InfraSettings
+from kiwishop_dev.bench.report import Report, percentile
 
 SCENARIO = "outbox-relay"
 

@@ -16,7 +16,6 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
-from kiwishop.bench.report import Report, percentile
 from kiwishop.contracts.topics import PAYMENT
 from kiwishop.platform.db import Database
 from kiwishop.platform.envelope import Envelope
@@ -27,6 +26,7 @@ from kiwishop.platform.settings import InfraSettings
 from kiwishop.wallet.app import create_app
 from kiwishop.wallet.migrations import MIGRATIONS
 from kiwishop.wallet.settings import WalletSettings
+from kiwishop_dev.bench.report import Report, percentile
 
 SCENARIO = "settlement"
 DB_NAME = "bench_wallet"

@@ -8,11 +8,11 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from kiwishop.bench import confirm, history, outbox, social, system
-from kiwishop.bench import settlement as settlement_scenario
-from kiwishop.bench.report import Report
-from kiwishop.devstack.scratch import ScratchServers
 from kiwishop.platform.settings import InfraSettings
+from kiwishop_dev.bench import confirm, history, outbox, social, system
+from kiwishop_dev.bench import settlement as settlement_scenario
+from kiwishop_dev.bench.report import Report
+from kiwishop_dev.devstack.scratch import ScratchServers
 
 Scenario = Callable[[InfraSettings, Report, bool], Coroutine[Any, Any, None]]
 

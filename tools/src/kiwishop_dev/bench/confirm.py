@@ -13,14 +13,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kiwishop.bench.report import Report, percentile
 from kiwishop.catalog.app import SERVICE as CATALOG
-from kiwishop.devstack.fleet import Fleet
 from kiwishop.order.app import SERVICE as ORDER
 from kiwishop.order.settings import TEST_SECRET_KEY
 from kiwishop.platform.httpclient import HttpClient
 from kiwishop.platform.migrations import migrate
 from kiwishop.platform.settings import InfraSettings
+from kiwishop_dev.bench.report import Report, percentile
+from kiwishop_dev.devstack.fleet import Fleet
 
 SCENARIO = "confirm"
 

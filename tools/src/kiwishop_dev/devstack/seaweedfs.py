@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, astuple, dataclass
 from pathlib import Path
 
-from kiwishop.devstack.procs import ManagedProcess, free_port_block, port_open, require_free, stop_pids, wait_until
+from kiwishop_dev.devstack.procs import ManagedProcess, free_port_block, port_open, require_free, stop_pids, wait_until
 
 BUCKET = "tansu"
 # Tansu 0.6 on S3 lists every batch object of a partition on each fetch and stops listing when the fetch's

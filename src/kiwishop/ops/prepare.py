@@ -1,4 +1,5 @@
-"""Schemas, migrations, seed rows and topics for every service (re-runnable)."""
+"""Schemas, migrations, seed rows and topics for every service (re-runnable): `kiwishop migrate` and
+`kiwishop topics`, and the local stack before it starts the services."""
 
 from __future__ import annotations
 

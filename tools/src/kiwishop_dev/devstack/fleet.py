@@ -14,8 +14,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from kiwishop.devstack.procs import ManagedProcess, free_port, wait_until
 from kiwishop.platform.settings import InfraSettings
+from kiwishop_dev.devstack.procs import ManagedProcess, free_port, wait_until
 
 # env prefix per service name, and the URL settings other services use to reach it
 PREFIX = {

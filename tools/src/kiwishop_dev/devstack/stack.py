@@ -23,13 +23,15 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from kiwishop.devstack import prepare, services, shutdown
-from kiwishop.devstack.config import LocalStackSettings
-from kiwishop.devstack.infra import MariaDB, RedisServer, SeaweedFS, SeaweedPorts, TansuBroker
-from kiwishop.devstack.procs import ManagedProcess, running, stop_together, wait_until
-from kiwishop.devstack.scratch import MEMORY_FETCH_MAX_WAIT_MS
-from kiwishop.devstack.shutdown import stop_running_stack
+from kiwishop import services
+from kiwishop.ops import prepare
 from kiwishop.platform.settings import InfraSettings
+from kiwishop_dev.devstack import shutdown
+from kiwishop_dev.devstack.config import LocalStackSettings
+from kiwishop_dev.devstack.infra import MariaDB, RedisServer, SeaweedFS, SeaweedPorts, TansuBroker
+from kiwishop_dev.devstack.procs import ManagedProcess, running, stop_together, wait_until
+from kiwishop_dev.devstack.scratch import MEMORY_FETCH_MAX_WAIT_MS
+from kiwishop_dev.devstack.shutdown import stop_running_stack
 
 __all__ = ["LocalStack", "stop_running_stack"]
 

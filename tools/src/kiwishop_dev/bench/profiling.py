@@ -1,8 +1,8 @@
 """Where the time goes: CPU seconds per process over a window (Linux /proc), and a py-spy sample of one
 service process summarised by library and by function.
 
-py-spy is a tool of the developer's environment (``.venv/bin/py-spy``), not a dependency: without it the
-report says so and keeps the per-process CPU table.
+py-spy (the ``py-spy`` binary beside the interpreter, ``.venv/bin/py-spy``) comes with the developer tools'
+distribution (tools/pyproject.toml); where it is missing, the report says so and keeps the per-process CPU table.
 """
 
 from __future__ import annotations

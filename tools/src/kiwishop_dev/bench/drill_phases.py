@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
-from kiwishop.bench.shop import ORDER_DB, SERVICES, WALLET_DB, Shop
-from kiwishop.devstack.infra import SeaweedFS, TansuBroker
 from kiwishop.platform.httpclient import HttpClient
+from kiwishop_dev.bench.shop import ORDER_DB, SERVICES, WALLET_DB, Shop
+from kiwishop_dev.devstack.infra import SeaweedFS, TansuBroker
 
 LATE_WALLET_TRIGGER = "drill_wallet_arrives_late"
 

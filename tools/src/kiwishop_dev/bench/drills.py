@@ -31,13 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kiwishop.bench import drill_phases, poison
-from kiwishop.bench.drill_phases import LateSale, PhasePlan
-from kiwishop.bench.drill_report import render_result, write_json
-from kiwishop.bench.load import Load, Mix
-from kiwishop.bench.shop import ORDER_DB, SERVICES, Shop
 from kiwishop.ops.reconcile import Findings
 from kiwishop.platform.httpclient import HttpClient
+from kiwishop_dev.bench import drill_phases, poison
+from kiwishop_dev.bench.drill_phases import LateSale, PhasePlan
+from kiwishop_dev.bench.drill_report import render_result, write_json
+from kiwishop_dev.bench.load import Load, Mix
+from kiwishop_dev.bench.shop import ORDER_DB, SERVICES, Shop
 
 KILLED = SERVICES
 OUTBOX_DBS = ("payment_msa_v2_order", "payment_msa_v2_wallet", "payment_msa_v2_seller",

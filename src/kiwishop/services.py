@@ -1,4 +1,5 @@
-"""The services the local stack runs, in start order. A service joins by listing its app module here."""
+"""The services of kiwi-shop, in start order: what `kiwishop serve`, `migrate` and `topics` know, and what the
+local stack runs. A service joins by listing its app module here."""
 
 from __future__ import annotations
 

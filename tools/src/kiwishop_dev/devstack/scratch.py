@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from kiwishop.devstack.infra import MariaDB, RedisServer, SeaweedFS, SeaweedPorts, TansuBroker
-from kiwishop.devstack.procs import free_port
-from kiwishop.devstack.seaweedfs import S3_FETCH_MAX_WAIT_MS
 from kiwishop.platform.settings import InfraSettings
+from kiwishop_dev.devstack.infra import MariaDB, RedisServer, SeaweedFS, SeaweedPorts, TansuBroker
+from kiwishop_dev.devstack.procs import free_port
+from kiwishop_dev.devstack.seaweedfs import S3_FETCH_MAX_WAIT_MS
 
 BrokerStorage = Literal["memory", "s3"]
 # Tansu answers a fetch only when its wait has passed: short for the in-memory broker (latency). On S3 the wait

@@ -21,14 +21,14 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from kiwishop.bench.report import Report, percentile
 from kiwishop.catalog.app import SERVICE as CATALOG
 from kiwishop.catalog_like.app import SERVICE as LIKE
-from kiwishop.devstack.fleet import Fleet
-from kiwishop.devstack.procs import ManagedProcess, free_port, wait_until
 from kiwishop.platform.migrations import migrate
 from kiwishop.platform.redisclient import create_redis
 from kiwishop.platform.settings import InfraSettings
+from kiwishop_dev.bench.report import Report, percentile
+from kiwishop_dev.devstack.fleet import Fleet
+from kiwishop_dev.devstack.procs import ManagedProcess, free_port, wait_until
 
 SCENARIO = "social"
 PRODUCTS = 400

@@ -9,9 +9,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from kiwishop.bench.load import OK
-from kiwishop.bench.report import Report, percentile
-from kiwishop.bench.system import (
+from kiwishop.ops.reconcile import render
+from kiwishop_dev.bench.load import OK
+from kiwishop_dev.bench.report import Report, percentile
+from kiwishop_dev.bench.system import (
     SCENARIO,
     SETTLED_TARGET,
     Outcome,
@@ -21,7 +22,6 @@ from kiwishop.bench.system import (
     settled_rate,
     storage_comparison,
 )
-from kiwishop.ops.reconcile import render
 
 SHOWN = ("checkout", "confirm", "like", "review", "hot", "history")
 

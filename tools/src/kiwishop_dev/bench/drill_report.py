@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from kiwishop.ops.reconcile import render
 
 if TYPE_CHECKING:
-    from kiwishop.bench.drills import DrillResult
+    from kiwishop_dev.bench.drills import DrillResult
 
 
 def render_result(result: DrillResult) -> str:

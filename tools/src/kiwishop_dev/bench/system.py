@@ -29,15 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kiwishop.bench import profiling
-from kiwishop.bench.load import Load, Orders, Recorder
-from kiwishop.bench.replay import Replayer, ReplayResult
-from kiwishop.bench.report import Report, percentile
-from kiwishop.bench.shop import ORDER_DB, WALLET_DB, Shop
 from kiwishop.ops.reconcile import Findings, render
 from kiwishop.order.settings import TEST_SECRET_KEY
 from kiwishop.platform.httpclient import HttpClient
 from kiwishop.platform.settings import InfraSettings
+from kiwishop_dev.bench import profiling
+from kiwishop_dev.bench.load import Load, Orders, Recorder
+from kiwishop_dev.bench.replay import Replayer, ReplayResult
+from kiwishop_dev.bench.report import Report, percentile
+from kiwishop_dev.bench.shop import ORDER_DB, WALLET_DB, Shop
 
 SCENARIO = "system"
 
@@ -244,7 +244,7 @@ async def measure_durable(sizes: Sizes, extra_env: dict[str, str] | None = None)
 
 def endpoint_stats(phase: Phase) -> dict[str, dict[str, float]]:
     """Per endpoint, inside the measured window: successful answers/s, their p50/p95/p99, and errors."""
-    from kiwishop.bench.load import OK
+    from kiwishop_dev.bench.load import OK
 
     low, high = phase.window_rel
     seconds = high - low
@@ -285,7 +285,7 @@ def storage_comparison(outcome: Outcome) -> list[tuple[str, Phase, int]]:
 
 async def run(infra: InfraSettings, report: Report, quick: bool) -> None:
     """``infra`` is not used: the scenario starts servers of its own (it must not see other scenarios' rows)."""
-    from kiwishop.bench import system_report
+    from kiwishop_dev.bench import system_report
 
     out = Path("results")
     outcome = await measure(QUICK if quick else FULL, out)

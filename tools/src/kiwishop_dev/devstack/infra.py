@@ -10,9 +10,9 @@ import stat
 import subprocess
 from pathlib import Path
 
-from kiwishop.devstack.procs import ManagedProcess, PortBusyError, port_open, wait_until
-from kiwishop.devstack.procs import require_free as _require_free
-from kiwishop.devstack.seaweedfs import SeaweedFS, SeaweedPorts, without_aws
+from kiwishop_dev.devstack.procs import ManagedProcess, PortBusyError, port_open, wait_until
+from kiwishop_dev.devstack.procs import require_free as _require_free
+from kiwishop_dev.devstack.seaweedfs import SeaweedFS, SeaweedPorts, without_aws
 
 __all__ = ["MEMORY", "MariaDB", "PortBusyError", "RedisServer", "SeaweedFS", "SeaweedPorts", "TansuBroker"]
 

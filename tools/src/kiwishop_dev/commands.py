@@ -1,0 +1,64 @@
+"""The ``kiwishop`` sub-commands of the developer tools: run, stop, bench, drills.
+
+Each ``register_*`` function is an entry point of the group ``kiwishop.commands`` (see tools/pyproject.toml),
+called by ``kiwishop.cli`` with its sub-parsers. Only argparse is imported here: every ``kiwishop serve`` loads
+this module too, so the tools themselves are imported when their command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+
+def _root() -> Path:
+    return Path.cwd()
+
+
+def cmd_run(_: argparse.Namespace) -> int:
+    from kiwishop_dev.devstack.stack import LocalStack
+
+    return LocalStack(_root()).run()
+
+
+def cmd_stop(_: argparse.Namespace) -> int:
+    from kiwishop_dev.devstack.stack import stop_running_stack
+
+    return stop_running_stack(_root())
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from kiwishop_dev.bench.main import main as bench_main
+
+    return int(bench_main(args.scenario, args.quick))
+
+
+def cmd_drills(args: argparse.Namespace) -> int:
+    from kiwishop_dev.bench.drills import main as drills_main
+
+    return drills_main(args.quick)
+
+
+def register_run(sub: SubParsers) -> None:
+    sub.add_parser("run", help="run the whole system on the local stack (make run)").set_defaults(func=cmd_run)
+
+
+def register_stop(sub: SubParsers) -> None:
+    sub.add_parser("stop", help="stop a running local stack (make stop)").set_defaults(func=cmd_stop)
+
+
+def register_bench(sub: SubParsers) -> None:
+    bench = sub.add_parser("bench", help="benchmarks (make bench)")
+    bench.add_argument("scenario", nargs="*", help="scenarios to run (default: all)")
+    bench.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    bench.set_defaults(func=cmd_bench)
+
+
+def register_drills(sub: SubParsers) -> None:
+    drills = sub.add_parser("drills", help="fault drills under load on private servers, then reconcile (make drills)")
+    drills.add_argument("--quick", action="store_true", help="the short version (as in make test)")
+    drills.set_defaults(func=cmd_drills)
