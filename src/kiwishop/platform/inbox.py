@@ -1,11 +1,15 @@
 """Idempotent consumption for services with a SQL database: the event id goes into
-``processed_messages`` in the same transaction as the effect, so a redelivered event changes nothing."""
+``processed_messages`` in the same transaction as the effect, so a redelivered event changes nothing.
+
+The table is defined here once: its DDL (``inbox_migration``) and its ``Table`` (``processed_messages``,
+copied into a service's own ``MetaData`` by ``add_inbox_table``), which the schema test compares."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import text
+from sqlalchemy import BigInteger, Column, Index, MetaData, String, Table, text
+from sqlalchemy.dialects.mysql import DATETIME
 
 from kiwishop.platform.db import Database, UnitOfWork, retry_on_conflict
 from kiwishop.platform.envelope import Envelope
@@ -24,12 +28,28 @@ INBOX_MIGRATION_STATEMENTS = (
     """,
 )
 
+processed_messages = Table(
+    "processed_messages",
+    MetaData(),
+    Column("consumer", String(100), primary_key=True),
+    Column("event_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_type", String(100), nullable=False),
+    Column("processed_at", DATETIME(fsp=3), nullable=False, server_default=text("CURRENT_TIMESTAMP(3)")),
+    Index("idx_processed_at", "processed_at"),
+)
+
 EffectFn = Callable[[UnitOfWork, Envelope], Awaitable[None]]
 Handler = Callable[[Envelope], Awaitable[None]]
 
 
 def inbox_migration(version: str) -> Migration:
     return Migration(version, INBOX_MIGRATION_STATEMENTS)
+
+
+def add_inbox_table(metadata: MetaData) -> Table:
+    """The ``processed_messages`` table in a service's own ``MetaData`` (its ``tables.py``), for a service whose
+    migrations include ``inbox_migration``."""
+    return processed_messages.to_metadata(metadata)
 
 
 async def claim(uow: UnitOfWork, consumer: str, envelope: Envelope) -> bool:
