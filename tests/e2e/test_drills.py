@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from kiwishop.bench import drill_report, drills, poison
-from kiwishop.devstack import services
+from kiwishop import services
+from kiwishop_dev.bench import drill_report, drills, poison
 
 
 def test_the_drill_knows_every_consumer_group_of_every_topic() -> None:

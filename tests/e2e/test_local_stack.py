@@ -20,11 +20,11 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from kiwishop.devstack.fleet import service_ports_env
-from kiwishop.devstack.infra import SeaweedPorts
-from kiwishop.devstack.procs import free_port
-from kiwishop.devstack.services import definitions
 from kiwishop.platform.settings import InfraSettings
+from kiwishop.services import definitions
+from kiwishop_dev.devstack.fleet import service_ports_env
+from kiwishop_dev.devstack.infra import SeaweedPorts
+from kiwishop_dev.devstack.procs import free_port
 from tests.support import read_topic
 
 TOPIC = "e2e-local-stack-durable"

@@ -18,9 +18,6 @@ from sqlalchemy import text
 from kiwishop.catalog.app import SERVICE as CATALOG
 from kiwishop.catalog.app import create_app as create_catalog
 from kiwishop.catalog.settings import CatalogSettings
-from kiwishop.devstack.fleet import infra_env
-from kiwishop.devstack.infra import TansuBroker
-from kiwishop.devstack.procs import free_port
 from kiwishop.ops.reconcile import Sources, reconcile, render
 from kiwishop.order.app import SERVICE as ORDER
 from kiwishop.order.app import create_app as create_order
@@ -33,6 +30,9 @@ from kiwishop.toss_emulator.settings import TossEmulatorSettings
 from kiwishop.wallet.app import SERVICE as WALLET
 from kiwishop.wallet.app import create_app as create_wallet
 from kiwishop.wallet.settings import WalletSettings
+from kiwishop_dev.devstack.fleet import infra_env
+from kiwishop_dev.devstack.infra import TansuBroker
+from kiwishop_dev.devstack.procs import free_port
 from tests.integration.order.payments import Emulator, checkout, confirm
 from tests.support import eventually, running_app, served_app
 

@@ -2,18 +2,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from kiwishop.catalog import handlers
-from kiwishop.catalog.domain import MAX_ID, CatalogError
+from kiwishop.catalog.domain import CatalogError
 from kiwishop.catalog.schemas import ProductListOut, ProductOut, RegisterProductIn
+from kiwishop.catalog.settings import CatalogSettings
+from kiwishop.platform.deps import DatabaseDep, IdsDep, app_state
 from kiwishop.platform.errors import AppError
-from kiwishop.platform.params import parse_id_list
-from kiwishop.platform.runtime import Runtime
+from kiwishop.platform.params import MAX_ID, parse_id_list
 from kiwishop.platform.web import JSONResponse, model_response
 
 router = APIRouter()
 ProductNo = Annotated[int, Path(ge=1, le=MAX_ID)]
+SettingsDep = Annotated[CatalogSettings, Depends(app_state("settings", CatalogSettings))]
 # Read by hand (two forms, CTG0003 for a bad one), so documented here for clients and the fuzz tests.
 PRODUCT_NO_LIST = {
     "name": "productNoList",
@@ -26,28 +28,23 @@ PRODUCT_NO_LIST = {
 }
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
 @router.get(
     "/products",
     response_model=ProductListOut,
     summary="Products by id list (repeated or comma-separated productNoList), ascending productNo",
     openapi_extra={"parameters": [PRODUCT_NO_LIST]},
 )
-async def list_products(request: Request) -> JSONResponse:
+async def list_products(request: Request, db: DatabaseDep, settings: SettingsDep) -> JSONResponse:
     values = request.query_params.getlist("productNoList")
     if not values:
         raise AppError(CatalogError.INVALID_PRODUCT_NO_LIST, value="(missing)")
     parsed = parse_id_list(values)
     if isinstance(parsed, str):
         raise AppError(CatalogError.INVALID_PRODUCT_NO_LIST, value=parsed[:40])
-    limit = request.app.state.settings.max_products_per_lookup
+    limit = settings.max_products_per_lookup
     if len(parsed) > limit:
         raise AppError(CatalogError.TOO_MANY_PRODUCTS, limit=limit)
-    found = await handlers.find_products(_runtime(request).db, parsed)
+    found = await handlers.find_products(db, parsed)
     return model_response(ProductListOut(productList=[ProductOut.of(p) for p in found]))
 
 
@@ -57,17 +54,17 @@ async def list_products(request: Request) -> JSONResponse:
     summary="Every product, a page at a time, ascending productNo (cursor: the last productNo seen)",
 )
 async def browse_products(
-    request: Request,
+    db: DatabaseDep,
     after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> JSONResponse:
-    found = await handlers.list_products(_runtime(request).db, after=after, limit=limit)
+    found = await handlers.list_products(db, after=after, limit=limit)
     return model_response(ProductListOut(productList=[ProductOut.of(p) for p in found]))
 
 
 @router.get("/products/{productNo}", response_model=ProductOut, responses={404: {"description": "unknown product"}})
-async def get_product(request: Request, productNo: ProductNo) -> JSONResponse:
-    return model_response(ProductOut.of(await handlers.get_product(_runtime(request).db, productNo)))
+async def get_product(productNo: ProductNo, db: DatabaseDep) -> JSONResponse:
+    return model_response(ProductOut.of(await handlers.get_product(db, productNo)))
 
 
 @router.post(
@@ -82,11 +79,10 @@ async def get_product(request: Request, productNo: ProductNo) -> JSONResponse:
         }
     },
 )
-async def register_product(request: Request, body: RegisterProductIn) -> JSONResponse:
-    runtime = _runtime(request)
+async def register_product(body: RegisterProductIn, db: DatabaseDep, ids: IdsDep) -> JSONResponse:
     product = await handlers.register_product(
-        runtime.db,
-        runtime.ids,
+        db,
+        ids,
         seller_no=body.sellerNo,
         product_id=body.productId,
         name=body.name,

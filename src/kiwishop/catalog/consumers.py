@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kiwishop.catalog.domain import SELLER_DEREGISTERED, SELLER_REGISTERED, InvalidSellerEvent, parse_seller_event
+from kiwishop.catalog.domain import InvalidSellerEvent, parse_seller_event
 from kiwishop.catalog.handlers import apply_seller_change
+from kiwishop.contracts.events import SELLER_DEREGISTERED, SELLER_REGISTERED, EventType
 from kiwishop.platform.consumer import Handler, PermanentError
 from kiwishop.platform.db import Database, UnitOfWork
 from kiwishop.platform.envelope import Envelope
@@ -15,9 +16,8 @@ SELLER_CONSUMER = "catalog-seller"
 
 
 async def on_seller_event(uow: UnitOfWork, envelope: Envelope) -> None:
-    """A malformed event is parked (PermanentError), never applied."""
-    if envelope.version != 1:
-        raise PermanentError(f"unsupported {envelope.type} version {envelope.version}")
+    """A malformed event is parked (PermanentError), never applied (the runner parks a version it does not
+    accept before this runs)."""
     try:
         change = parse_seller_event(envelope.type, envelope.key, envelope.payload)
     except InvalidSellerEvent as exc:
@@ -25,6 +25,6 @@ async def on_seller_event(uow: UnitOfWork, envelope: Envelope) -> None:
     await apply_seller_change(uow, change)
 
 
-def seller_event_handlers(db: Database) -> Mapping[str, Handler]:
+def seller_event_handlers(db: Database) -> Mapping[EventType, Handler]:
     handler = idempotent(db, SELLER_CONSUMER, on_seller_event)
     return {SELLER_REGISTERED: handler, SELLER_DEREGISTERED: handler}

@@ -8,26 +8,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from kiwishop.contracts.events import SELLER_DEREGISTERED, SELLER_REGISTERED
 from kiwishop.platform.errors import ErrorCode
 from kiwishop.platform.params import MAX_ID
 
-__all__ = [
-    "IGNORED_SELLER_EVENTS",
-    "MAX_ID",
-    "SELLER_DEREGISTERED",
-    "SELLER_REGISTERED",
-    "CatalogError",
-    "InvalidSellerEvent",
-    "Product",
-    "SellerChange",
-    "SellerState",
-    "parse_seller_event",
-]
-
-# Seller's lifecycle events on kiwi-shop-seller (docs/events.md); the saga's wallet command shares the topic.
-SELLER_REGISTERED = "SELLER_REGISTERED"
-SELLER_DEREGISTERED = "SELLER_DEREGISTERED"
-IGNORED_SELLER_EVENTS = frozenset({"WALLET_CREATE_REQUESTED"})
 SELLER_ID_MAX_LENGTH = 128
 
 
@@ -86,7 +70,7 @@ class SellerChange:
     state: SellerState
 
 
-_STATE_OF = {SELLER_REGISTERED: SellerState.ACTIVE, SELLER_DEREGISTERED: SellerState.GONE}
+_STATE_OF = {SELLER_REGISTERED.name: SellerState.ACTIVE, SELLER_DEREGISTERED.name: SellerState.GONE}
 
 
 def parse_seller_event(event_type: str, key: str, payload: dict[str, Any]) -> SellerChange:

@@ -7,9 +7,9 @@ unknown, or a product without a sellerNo (nobody could be paid for it).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import and_, func, insert, select
 from sqlalchemy.dialects.mysql import insert as mysql_insert
@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kiwishop.catalog.domain import CatalogError, Product, SellerChange, SellerState
 from kiwishop.catalog.tables import products, sellers
+from kiwishop.platform.clock import utcnow
 from kiwishop.platform.db import Database, UnitOfWork
 from kiwishop.platform.errors import AppError
 from kiwishop.platform.ids import Snowflake
@@ -36,8 +37,14 @@ _ON_SALE = products.join(
 )
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+def _product(row: Any) -> Product:
+    return Product(
+        product_no=row.product_no,
+        seller_no=row.seller_no,
+        product_id=row.product_id,
+        name=row.name,
+        price=row.price,
+    )
 
 
 async def find_products(db: Database, product_nos: list[int]) -> list[Product]:
@@ -51,7 +58,7 @@ async def find_products(db: Database, product_nos: list[int]) -> list[Product]:
             .where(products.c.product_no.in_(product_nos))
             .order_by(products.c.product_no)
         )
-        return [Product(*row) for row in rows]
+        return [_product(row) for row in rows]
 
 
 async def list_products(db: Database, *, after: int, limit: int) -> list[Product]:
@@ -64,7 +71,7 @@ async def list_products(db: Database, *, after: int, limit: int) -> list[Product
             .order_by(products.c.product_no)
             .limit(limit)
         )
-        return [Product(*row) for row in rows]
+        return [_product(row) for row in rows]
 
 
 async def get_product(db: Database, product_no: int) -> Product:
@@ -83,8 +90,14 @@ async def register_product(
     db: Database, ids: Snowflake, *, seller_no: int, product_id: str, name: str, price: Decimal
 ) -> Product:
     """The product, for a seller catalog knows as ACTIVE (else CTG0005, nothing written)."""
-    product = Product(ids.next_id(), seller_no, product_id, name, price.quantize(Decimal("0.01")))
-    now = _utcnow().replace(microsecond=0)
+    product = Product(
+        product_no=ids.next_id(),
+        seller_no=seller_no,
+        product_id=product_id,
+        name=name,
+        price=price.quantize(Decimal("0.01")),
+    )
+    now = utcnow().replace(microsecond=0)
     async with db.uow() as uow:
         if not await _seller_is_active(uow, seller_no):
             raise AppError(CatalogError.SELLER_NOT_REGISTERED, sellerNo=seller_no)
@@ -109,7 +122,7 @@ async def register_product(
 async def apply_seller_change(uow: UnitOfWork, change: SellerChange) -> None:
     """ACTIVE for a sellerNo not seen yet; GONE always wins and stays (a late REGISTERED changes nothing)."""
     upsert = mysql_insert(sellers).values(
-        seller_no=change.seller_no, seller_id=change.seller_id, state=change.state, updated_at=_utcnow()
+        seller_no=change.seller_no, seller_id=change.seller_id, state=change.state, updated_at=utcnow()
     )
     if change.state is SellerState.GONE:  # updated_at first: MySQL assigns left to right, seeing earlier ones
         already_gone = sellers.c.state == SellerState.GONE

@@ -5,7 +5,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from kiwishop.catalog.domain import MAX_ID, Product
+from kiwishop.catalog.domain import Product
+from kiwishop.platform.params import MAX_ID
 
 NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 

@@ -2,19 +2,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Response
 
 from kiwishop.catalog_like import handlers
-from kiwishop.catalog_like.domain import MAX_ID
 from kiwishop.catalog_like.schemas import LikeCountOut, LikedOut
 from kiwishop.catalog_like.settings import CatalogLikeSettings
 from kiwishop.contracts.catalog import KnownProducts
-from kiwishop.platform.runtime import Runtime
+from kiwishop.platform.deps import DatabaseDep, IdsDep, OutboxDep, app_state
+from kiwishop.platform.params import MAX_ID
 from kiwishop.platform.web import JSONResponse, model_response
 
 router = APIRouter(prefix="/api/catalog-likes")
 ProductNo = Annotated[int, Path(ge=1, le=MAX_ID)]
 MemberNo = Annotated[int, Path(ge=1, le=MAX_ID)]
+SettingsDep = Annotated[CatalogLikeSettings, Depends(app_state("settings", CatalogLikeSettings))]
+KnownProductsDep = Annotated[KnownProducts, Depends(app_state("known_products", KnownProducts))]
 MEMBER_PATH = "/products/{productNo}/members/{memberNo}"
 ERRORS: dict[int | str, dict[str, str]] = {
     404: {"description": "catalog does not know the product"},
@@ -22,49 +24,35 @@ ERRORS: dict[int | str, dict[str, str]] = {
 }
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-def _settings(request: Request) -> CatalogLikeSettings:
-    settings: CatalogLikeSettings = request.app.state.settings
-    return settings
-
-
 @router.post(MEMBER_PATH, status_code=204, summary="Like a product (a repeated like changes nothing)", responses=ERRORS)
-async def like(request: Request, productNo: ProductNo, memberNo: MemberNo) -> Response:
-    products: KnownProducts = request.app.state.known_products
+async def like(
+    productNo: ProductNo,
+    memberNo: MemberNo,
+    products: KnownProductsDep,
+    db: DatabaseDep,
+    ids: IdsDep,
+    outbox: OutboxDep,
+    settings: SettingsDep,
+) -> Response:
     await products.require(productNo)
-    runtime = _runtime(request)
-    settings = _settings(request)
-    await handlers.like(
-        runtime.db,
-        runtime.ids,
-        runtime.outbox,
-        productNo,
-        memberNo,
-        attempts=settings.conflict_attempts,
-        topic=settings.topic,
-    )
+    await handlers.like(db, ids, outbox, productNo, memberNo, attempts=settings.conflict_attempts, topic=settings.topic)
     return Response(status_code=204)
 
 
 @router.delete(MEMBER_PATH, status_code=204, summary="Remove a like (no like: nothing happens)")
-async def unlike(request: Request, productNo: ProductNo, memberNo: MemberNo) -> Response:
-    runtime, settings = _runtime(request), _settings(request)
-    await handlers.unlike(
-        runtime.db, runtime.outbox, productNo, memberNo, attempts=settings.conflict_attempts, topic=settings.topic
-    )
+async def unlike(
+    productNo: ProductNo, memberNo: MemberNo, db: DatabaseDep, outbox: OutboxDep, settings: SettingsDep
+) -> Response:
+    await handlers.unlike(db, outbox, productNo, memberNo, attempts=settings.conflict_attempts, topic=settings.topic)
     return Response(status_code=204)
 
 
 @router.get("/products/{productNo}", response_model=LikeCountOut, summary="How many members like the product")
-async def like_count(request: Request, productNo: ProductNo) -> JSONResponse:
-    count = await handlers.like_count(_runtime(request).db, productNo)
+async def like_count(productNo: ProductNo, db: DatabaseDep) -> JSONResponse:
+    count = await handlers.like_count(db, productNo)
     return model_response(LikeCountOut(productNo=productNo, likeCount=count))
 
 
 @router.get(MEMBER_PATH, response_model=LikedOut, summary="Whether the member likes the product")
-async def liked(request: Request, productNo: ProductNo, memberNo: MemberNo) -> JSONResponse:
-    return model_response(LikedOut(liked=await handlers.has_liked(_runtime(request).db, productNo, memberNo)))
+async def liked(productNo: ProductNo, memberNo: MemberNo, db: DatabaseDep) -> JSONResponse:
+    return model_response(LikedOut(liked=await handlers.has_liked(db, productNo, memberNo)))

@@ -6,15 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
+from kiwishop.contracts.events import ProductLikeV1
 from kiwishop.platform.errors import ErrorCode
 from kiwishop.platform.jsonutil import utc_iso
-
-MAX_ID = 2**63 - 1
-
-PRODUCT_LIKED = "PRODUCT_LIKED"
-PRODUCT_UNLIKED = "PRODUCT_UNLIKED"
 
 
 class LikeError(ErrorCode):
@@ -31,7 +26,7 @@ class LikeError(ErrorCode):
 class LikeChange:
     """One like or unlike that happened, with the product's totals after it."""
 
-    event_type: str
+    event_type: str  # PRODUCT_LIKED or PRODUCT_UNLIKED (contracts.events)
     product_like_no: int
     product_no: int
     member_no: int
@@ -43,7 +38,7 @@ class LikeChange:
     def idempotency_key(self) -> str:
         return f"{self.event_type}:{self.product_like_no}"
 
-    def payload(self) -> dict[str, Any]:
+    def payload(self) -> ProductLikeV1:
         return {
             "catalogLikeNo": self.product_like_no,
             "productNo": self.product_no,
@@ -52,9 +47,3 @@ class LikeChange:
             "createdAt": utc_iso(self.created_at),
             "version": self.version,
         }
-
-
-def utc_now_ms() -> dt.datetime:
-    """Now in UTC, naive (DATETIME columns hold UTC), truncated to what DATETIME(3) stores."""
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)

@@ -16,8 +16,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from kiwishop.catalog_like.domain import PRODUCT_LIKED, PRODUCT_UNLIKED, LikeChange, utc_now_ms
+from kiwishop.catalog_like.domain import LikeChange
 from kiwishop.catalog_like.tables import product_like_counts, product_likes
+from kiwishop.contracts.events import PRODUCT_LIKED, PRODUCT_UNLIKED
+from kiwishop.platform.clock import utcnow
 from kiwishop.platform.db import Database, UnitOfWork, retry_on_conflict
 from kiwishop.platform.ids import Snowflake
 from kiwishop.platform.outbox import Outbox
@@ -38,7 +40,7 @@ async def like(
 
 
 async def unlike(
-    db: Database, outbox: Outbox, product_no: int, member_no: int, *, topic: str, attempts: int = 10
+    db: Database, outbox: Outbox, product_no: int, member_no: int, *, topic: str, attempts: int
 ) -> LikeChange | None:
     """Remove the like; None when there was none (nothing written, no event)."""
     return await retry_on_conflict(lambda: _unlike_once(db, outbox, product_no, member_no, topic), attempts=attempts)
@@ -62,7 +64,7 @@ READ_COUNT = "SELECT like_count, version FROM product_like_counts WHERE product_
 async def _like_once(
     db: Database, ids: Snowflake, outbox: Outbox, product_no: int, member_no: int, topic: str
 ) -> LikeChange | None:
-    like_no, now = ids.next_id(), utc_now_ms()
+    like_no, now = ids.next_id(), utcnow()
     async with db.uow() as uow:
         try:
             await uow.conn.exec_driver_sql(INSERT_LIKE, (like_no, product_no, member_no, now, now))
@@ -71,22 +73,38 @@ async def _like_once(
                 return None  # already liked (C3); the failed statement left the transaction usable
             raise
         count, version = await _change_count(uow, product_no, +1, now)
-        change = LikeChange(PRODUCT_LIKED, like_no, product_no, member_no, now, count, version)
+        change = LikeChange(
+            event_type=PRODUCT_LIKED.name,
+            product_like_no=like_no,
+            product_no=product_no,
+            member_no=member_no,
+            created_at=now,
+            like_count=count,
+            version=version,
+        )
         await _publish(uow, outbox, change, topic)
         await uow.commit()
     return change
 
 
 async def _unlike_once(db: Database, outbox: Outbox, product_no: int, member_no: int, topic: str) -> LikeChange | None:
-    now = utc_now_ms()
+    now = utcnow()
     async with db.uow() as uow:
         row: Any = (await uow.conn.exec_driver_sql(LOCK_LIKE, (product_no, member_no))).first()
         if row is None:
             return None
-        like_no, created_at = int(row[0]), row[1]
+        like_no = int(row.product_like_no)
         await uow.conn.exec_driver_sql(DELETE_LIKE, (like_no,))
         count, version = await _change_count(uow, product_no, -1, now)
-        change = LikeChange(PRODUCT_UNLIKED, like_no, product_no, member_no, created_at, count, version)
+        change = LikeChange(
+            event_type=PRODUCT_UNLIKED.name,
+            product_like_no=like_no,
+            product_no=product_no,
+            member_no=member_no,
+            created_at=row.created_at,
+            like_count=count,
+            version=version,
+        )
         await _publish(uow, outbox, change, topic)
         await uow.commit()
     return change
@@ -96,7 +114,7 @@ async def _change_count(uow: UnitOfWork, product_no: int, delta: int, now: dt.da
     """Add ``delta`` (never below zero) and bump the version in one statement; returns (count, version)."""
     await uow.conn.exec_driver_sql(CHANGE_COUNT, (product_no, max(delta, 0), now, now, delta, now))
     row: Any = (await uow.conn.exec_driver_sql(READ_COUNT, (product_no,))).one()
-    return int(row[0]), int(row[1])
+    return int(row.like_count), int(row.version)
 
 
 async def _publish(uow: UnitOfWork, outbox: Outbox, change: LikeChange, topic: str) -> None:
@@ -105,7 +123,7 @@ async def _publish(uow: UnitOfWork, outbox: Outbox, change: LikeChange, topic: s
         topic=topic,
         key=str(change.product_no),
         event_type=change.event_type,
-        payload=change.payload(),
+        payload=dict(change.payload()),
         idempotency_key=change.idempotency_key,
     )
 

@@ -2,29 +2,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from kiwishop.catalog_review import handlers
-from kiwishop.catalog_review.domain import MAX_ID, ReviewError, StarRating, average_star_rating, parse_cursor
+from kiwishop.catalog_review.domain import ReviewError, StarRating, average_star_rating, parse_cursor
 from kiwishop.catalog_review.schemas import CreateReviewIn, ReviewOut, ReviewPageOut, ReviewSummaryOut
 from kiwishop.catalog_review.settings import CatalogReviewSettings
 from kiwishop.contracts.catalog import KnownProducts
+from kiwishop.platform.deps import DatabaseDep, IdsDep, OutboxDep, app_state
 from kiwishop.platform.errors import AppError
-from kiwishop.platform.runtime import Runtime
+from kiwishop.platform.params import MAX_ID
 from kiwishop.platform.web import JSONResponse, model_response
 
 router = APIRouter(prefix="/api/product-reviews")
 PositiveId = Annotated[int, Path(ge=1, le=MAX_ID)]
-
-
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-def _settings(request: Request) -> CatalogReviewSettings:
-    settings: CatalogReviewSettings = request.app.state.settings
-    return settings
+SettingsDep = Annotated[CatalogReviewSettings, Depends(app_state("settings", CatalogReviewSettings))]
+KnownProductsDep = Annotated[KnownProducts, Depends(app_state("known_products", KnownProducts))]
 
 
 @router.post(
@@ -34,14 +27,18 @@ def _settings(request: Request) -> CatalogReviewSettings:
     summary="Review a product",
     responses={404: {"description": "catalog does not know the product"}, 503: {"description": "catalog down"}},
 )
-async def create_review(request: Request, body: CreateReviewIn) -> JSONResponse:
-    products: KnownProducts = request.app.state.known_products
+async def create_review(
+    body: CreateReviewIn,
+    products: KnownProductsDep,
+    db: DatabaseDep,
+    ids: IdsDep,
+    outbox: OutboxDep,
+    settings: SettingsDep,
+) -> JSONResponse:
     await products.require(body.productNo)
-    runtime = _runtime(request)
     new = handlers.NewReview(body.productNo, body.memberNo, body.title, body.content, StarRating[body.starRatingType])
-    settings = _settings(request)
     review = await handlers.create_review(
-        runtime.db, runtime.ids, runtime.outbox, new, attempts=settings.conflict_attempts, topic=settings.topic
+        db, ids, outbox, new, attempts=settings.conflict_attempts, topic=settings.topic
     )
     return model_response(ReviewOut.of(review), status_code=201)
 
@@ -52,29 +49,27 @@ async def create_review(request: Request, body: CreateReviewIn) -> JSONResponse:
     summary="Delete a review (deleting it again changes nothing)",
     responses={404: {"description": "unknown review"}},
 )
-async def delete_review(request: Request, productReviewNo: PositiveId) -> Response:
-    runtime = _runtime(request)
-    settings = _settings(request)
-    await handlers.delete_review(
-        runtime.db, runtime.outbox, productReviewNo, attempts=settings.conflict_attempts, topic=settings.topic
-    )
+async def delete_review(
+    productReviewNo: PositiveId, db: DatabaseDep, outbox: OutboxDep, settings: SettingsDep
+) -> Response:
+    await handlers.delete_review(db, outbox, productReviewNo, attempts=settings.conflict_attempts, topic=settings.topic)
     return Response(status_code=204)
 
 
 @router.get("/products/{productNo}", response_model=ReviewPageOut, summary="A product's reviews, newest first")
 async def list_reviews(
-    request: Request,
     productNo: PositiveId,
+    db: DatabaseDep,
+    settings: SettingsDep,
     cursor: Annotated[str | None, Query(description="nextCursor of the previous page")] = None,
     limit: Annotated[int | None, Query(ge=1)] = None,
 ) -> JSONResponse:
-    settings = _settings(request)
     try:
         before = parse_cursor(cursor)
     except ValueError as exc:
         raise AppError(ReviewError.INVALID_CURSOR) from exc
     size = min(limit or settings.default_page_size, settings.max_page_size)
-    reviews, next_no = await handlers.list_reviews(_runtime(request).db, productNo, before, size)
+    reviews, next_no = await handlers.list_reviews(db, productNo, before, size)
     page = ReviewPageOut(
         productReviewList=[ReviewOut.of(r) for r in reviews], nextCursor=str(next_no) if next_no else None
     )
@@ -82,8 +77,8 @@ async def list_reviews(
 
 
 @router.get("/products/{productNo}/summary", response_model=ReviewSummaryOut, summary="Review count and mean stars")
-async def summary(request: Request, productNo: PositiveId) -> JSONResponse:
-    totals = await handlers.totals(_runtime(request).db, productNo)
+async def summary(productNo: PositiveId, db: DatabaseDep) -> JSONResponse:
+    totals = await handlers.totals(db, productNo)
     average = average_star_rating(totals.review_count, totals.star_rating_sum)
     return model_response(
         ReviewSummaryOut(productNo=productNo, reviewCount=totals.review_count, averageStarRating=average)

@@ -15,7 +15,7 @@ from kiwishop.platform.service import ServiceDefinition
 def create_app(settings: CatalogReviewSettings) -> FastAPI:
     runtime = Runtime("catalog-review", settings)
     runtime.produces(settings.topic)
-    _ = runtime.outbox  # the relay runs in this process
+    runtime.outbox()  # its relay runs in this process; the routes write through it
     catalog = create_http_client(
         settings.catalog_url, connect_timeout_s=settings.catalog_timeout_s, read_timeout_s=settings.catalog_timeout_s
     )

@@ -9,17 +9,14 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
+from kiwishop.contracts.events import ProductReviewV1
 from kiwishop.platform.errors import ErrorCode
 from kiwishop.platform.jsonutil import utc_iso
+from kiwishop.platform.params import MAX_ID
 
-MAX_ID = 2**63 - 1
 TITLE_MAX = 100
 CONTENT_MAX = 3000
-
-PRODUCT_CREATED_REVIEW = "PRODUCT_CREATED_REVIEW"
-PRODUCT_DELETED_REVIEW = "PRODUCT_DELETED_REVIEW"
 
 
 class StarRating(enum.IntEnum):
@@ -65,7 +62,7 @@ class Totals:
 class ReviewChange:
     """A review created or deleted, with the product's totals after it."""
 
-    event_type: str
+    event_type: str  # PRODUCT_CREATED_REVIEW or PRODUCT_DELETED_REVIEW (contracts.events)
     review: Review
     totals: Totals
 
@@ -73,7 +70,7 @@ class ReviewChange:
     def idempotency_key(self) -> str:
         return f"{self.event_type}:{self.review.product_review_no}"
 
-    def payload(self) -> dict[str, Any]:
+    def payload(self) -> ProductReviewV1:
         r = self.review
         return {
             "catalogReviewNo": r.product_review_no,
@@ -107,9 +104,3 @@ def parse_cursor(cursor: str | None) -> int | None:
 
 def iso(moment: dt.datetime) -> str:
     return utc_iso(moment)
-
-
-def utc_now_ms() -> dt.datetime:
-    """Now in UTC, naive (DATETIME columns hold UTC), truncated to what DATETIME(3) stores."""
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)

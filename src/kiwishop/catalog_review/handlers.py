@@ -17,17 +17,10 @@ from typing import Any
 from sqlalchemy import false, func, insert, select, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 
-from kiwishop.catalog_review.domain import (
-    PRODUCT_CREATED_REVIEW,
-    PRODUCT_DELETED_REVIEW,
-    Review,
-    ReviewChange,
-    ReviewError,
-    StarRating,
-    Totals,
-    utc_now_ms,
-)
+from kiwishop.catalog_review.domain import Review, ReviewChange, ReviewError, StarRating, Totals
 from kiwishop.catalog_review.tables import product_review_counts, product_reviews
+from kiwishop.contracts.events import PRODUCT_CREATED_REVIEW, PRODUCT_DELETED_REVIEW
+from kiwishop.platform.clock import utcnow
 from kiwishop.platform.db import Database, UnitOfWork, retry_on_conflict
 from kiwishop.platform.errors import AppError
 from kiwishop.platform.ids import Snowflake
@@ -61,15 +54,24 @@ async def create_review(
 
 
 async def delete_review(
-    db: Database, outbox: Outbox, review_no: int, *, topic: str, attempts: int = 10
+    db: Database, outbox: Outbox, review_no: int, *, topic: str, attempts: int
 ) -> ReviewChange | None:
     """Soft-delete the review; None when it already was deleted (nothing written, no event)."""
     return await retry_on_conflict(lambda: _delete_once(db, outbox, review_no, topic), attempts=attempts)
 
 
 async def _create_once(db: Database, ids: Snowflake, outbox: Outbox, new: NewReview, topic: str) -> Review:
-    now = utc_now_ms()
-    review = Review(ids.next_id(), new.product_no, new.member_no, new.title, new.content, new.star_rating, False, now)
+    now = utcnow()
+    review = Review(
+        product_review_no=ids.next_id(),
+        product_no=new.product_no,
+        member_no=new.member_no,
+        title=new.title,
+        content=new.content,
+        star_rating=new.star_rating,
+        is_deleted=False,
+        created_at=now,
+    )
     async with db.uow() as uow:
         await uow.conn.execute(
             insert(product_reviews).values(
@@ -85,13 +87,13 @@ async def _create_once(db: Database, ids: Snowflake, outbox: Outbox, new: NewRev
             )
         )
         totals = await _change_totals(uow, review.product_no, +1, int(review.star_rating), now)
-        await _publish(uow, outbox, ReviewChange(PRODUCT_CREATED_REVIEW, review, totals), topic)
+        await _publish(uow, outbox, ReviewChange(PRODUCT_CREATED_REVIEW.name, review, totals), topic)
         await uow.commit()
     return review
 
 
 async def _delete_once(db: Database, outbox: Outbox, review_no: int, topic: str) -> ReviewChange | None:
-    now = utc_now_ms()
+    now = utcnow()
     async with db.uow() as uow:
         row = (
             await uow.conn.execute(
@@ -109,7 +111,7 @@ async def _delete_once(db: Database, outbox: Outbox, review_no: int, topic: str)
             .values(is_deleted=True, updated_at=now)
         )
         totals = await _change_totals(uow, review.product_no, -1, -int(review.star_rating), now)
-        change = ReviewChange(PRODUCT_DELETED_REVIEW, dataclasses.replace(review, is_deleted=True), totals)
+        change = ReviewChange(PRODUCT_DELETED_REVIEW.name, dataclasses.replace(review, is_deleted=True), totals)
         await _publish(uow, outbox, change, topic)
         await uow.commit()
     return change
@@ -139,7 +141,7 @@ async def _change_totals(uow: UnitOfWork, product_no: int, count: int, stars: in
             select(t.c.review_count, t.c.review_star_rating_sum, t.c.version).where(t.c.product_no == product_no)
         )
     ).one()
-    return Totals(int(row.review_count), int(row.review_star_rating_sum), int(row.version))
+    return _totals(row)
 
 
 async def _publish(uow: UnitOfWork, outbox: Outbox, change: ReviewChange, topic: str) -> None:
@@ -148,8 +150,16 @@ async def _publish(uow: UnitOfWork, outbox: Outbox, change: ReviewChange, topic:
         topic=topic,
         key=str(change.review.product_no),
         event_type=change.event_type,
-        payload=change.payload(),
+        payload=dict(change.payload()),
         idempotency_key=change.idempotency_key,
+    )
+
+
+def _totals(row: Any) -> Totals:
+    return Totals(
+        review_count=int(row.review_count),
+        star_rating_sum=int(row.review_star_rating_sum),
+        version=int(row.version),
     )
 
 
@@ -193,5 +203,5 @@ async def totals(db: Database, product_no: int) -> Totals:
             )
         ).first()
     if row is None:
-        return Totals(0, 0, -1)
-    return Totals(int(row.review_count), int(row.review_star_rating_sum), int(row.version))
+        return Totals(review_count=0, star_rating_sum=0, version=-1)
+    return _totals(row)

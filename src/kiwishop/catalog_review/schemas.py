@@ -5,7 +5,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, StringConstraints
 
-from kiwishop.catalog_review.domain import CONTENT_MAX, MAX_ID, TITLE_MAX, Review, StarRating, iso
+from kiwishop.catalog_review.domain import CONTENT_MAX, TITLE_MAX, Review, StarRating, iso
+from kiwishop.platform.params import MAX_ID
 
 
 def _no_bool(value: Any) -> Any:

@@ -1,2 +1,3 @@
-"""Wire contracts shared by services: topic names and event types. Payload shapes are documented in
-docs/events.md; services share nothing else."""
+"""Wire contracts shared by services: topic names (``topics``), event types with their payload shapes
+(``events``, standard library only, documented in docs/events.md), and catalog's product lookup
+(``catalog``); services share nothing else."""

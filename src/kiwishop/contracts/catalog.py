@@ -15,9 +15,7 @@ from kiwishop.platform.httpclient import HttpClient, HttpError
 
 
 class KnownProducts:
-    def __init__(
-        self, client: HttpClient, *, not_found: ErrorCode, unavailable: ErrorCode, cache_size: int = 10_000
-    ) -> None:
+    def __init__(self, client: HttpClient, *, not_found: ErrorCode, unavailable: ErrorCode, cache_size: int) -> None:
         self._client = client
         self._not_found = not_found
         self._unavailable = unavailable

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
 from redis.exceptions import RedisError
 
 from kiwishop.hot_catalog.domain import HotError
 from kiwishop.hot_catalog.hot_list import HotList
 from kiwishop.hot_catalog.schemas import HotProductListOut
+from kiwishop.platform.deps import app_state
 from kiwishop.platform.errors import AppError
 
 router = APIRouter()
+HotListDep = Annotated[HotList, Depends(app_state("hot_list", HotList))]
 
 
 @router.get(
@@ -17,8 +21,7 @@ router = APIRouter()
     summary="At most 10 hot products in rank order (catalog's fields plus score and rank)",
     responses={503: {"description": "catalog or Redis cannot be reached"}},
 )
-async def hot_products(request: Request) -> Response:
-    hot_list: HotList = request.app.state.hot_list
+async def hot_products(hot_list: HotListDep) -> Response:
     try:
         body = await hot_list.render()
     except RedisError as exc:

@@ -5,30 +5,30 @@ from collections.abc import Callable
 
 from fastapi import FastAPI
 
+from kiwishop.contracts.events import on_topics
+from kiwishop.contracts.topics import PAYMENT, PRODUCT_LIKE, PRODUCT_REVIEW
 from kiwishop.hot_catalog import consumers
 from kiwishop.hot_catalog.api import router
 from kiwishop.hot_catalog.catalog_client import ProductCatalog
 from kiwishop.hot_catalog.hot_list import HotList
 from kiwishop.hot_catalog.ranking import Ranking
 from kiwishop.hot_catalog.settings import HotCatalogSettings
+from kiwishop.platform.clock import utcnow_aware
 from kiwishop.platform.httpclient import create_http_client
 from kiwishop.platform.runtime import Runtime
 from kiwishop.platform.service import ServiceDefinition
 
 
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def create_app(settings: HotCatalogSettings, *, clock: Callable[[], dt.datetime] = _utc_now) -> FastAPI:
+def create_app(settings: HotCatalogSettings, *, clock: Callable[[], dt.datetime] = utcnow_aware) -> FastAPI:
     """``clock`` (aware datetimes) is the consumer's and the reader's notion of now; tests inject one."""
     runtime = Runtime("hot-catalog", settings)
     s = settings
-    ranking = Ranking.for_settings(runtime.redis, s)
+    ranking = Ranking.for_settings(runtime.redis(), s)
     runtime.consume(
         group_id=s.consumer_group,
         topics=[s.like_topic, s.review_topic, s.payment_topic],
         handlers=consumers.handlers(ranking, clock),
+        contract=on_topics(PRODUCT_LIKE, PRODUCT_REVIEW, PAYMENT),
         money_topics=[s.payment_topic],
     )
     client = create_http_client(

@@ -15,15 +15,10 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from kiwishop.platform.errors import ErrorCode
+from kiwishop.platform.params import MAX_ID
 
 SEOUL = ZoneInfo("Asia/Seoul")
 ALL_TIME = "all-time"
-
-PRODUCT_LIKED = "PRODUCT_LIKED"
-PRODUCT_UNLIKED = "PRODUCT_UNLIKED"
-PRODUCT_CREATED_REVIEW = "PRODUCT_CREATED_REVIEW"
-PRODUCT_DELETED_REVIEW = "PRODUCT_DELETED_REVIEW"
-PAYMENT_CONFIRM = "PAYMENT_CONFIRM"
 
 
 class HotError(ErrorCode):
@@ -75,7 +70,7 @@ def ranking_window(now: dt.datetime) -> str:
 
 def _count(payload: dict[str, Any], name: str, *, minimum: int = 0) -> int:
     value = payload.get(name)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or value > 2**63 - 1:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or value > MAX_ID:
         raise InvalidEvent(f"{name} must be an integer >= {minimum}, got {value!r}")
     return value
 

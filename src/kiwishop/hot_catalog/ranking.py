@@ -32,6 +32,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from kiwishop.hot_catalog.domain import Ranked, TotalsUpdate, Weights, rank_order, ranking_window
 from kiwishop.hot_catalog.settings import HotCatalogSettings
+from kiwishop.platform.redisclient import Script
 
 # KEYS: applied marker, list, fence, then the product hashes. ARGV: marker TTL s, the four weights,
 # capacity, kind, now ms; then (paid) productNo/count pairs, or (totals) productNo, version, values.
@@ -131,9 +132,9 @@ class Ranking:
         self._weights = weights or Weights()
         self._capacity = capacity
         self._ttl = applied_ttl_s
-        self._apply = redis.register_script(APPLY)
-        self._unlink_fenced = redis.register_script(UNLINK_FENCED)
-        self._release = redis.register_script(RELEASE)
+        self._apply = Script(redis, APPLY)
+        self._unlink_fenced = Script(redis, UNLINK_FENCED)
+        self._release = Script(redis, RELEASE)
 
     @classmethod
     def for_settings(cls, redis: Redis, settings: HotCatalogSettings) -> Ranking:
@@ -196,12 +197,9 @@ class Ranking:
     async def run(self, calls: Sequence[ScriptCall]) -> list[int]:
         """``APPLY`` per call, in one round trip; RankingRebuilding while a clear holds the fence."""
         if len(calls) == 1:
-            results = [int(await self._apply(keys=calls[0].keys, args=calls[0].args))]
+            results = [int(await self._apply(calls[0].keys, calls[0].args))]
         else:
-            pipe = self._redis.pipeline(transaction=False)
-            for call in calls:
-                await self._apply(keys=call.keys, args=call.args, client=pipe)
-            results = [int(r) for r in await pipe.execute()]
+            results = [int(r) for r in await self._apply.many([(call.keys, call.args) for call in calls])]
         if FENCED in results:
             raise RankingRebuilding(f"{self._prefix}: the ranking is being rebuilt")
         return results
@@ -223,11 +221,11 @@ class Ranking:
                     batch = []
             removed += await self._unlink(token, batch)
         finally:
-            await self._release(keys=[self.fence_key], args=[token])
+            await self._release([self.fence_key], [token])
         return removed
 
     async def _unlink(self, token: str, keys: list[bytes]) -> int:
-        removed = int(await self._unlink_fenced(keys=[self.fence_key, *keys], args=[token, FENCE_TTL_MS]))
+        removed = int(await self._unlink_fenced([self.fence_key, *keys], [token, FENCE_TTL_MS]))
         if removed < 0:
             raise FenceLost(f"{self._prefix}: the clear outlived its fence; run the rebuild again")
         return removed

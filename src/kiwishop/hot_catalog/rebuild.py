@@ -33,6 +33,7 @@ from redis.asyncio import Redis
 from kiwishop.hot_catalog.domain import TotalsUpdate
 from kiwishop.hot_catalog.ranking import APPLIED, DUPLICATE, Ranking, ScriptCall
 from kiwishop.hot_catalog.settings import HotCatalogSettings
+from kiwishop.platform.clock import utcnow_aware
 from kiwishop.platform.redisclient import create_redis
 from kiwishop.platform.settings import InfraSettings
 
@@ -78,10 +79,6 @@ class RebuildResult:
         if self.paid_without_event_id:
             text += f"; SKIPPED {self.paid_without_event_id} paid orders without confirm_event_id"
         return text
-
-
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class _Replay:
@@ -137,7 +134,7 @@ async def rebuild(
     *,
     redis: Redis | None = None,
     batch_size: int = 500,
-    clock: Callable[[], dt.datetime] = _utc_now,
+    clock: Callable[[], dt.datetime] = utcnow_aware,
 ) -> RebuildResult:
     """Clear the ranking of ``settings.key_prefix``, then replay ``sources`` into it (see the module)."""
     started = time.perf_counter()

@@ -1,1 +1,2 @@
-"""Operational tools that look across services (reconciliation). Tooling, like devstack: no service imports it."""
+"""Operations commands that look across services (reconcile, dead letters, rebuild sources, migrations and
+topics for every service). Part of the product, yet no service imports it."""

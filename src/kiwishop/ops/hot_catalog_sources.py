@@ -61,11 +61,11 @@ class SchemaNames:
 
 
 def _after_product(row: Any) -> dict[str, int]:
-    return {"after": row[0]}
+    return {"after": row.product_no}
 
 
 def _after_line(row: Any) -> dict[str, int]:
-    return {"event": row[0], "line": row[1]}
+    return {"event": row.payment_event_no, "line": row.payment_order_no}
 
 
 async def _chunks(
@@ -94,26 +94,38 @@ class SqlSources:
 
     async def like_totals(self) -> AsyncIterator[TotalsUpdate]:
         async for rows in _chunks(self._like, LIKES, _after_product, {"after": 0}, self._chunk):
-            for product_no, likes, version in rows:
-                yield TotalsUpdate("likes", int(product_no), int(version), (int(likes),))
+            for row in rows:
+                yield TotalsUpdate(
+                    kind="likes",
+                    product_no=int(row.product_no),
+                    version=int(row.version),
+                    values=(int(row.like_count),),
+                )
 
     async def review_totals(self) -> AsyncIterator[TotalsUpdate]:
         async for rows in _chunks(self._review, REVIEWS, _after_product, {"after": 0}, self._chunk):
-            for product_no, reviews, stars, version in rows:
-                yield TotalsUpdate("reviews", int(product_no), int(version), (int(reviews), int(stars)))
+            for row in rows:
+                yield TotalsUpdate(
+                    kind="reviews",
+                    product_no=int(row.product_no),
+                    version=int(row.version),
+                    values=(int(row.review_count), int(row.review_star_rating_sum)),
+                )
 
     async def paid_orders(self) -> AsyncIterator[PaidOrder]:
         """One per paid payment event, its lines grouped by product (an event may span two chunks)."""
         current: int | None = None
-        order = PaidOrder(None, {})
+        order = PaidOrder(event_id=None, lines={})
         async for rows in _chunks(self._order, PAID_LINES, _after_line, {"event": 0, "line": 0}, self._chunk):
-            for event_no, _line_no, product_no, confirm_event_id in rows:
-                if event_no != current:
+            for row in rows:
+                if row.payment_event_no != current:
                     if current is not None:
                         yield order
-                    current = event_no
-                    order = PaidOrder(None if confirm_event_id is None else int(confirm_event_id), {})
-                order.lines[int(product_no)] = order.lines.get(int(product_no), 0) + 1
+                    current = row.payment_event_no
+                    event_id = None if row.confirm_event_id is None else int(row.confirm_event_id)
+                    order = PaidOrder(event_id=event_id, lines={})
+                product_no = int(row.product_no)
+                order.lines[product_no] = order.lines.get(product_no, 0) + 1
         if current is not None:
             yield order
 

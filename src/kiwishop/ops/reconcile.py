@@ -22,6 +22,7 @@ from sqlalchemy import bindparam, text
 
 from kiwishop.contracts.topics import BUSINESS_TOPICS
 from kiwishop.ops.dlt import count_records
+from kiwishop.platform.clock import utcnow
 from kiwishop.platform.db import Database
 from kiwishop.platform.httpclient import HttpClient, HttpError
 from kiwishop.platform.settings import InfraSettings
@@ -53,14 +54,38 @@ class Findings:
         return not self.problems
 
 
-async def _orders(db: Database) -> list[tuple[str, str, Decimal, bool, dt.datetime | None, dt.datetime, str | None]]:
+@dataclass(frozen=True)
+class OrderSummary:
+    """One payment event: its lines' highest status and latest change."""
+
+    order_id: str
+    status: str
+    total_amount: Decimal
+    is_wallet_done: bool
+    approved_at: dt.datetime | None
+    updated_at: dt.datetime
+    payment_key: str | None
+
+
+async def _orders(db: Database) -> list[OrderSummary]:
     query = text(
         "SELECT e.order_id, MAX(o.payment_order_status) AS status, e.total_amount, e.is_wallet_done, e.approved_at, "
         "MAX(o.updated_at) AS updated_at, e.payment_key FROM payment_events e "
         "JOIN payment_orders o ON o.payment_event_no = e.payment_event_no GROUP BY e.payment_event_no"
     )
     async with db.engine.connect() as conn:
-        return [tuple(row) for row in await conn.execute(query)]
+        return [
+            OrderSummary(
+                order_id=row.order_id,
+                status=row.status,
+                total_amount=row.total_amount,
+                is_wallet_done=bool(row.is_wallet_done),
+                approved_at=row.approved_at,
+                updated_at=row.updated_at,
+                payment_key=row.payment_key,
+            )
+            for row in await conn.execute(query)
+        ]
 
 
 async def _lines_by_order(db: Database, order_ids: list[str]) -> dict[str, list[tuple[int, Decimal]]]:
@@ -72,8 +97,8 @@ async def _lines_by_order(db: Database, order_ids: list[str]) -> dict[str, list[
                 bindparam("ids", expanding=True)
             )
             rows = await conn.execute(query, {"ids": chunk})
-            for order_id, seller_no, amount in rows:
-                lines[order_id].append((seller_no, amount))
+            for row in rows:
+                lines[row.order_id].append((row.seller_no, row.amount))
     return lines
 
 
@@ -120,10 +145,10 @@ async def reconcile(sources: Sources) -> Findings:
     try:
         orders = await _orders(order_db)
         await _check_orders(sources, findings, orders)
-        asked = [o[0] for o in orders if o[6] is not None]
+        asked = [o.order_id for o in orders if o.payment_key is not None]
         approved, unanswered = await _psp_approved(sources, asked)
         findings.problems += [f"the PSP could not be asked about order {o}" for o in unanswered]
-        status_of = {o[0]: (o[1], o[2]) for o in orders}
+        status_of = {o.order_id: (o.status, o.total_amount) for o in orders}
         for order_id, amount in approved.items():
             status, total = status_of[order_id]
             if status != "SUCCESS" or total != amount:
@@ -154,24 +179,20 @@ async def reconcile(sources: Sources) -> Findings:
     return findings
 
 
-async def _check_orders(
-    sources: Sources,
-    findings: Findings,
-    orders: list[tuple[str, str, Decimal, bool, dt.datetime | None, dt.datetime, str | None]],
-) -> None:
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+async def _check_orders(sources: Sources, findings: Findings, orders: list[OrderSummary]) -> None:
+    now = utcnow()
     lag = dt.timedelta(seconds=sources.lag_bound_s)
     window = dt.timedelta(seconds=sources.recovery_window_s)
     counts: dict[str, int] = defaultdict(int)
-    for order_id, status, _total, wallet_done, approved_at, updated_at, _key in orders:
-        counts[status] += 1
-        if status == "SUCCESS" and not wallet_done and approved_at is not None and now - approved_at > lag:
-            findings.problems.append(f"order {order_id}: SUCCESS since {approved_at:%H:%M:%S} but not settled")
-        if status in ("EXECUTING", "UNKNOWN") and now - updated_at > window:
-            findings.problems.append(f"order {order_id}: stuck in {status} since {updated_at:%H:%M:%S}")
-        if status == "QUARANTINED":
+    for o in orders:
+        counts[o.status] += 1
+        if o.status == "SUCCESS" and not o.is_wallet_done and o.approved_at is not None and now - o.approved_at > lag:
+            findings.problems.append(f"order {o.order_id}: SUCCESS since {o.approved_at:%H:%M:%S} but not settled")
+        if o.status in ("EXECUTING", "UNKNOWN") and now - o.updated_at > window:
+            findings.problems.append(f"order {o.order_id}: stuck in {o.status} since {o.updated_at:%H:%M:%S}")
+        if o.status == "QUARANTINED":
             findings.problems.append(
-                f"order {order_id}: QUARANTINED since {updated_at:%H:%M:%S} — a person must decide"
+                f"order {o.order_id}: QUARANTINED since {o.updated_at:%H:%M:%S} — a person must decide"
             )
     findings.order_counts = dict(counts)
 

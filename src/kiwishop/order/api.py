@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 
 from kiwishop.order import queries
 from kiwishop.order.checkout import checkout
 from kiwishop.order.domain import PaymentStatus
 from kiwishop.order.schemas import (
-    MAX_ID,
     CheckoutIn,
     CheckoutOut,
     ConfirmIn,
@@ -21,16 +20,12 @@ from kiwishop.order.schemas import (
     PaymentOrderListOut,
     PaymentResultOut,
 )
-from kiwishop.order.services import OrderServices
+from kiwishop.order.services import OrderServicesDep
+from kiwishop.platform.params import MAX_ID
 from kiwishop.platform.web import JSONResponse, model_response
 
 router = APIRouter()
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
-
-
-def services(request: Request) -> OrderServices:
-    found: OrderServices = request.app.state.services
-    return found
 
 
 def result_response(result: PaymentResultOut) -> JSONResponse:
@@ -45,8 +40,7 @@ def result_response(result: PaymentResultOut) -> JSONResponse:
 
 
 @router.post("/api/checkout", status_code=201, response_model=CheckoutOut)
-async def create_checkout(request: Request, body: CheckoutIn) -> JSONResponse:
-    s = services(request)
+async def create_checkout(body: CheckoutIn, s: OrderServicesDep) -> JSONResponse:
     result = await checkout(s.db, s.ids, s.catalog, member_no=body.memberNo, product_nos=body.productNoList)
     out = CheckoutOut(
         paymentEventNo=result.payment_event_no, orderId=result.order_id, orderName=result.order_name,
@@ -60,37 +54,37 @@ async def create_checkout(request: Request, body: CheckoutIn) -> JSONResponse:
     response_model=PaymentResultOut,
     responses={202: {"description": "in doubt, being resolved"}, 400: {"description": "declined or invalid"}},
 )
-async def confirm_payment(request: Request, body: ConfirmIn) -> JSONResponse:
-    payment = await services(request).confirmation.confirm(body.paymentKey, body.orderId, body.amount)
+async def confirm_payment(body: ConfirmIn, s: OrderServicesDep) -> JSONResponse:
+    payment = await s.confirmation.confirm(body.paymentKey, body.orderId, body.amount)
     return result_response(PaymentResultOut.of(payment))
 
 
 @router.get("/api/payments/{orderId}", response_model=PaymentResultOut)
 async def payment_result(
-    request: Request, orderId: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{6,64}$")]
+    orderId: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{6,64}$")], s: OrderServicesDep
 ) -> JSONResponse:
-    payment = await services(request).confirmation.load(orderId)
+    payment = await s.confirmation.load(orderId)
     return model_response(PaymentResultOut.of(payment))
 
 
 @router.get("/api/orders", response_model=PaymentOrderListOut)
-async def order_lines(request: Request, orderId: Annotated[OrderId, Query()]) -> JSONResponse:
-    lines = await queries.lines_of_order(services(request).db, orderId)
+async def order_lines(orderId: Annotated[OrderId, Query()], s: OrderServicesDep) -> JSONResponse:
+    lines = await queries.lines_of_order(s.db, orderId)
     return model_response(PaymentOrderListOut(paymentOrderList=[PaymentOrderLineOut(**line) for line in lines]))
 
 
 @router.get("/api/orders/members/{memberNo}", response_model=PaymentEventListOut)
 async def member_orders(
-    request: Request,
     memberNo: Id,
+    s: OrderServicesDep,
     paymentEventNo: Annotated[int | None, Query(ge=1, le=MAX_ID, description="cursor: the last one seen")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> JSONResponse:
-    events = await queries.paid_events_of_member(services(request).db, memberNo, paymentEventNo, limit)
+    events = await queries.paid_events_of_member(s.db, memberNo, paymentEventNo, limit)
     return model_response(PaymentEventListOut(paymentEventList=[PaymentEventOut.of(e) for e in events]))
 
 
 @router.get("/api/orders/payment-events/{paymentEventNo}/members/{memberNo}", response_model=PaymentEventOut)
-async def member_order(request: Request, paymentEventNo: Id, memberNo: Id) -> JSONResponse:
-    payment = await queries.event_of_member(services(request).db, paymentEventNo, memberNo)
+async def member_order(paymentEventNo: Id, memberNo: Id, s: OrderServicesDep) -> JSONResponse:
+    payment = await queries.event_of_member(s.db, paymentEventNo, memberNo)
     return model_response(PaymentEventOut.of(payment))

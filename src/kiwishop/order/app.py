@@ -4,10 +4,12 @@ import datetime as dt
 
 from fastapi import FastAPI
 
+from kiwishop.contracts.events import WALLET_SETTLED, on_topics
+from kiwishop.contracts.topics import WALLET
 from kiwishop.order import api, pages
 from kiwishop.order.catalog_client import CatalogClient
 from kiwishop.order.confirm import PaymentConfirmation, Timing
-from kiwishop.order.consumers import IGNORED_WALLET_EVENTS, WALLET_SETTLED, on_wallet_settled
+from kiwishop.order.consumers import on_wallet_settled
 from kiwishop.order.metrics import PaymentMetrics
 from kiwishop.order.migrations import MIGRATIONS
 from kiwishop.order.psp import TossClient
@@ -51,15 +53,16 @@ def create_app(settings: OrderSettings) -> FastAPI:
         basic_auth=(settings.toss_secret_key.get_secret_value(), ""),
     )
     psp = TossClient(toss_http, max_attempts=settings.psp_max_attempts, retry_base_s=settings.psp_retry_base_s)
+    db, outbox = runtime.database(), runtime.outbox()
     confirmation = PaymentConfirmation(
-        runtime.db, runtime.ids, runtime.outbox, psp, timing_of(settings),
+        db, runtime.ids, outbox, psp, timing_of(settings),
         metrics=metrics, wait_s=settings.confirm_wait_s, topic=settings.payment_topic,
     )  # fmt: skip
     recovery = RecoveryWorker(
-        runtime.db, runtime.ids, confirmation, psp, interval_s=settings.recovery_interval_s, metrics=metrics
+        db, runtime.ids, confirmation, psp, interval_s=settings.recovery_interval_s, metrics=metrics
     )
     settlement = SettlementWatch(
-        runtime.db, runtime.outbox, grace_s=settings.settlement_grace_s,
+        db, outbox, grace_s=settings.settlement_grace_s,
         republish_max_s=settings.settlement_republish_max_s, interval_s=settings.settlement_interval_s,
         batch_size=settings.settlement_republish_batch, topic=settings.payment_topic, metrics=metrics,
     )  # fmt: skip
@@ -67,8 +70,8 @@ def create_app(settings: OrderSettings) -> FastAPI:
     runtime.consume(
         group_id=settings.wallet_group_id,
         topics=[settings.wallet_topic],
-        handlers={WALLET_SETTLED: idempotent(runtime.db, "order-wallet-result", on_wallet_settled)},
-        ignored_types=IGNORED_WALLET_EVENTS,
+        handlers={WALLET_SETTLED: idempotent(db, "order-wallet-result", on_wallet_settled)},
+        contract=on_topics(WALLET),
         money_topics=[settings.wallet_topic],
     )
     runtime.worker(recovery)
@@ -79,7 +82,7 @@ def create_app(settings: OrderSettings) -> FastAPI:
 
     app = runtime.build_app(title="kiwi-shop order", routers=[api.router, pages.router])
     app.state.services = OrderServices(
-        settings, runtime.db, runtime.ids, CatalogClient(catalog_http), confirmation, catalog_http, hot_catalog_http
+        settings, db, runtime.ids, CatalogClient(catalog_http), confirmation, catalog_http, hot_catalog_http
     )
     app.state.recovery = recovery
     app.state.settlement = settlement

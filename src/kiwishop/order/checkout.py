@@ -9,6 +9,7 @@ from decimal import Decimal
 from kiwishop.order import repository
 from kiwishop.order.catalog_client import CatalogClient
 from kiwishop.order.domain import Line, OrderError, Payment, PaymentStatus, order_name
+from kiwishop.platform.clock import utcnow
 from kiwishop.platform.db import Database
 from kiwishop.platform.errors import AppError
 from kiwishop.platform.ids import Snowflake
@@ -51,6 +52,6 @@ async def checkout(
         ],
     )
     async with db.uow() as uow:
-        await repository.insert_payment(uow, ids, payment, repository.utcnow())
+        await repository.insert_payment(uow, ids, payment, utcnow())
         await uow.commit()
     return CheckoutResult(payment.payment_event_no, payment.order_id, payment.order_name, total)

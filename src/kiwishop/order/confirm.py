@@ -22,12 +22,13 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from kiwishop.contracts.topics import PAYMENT
+from kiwishop.contracts.events import PAYMENT_CONFIRM
 from kiwishop.order import repository
-from kiwishop.order.domain import CONFIRMABLE, PAYMENT_CONFIRM, OrderError, Payment, PaymentStatus, confirm_payload
+from kiwishop.order.domain import CONFIRMABLE, OrderError, Payment, PaymentStatus, confirm_payload
 from kiwishop.order.metrics import PaymentMetrics
 from kiwishop.order.psp import TossClient
 from kiwishop.order.verdicts import Evidence, Policy, PspResult, Verdict, backoff, compensated, verdict
+from kiwishop.platform.clock import utcnow
 from kiwishop.platform.db import Database, retry_on_conflict
 from kiwishop.platform.errors import AppError
 from kiwishop.platform.ids import Snowflake
@@ -54,8 +55,8 @@ class PaymentConfirmation:
         timing: Timing,
         *,
         metrics: PaymentMetrics | None = None,
-        wait_s: float = 10.0,
-        topic: str = PAYMENT,
+        wait_s: float,
+        topic: str,
     ) -> None:
         self._db = db
         self._ids = ids
@@ -94,7 +95,7 @@ class PaymentConfirmation:
                     raise AppError(OrderError.INVALID_PAYMENT_AMOUNT)
                 if payment.payment_key is not None and payment.payment_key != payment_key:
                     raise AppError(OrderError.PAYMENT_KEY_MISMATCH)
-                now = repository.utcnow()
+                now = utcnow()
                 if payment.status not in CONFIRMABLE or _backing_off(payment, now):
                     return payment, False
                 moved = await repository.move(
@@ -122,7 +123,7 @@ class PaymentConfirmation:
             cancel = await self._psp.cancel(result.payment_key, payment.order_id, f"kiwi-shop: {result.code}")
             return compensated(result, cancel)
         return verdict(
-            result, now=repository.utcnow(), confirm_started_at=payment.confirm_started_at,
+            result, now=utcnow(), confirm_started_at=payment.confirm_started_at,
             in_doubt_since=payment.in_doubt_since, policy=self.timing.policy,
         )  # fmt: skip
 
@@ -132,7 +133,7 @@ class PaymentConfirmation:
             payment = await repository.load_payment(uow.conn, order_id=order_id, for_update=True)
             if payment is None or payment.status is not PaymentStatus.EXECUTING:
                 return None
-            now = repository.utcnow()
+            now = utcnow()
             values = self._outcome_values(payment, decided, now, counted=changed_by == "recovery")
             moved = await repository.move(
                 uow, self._ids, payment, decided.status, reason=decided.reason, changed_by=changed_by,
@@ -142,8 +143,9 @@ class PaymentConfirmation:
                 return None
             if decided.status is PaymentStatus.SUCCESS:
                 await self._outbox.add(
-                    uow, topic=self._topic, key=order_id, event_type=PAYMENT_CONFIRM, payload=confirm_payload(payment),
-                    idempotency_key=f"{PAYMENT_CONFIRM}:{order_id}", event_id=int(values["confirm_event_id"]),
+                    uow, topic=self._topic, key=order_id, event_type=PAYMENT_CONFIRM.name,
+                    payload=dict(confirm_payload(payment)), idempotency_key=f"{PAYMENT_CONFIRM.name}:{order_id}",
+                    event_id=int(values["confirm_event_id"]),
                 )  # fmt: skip
             await uow.commit()
         self._observe(payment, decided)

@@ -9,10 +9,6 @@ from kiwishop.platform.consumer import PermanentError
 from kiwishop.platform.db import UnitOfWork
 from kiwishop.platform.envelope import Envelope
 
-WALLET_SETTLED = "WALLET_SETTLED"
-# Other wallet events share the topic; order has nothing to do with them.
-IGNORED_WALLET_EVENTS = ("WALLET_CREATED", "WALLET_CREATION_FAILED")
-
 
 async def on_wallet_settled(uow: UnitOfWork, envelope: Envelope) -> None:
     order_id = envelope.payload.get("orderId")

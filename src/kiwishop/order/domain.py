@@ -7,14 +7,13 @@ import enum
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
+from kiwishop.contracts.events import PaymentConfirmV1
 from kiwishop.platform.errors import ErrorCode
 
 SEOUL = ZoneInfo("Asia/Seoul")
 ORDER_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
-PAYMENT_CONFIRM = "PAYMENT_CONFIRM"
 
 
 class PaymentStatus(enum.StrEnum):
@@ -118,7 +117,7 @@ class Payment:
         return self.lines[0].status if self.lines else PaymentStatus.NOT_STARTED
 
 
-def confirm_payload(payment: Payment) -> dict[str, Any]:
+def confirm_payload(payment: Payment) -> PaymentConfirmV1:
     """PAYMENT_CONFIRM payload (docs/events.md), from the rows after the update."""
     return {
         "paymentEventNo": payment.payment_event_no,

@@ -12,7 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from kiwishop.order.checkout import checkout
 from kiwishop.order.domain import ORDER_ID_PATTERN, OrderError, PaymentStatus
-from kiwishop.order.services import OrderServices
+from kiwishop.order.services import OrderServicesDep
 from kiwishop.order.showcase import showcase
 from kiwishop.platform.errors import AppError, CommonError
 from kiwishop.platform.params import MAX_ID, parse_id_list
@@ -36,11 +36,6 @@ def _won(amount: Decimal) -> str:
     return f"{int(amount):,}원"
 
 
-def _services(request: Request) -> OrderServices:
-    found: OrderServices = request.app.state.services
-    return found
-
-
 def _checkout_params(request: Request) -> tuple[int, list[int]]:
     raw_products = request.query_params.getlist("productNoList")
     products = parse_id_list(raw_products) if raw_products else DEFAULT_PRODUCTS
@@ -51,9 +46,8 @@ def _checkout_params(request: Request) -> tuple[int, list[int]]:
 
 
 @router.get("/", response_class=HTMLResponse)
-async def checkout_page(request: Request) -> HTMLResponse:
+async def checkout_page(request: Request, s: OrderServicesDep) -> HTMLResponse:
     """The shop: the hot products to choose from, and the order for the current choice with 결제하기."""
-    s = _services(request)
     try:
         member_no, product_nos = _checkout_params(request)
         offer, result = await asyncio.gather(
@@ -78,7 +72,7 @@ async def checkout_page(request: Request) -> HTMLResponse:
 
 
 @router.get("/success", response_class=HTMLResponse)
-async def success_page(request: Request) -> HTMLResponse:
+async def success_page(request: Request, s: OrderServicesDep) -> HTMLResponse:
     """Toss sends the buyer here after authorisation; we confirm now and show the real outcome."""
     q = request.query_params
     payment_key, order_id = q.get("paymentKey", ""), q.get("orderId", "")
@@ -89,7 +83,7 @@ async def success_page(request: Request) -> HTMLResponse:
     if not payment_key or not ORDER_ID_PATTERN.match(order_id) or amount <= 0:
         return _error_page(AppError(CommonError.INVALID_REQUEST))
     try:
-        payment = await _services(request).confirmation.confirm(payment_key, order_id, amount)
+        payment = await s.confirmation.confirm(payment_key, order_id, amount)
     except AppError as error:
         if error.code is not OrderError.PAYMENT_IN_PROGRESS:
             return _error_page(error)

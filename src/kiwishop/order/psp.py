@@ -60,7 +60,7 @@ def _judge(response: HttpResponse, order_id: str, amount: Decimal, payment_key: 
 
 
 class TossClient:
-    def __init__(self, http: HttpClient, *, max_attempts: int = 3, retry_base_s: float = 0.2) -> None:
+    def __init__(self, http: HttpClient, *, max_attempts: int, retry_base_s: float) -> None:
         self._http = http
         self._max_attempts = max(1, max_attempts)
         self._retry_base = retry_base_s

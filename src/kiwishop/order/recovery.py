@@ -26,6 +26,7 @@ from kiwishop.order.domain import IN_DOUBT, Payment, PaymentStatus
 from kiwishop.order.metrics import PaymentMetrics
 from kiwishop.order.psp import TossClient
 from kiwishop.order.verdicts import Evidence, PspResult
+from kiwishop.platform.clock import utcnow
 from kiwishop.platform.db import Database
 from kiwishop.platform.ids import Snowflake
 from kiwishop.platform.periodic import Periodic
@@ -57,7 +58,7 @@ class RecoveryWorker:
         confirmation: PaymentConfirmation,
         psp: TossClient,
         *,
-        interval_s: float = 1.0,
+        interval_s: float,
         batch_size: int = 200,
         concurrency: int = 16,
         metrics: PaymentMetrics | None = None,
@@ -100,7 +101,7 @@ class RecoveryWorker:
 
     async def _due_orders(self) -> list[str]:
         async with self._db.engine.connect() as conn:
-            rows = await conn.execute(_DUE, {"now": repository.utcnow(), "limit": self._batch})
+            rows = await conn.execute(_DUE, {"now": utcnow(), "limit": self._batch})
             return [row.order_id for row in rows]
 
     async def _recover(self, order_id: str) -> tuple[PaymentStatus, Evidence] | None:
@@ -120,7 +121,7 @@ class RecoveryWorker:
         """A due order → EXECUTING with a fresh lease; None if it is not due (any more) or not in doubt."""
         async with self._db.uow() as uow:
             payment = await repository.load_payment(uow.conn, order_id=order_id, for_update=True)
-            now = repository.utcnow()
+            now = utcnow()
             if payment is None or payment.status not in IN_DOUBT:
                 return None
             if payment.next_attempt_at is None or payment.next_attempt_at > now:
@@ -140,7 +141,7 @@ class RecoveryWorker:
             return
         self._psp_down_since_answers = None
         async with self._db.uow() as uow:
-            moved = await uow.conn.execute(_PULL_IN, {"now": repository.utcnow()})
+            moved = await uow.conn.execute(_PULL_IN, {"now": utcnow()})
             await uow.commit()
         if moved.rowcount:
             log.warning("the PSP answers again: %d order(s) in doubt are asked now", moved.rowcount)

@@ -11,14 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kiwishop.order.domain import Line, Payment, PaymentStatus
 from kiwishop.order.tables import payment_events, payment_order_histories, payment_orders
+from kiwishop.platform.clock import utcnow
 from kiwishop.platform.db import UnitOfWork
 from kiwishop.platform.ids import Snowflake
 
 pe, po = payment_events, payment_orders
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 async def insert_payment(uow: UnitOfWork, ids: Snowflake, payment: Payment, now: dt.datetime) -> None:

@@ -6,8 +6,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from kiwishop.order.domain import Payment, PaymentStatus, seoul_iso
+from kiwishop.platform.params import MAX_ID
 
-MAX_ID = 2**63 - 1
 OrderId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{6,64}$")]
 
 

@@ -1,13 +1,18 @@
-"""The order process's collaborators, built once by create_app and shared by routes and workers."""
+"""The order process's collaborators, built once by create_app and shared by routes (``OrderServicesDep``)
+and workers."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
 
 from kiwishop.order.catalog_client import CatalogClient
 from kiwishop.order.confirm import PaymentConfirmation
 from kiwishop.order.settings import OrderSettings
 from kiwishop.platform.db import Database
+from kiwishop.platform.deps import app_state
 from kiwishop.platform.httpclient import HttpClient
 from kiwishop.platform.ids import Snowflake
 
@@ -21,3 +26,6 @@ class OrderServices:
     confirmation: PaymentConfirmation
     catalog_http: HttpClient
     hot_catalog_http: HttpClient
+
+
+OrderServicesDep = Annotated[OrderServices, Depends(app_state("services", OrderServices))]

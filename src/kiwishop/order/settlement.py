@@ -19,10 +19,11 @@ import time
 
 from sqlalchemy import text
 
-from kiwishop.contracts.topics import PAYMENT
+from kiwishop.contracts.events import PAYMENT_CONFIRM
 from kiwishop.order import repository
-from kiwishop.order.domain import PAYMENT_CONFIRM, confirm_payload
+from kiwishop.order.domain import confirm_payload
 from kiwishop.order.metrics import PaymentMetrics
+from kiwishop.platform.clock import utcnow
 from kiwishop.platform.db import Database
 from kiwishop.platform.outbox import Outbox
 from kiwishop.platform.periodic import Periodic
@@ -49,9 +50,9 @@ class SettlementWatch:
         *,
         grace_s: float,
         republish_max_s: float,
-        interval_s: float = 1.0,
-        batch_size: int = 100,
-        topic: str = PAYMENT,
+        interval_s: float,
+        batch_size: int,
+        topic: str,
         metrics: PaymentMetrics | None = None,
     ) -> None:
         self._db = db
@@ -80,7 +81,7 @@ class SettlementWatch:
     async def check_once(self) -> int:
         """Re-publish PAYMENT_CONFIRM for every paid order whose settlement check is due; returns how many."""
         async with self._db.engine.connect() as conn:
-            due = [row.order_id for row in await conn.execute(_DUE, {"now": repository.utcnow(), "limit": self._batch})]
+            due = [row.order_id for row in await conn.execute(_DUE, {"now": utcnow(), "limit": self._batch})]
         count = 0
         for order_id in due:
             count += await self.republish(order_id)
@@ -89,7 +90,7 @@ class SettlementWatch:
     async def republish(self, order_id: str) -> int:
         async with self._db.uow() as uow:
             state = (await uow.conn.execute(_STATE, {"order_id": order_id})).first()
-            now = repository.utcnow()
+            now = utcnow()
             if state is None or state.settle_check_at is None or state.settle_check_at > now:
                 return 0  # settled, or another instance just did it
             payment = await repository.load_payment(uow.conn, order_id=order_id)
@@ -99,10 +100,11 @@ class SettlementWatch:
                 return 0
             wait = min(self._max, self._grace * (2 ** min(int(state.republish_count) + 1, 20)))
             await uow.conn.execute(_RESCHEDULE, {"next": now + wait, "o": order_id})
-            key = f"{PAYMENT_CONFIRM}:{order_id}"
+            key = f"{PAYMENT_CONFIRM.name}:{order_id}"
             if not await self._outbox.requeue(uow, key):  # retention removed the row: rebuild the same event
                 await self._outbox.add(
-                    uow, topic=self._topic, key=order_id, event_type=PAYMENT_CONFIRM, payload=confirm_payload(payment),
+                    uow, topic=self._topic, key=order_id, event_type=PAYMENT_CONFIRM.name,
+                    payload=dict(confirm_payload(payment)),
                     idempotency_key=key, event_id=payment.confirm_event_id,
                 )  # fmt: skip
             await uow.commit()

@@ -4,36 +4,33 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
-from kiwishop.order_query.domain import MAX_ID
 from kiwishop.order_query.queries import OrderReads
 from kiwishop.order_query.schemas import PaymentEventListOut, PaymentEventOut
+from kiwishop.platform.deps import app_state
+from kiwishop.platform.params import MAX_ID
 
 router = APIRouter()
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+ReadsDep = Annotated[OrderReads, Depends(app_state("reads", OrderReads))]
 JSON = "application/json"
 HISTORY_PATH = "/api/orders/members/{memberNo}"
 
 
-def reads(request: Request) -> OrderReads:
-    found: OrderReads = request.app.state.reads
-    return found
-
-
 @router.get(HISTORY_PATH, response_model=PaymentEventListOut)
 async def member_orders(
-    request: Request,
     memberNo: Id,
+    reads: ReadsDep,
     paymentEventNo: Annotated[int | None, Query(ge=1, le=MAX_ID, description="cursor: the last one seen")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> Response:
     """The member's paid orders, newest first; the next page starts below ``paymentEventNo``."""
-    return Response(await reads(request).history(memberNo, paymentEventNo, limit), media_type=JSON)
+    return Response(await reads.history(memberNo, paymentEventNo, limit), media_type=JSON)
 
 
 @router.get("/api/orders/payment-events/{paymentEventNo}/members/{memberNo}", response_model=PaymentEventOut)
-async def member_order(request: Request, paymentEventNo: Id, memberNo: Id) -> Response:
+async def member_order(paymentEventNo: Id, memberNo: Id, reads: ReadsDep) -> Response:
     """One order of the member, any status; 404 when it does not exist or is another member's."""
-    return Response(await reads(request).detail(paymentEventNo, memberNo), media_type=JSON)
+    return Response(await reads.detail(paymentEventNo, memberNo), media_type=JSON)

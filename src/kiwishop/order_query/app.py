@@ -5,10 +5,11 @@ import gc
 from fastapi import FastAPI
 from starlette.middleware import Middleware
 
+from kiwishop.contracts.events import PAYMENT_CONFIRM, on_topics
+from kiwishop.contracts.topics import PAYMENT
 from kiwishop.order_query import api
 from kiwishop.order_query.cache import OriginCache
 from kiwishop.order_query.consumers import payment_confirm_handler
-from kiwishop.order_query.domain import PAYMENT_CONFIRM
 from kiwishop.order_query.fastpath import HistoryFastPath
 from kiwishop.order_query.origin import OrderClient
 from kiwishop.order_query.queries import OrderReads
@@ -27,14 +28,15 @@ async def freeze_gc() -> None:
 def create_app(settings: OrderQuerySettings) -> FastAPI:
     """Redis and the broker only: no SQL database, no outbox (G3)."""
     runtime = Runtime("order-query", settings)
-    store = ReadModelStore.for_settings(runtime.redis, settings)
+    redis = runtime.redis()
+    store = ReadModelStore.for_settings(redis, settings)
     order_http = create_http_client(
         settings.order_url,
         connect_timeout_s=settings.order_connect_timeout_s,
         read_timeout_s=settings.order_read_timeout_s,
     )
     cache = OriginCache(
-        runtime.redis,
+        redis,
         store.keys,
         logical_ttl_s=settings.cache_logical_ttl_s,
         physical_ttl_s=settings.cache_physical_ttl_s,
@@ -45,6 +47,7 @@ def create_app(settings: OrderQuerySettings) -> FastAPI:
         group_id=settings.consumer_group,
         topics=[settings.payment_topic],
         handlers={PAYMENT_CONFIRM: payment_confirm_handler(store)},
+        contract=on_topics(PAYMENT),
         money_topics=[settings.payment_topic],
     )
     runtime.on_shutdown(order_http.aclose)

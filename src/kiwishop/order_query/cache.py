@@ -25,7 +25,8 @@ from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 
-from kiwishop.order_query.store import Keys, Script, as_bytes
+from kiwishop.order_query.store import Keys, as_bytes
+from kiwishop.platform.redisclient import Script
 
 log = logging.getLogger("kiwishop.order_query.cache")
 

@@ -18,12 +18,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from kiwishop.platform.errors import ErrorCode
+from kiwishop.platform.params import MAX_ID
 
-MAX_ID = 2**63 - 1
-ID_DIGITS = 19  # len(str(MAX_ID)): ids are zero-padded to this width so that text order is number order
+ID_DIGITS = len(str(MAX_ID))  # 19: ids are zero-padded to this width so that text order is number order
 CENTS = Decimal("0.01")
-PAYMENT_CONFIRM = "PAYMENT_CONFIRM"
-PAYMENT_CONFIRM_VERSION = 1
 
 
 class OrderQueryError(ErrorCode):

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kiwishop.order_query.domain import MAX_ID
 from kiwishop.order_query.store import ReadModelStore
+from kiwishop.platform.params import MAX_ID
 
 log = logging.getLogger("kiwishop.order_query.fastpath")
 

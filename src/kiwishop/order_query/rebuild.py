@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from kiwishop.order_query.domain import PAYMENT_CONFIRM, PAYMENT_CONFIRM_VERSION, InvalidEvent, paid_read_model
+from kiwishop.contracts.events import PAYMENT_CONFIRM
+from kiwishop.order_query.domain import InvalidEvent, paid_read_model
 from kiwishop.order_query.settings import OrderQuerySettings
 from kiwishop.order_query.store import ReadModelStore
 from kiwishop.platform.envelope import Envelope, EnvelopeError
@@ -50,7 +51,7 @@ async def _apply(store: ReadModelStore, value: bytes | None, key: bytes | None, 
     result.records += 1
     try:
         envelope = Envelope.from_record(key, value)
-        if envelope.type != PAYMENT_CONFIRM or envelope.version != PAYMENT_CONFIRM_VERSION:
+        if envelope.type != PAYMENT_CONFIRM.name or envelope.version not in PAYMENT_CONFIRM.versions:
             raise InvalidEvent(f"{envelope.type} v{envelope.version} is not a read-model event")
         model = paid_read_model(envelope.payload)
     except (EnvelopeError, InvalidEvent):

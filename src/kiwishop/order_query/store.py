@@ -14,7 +14,6 @@ Keys (``P`` = the configured prefix, ``order-query`` by default):
 
 from __future__ import annotations
 
-import hashlib
 import time
 import uuid
 from collections.abc import Sequence
@@ -22,32 +21,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError
 
 from kiwishop.order_query import lua
 from kiwishop.order_query.domain import pad
 from kiwishop.order_query.settings import OrderQuerySettings
 from kiwishop.platform import jsonutil
+from kiwishop.platform.redisclient import Arg, Script
 
-Arg = bytes | str | int | float
 FIRST_PAGE = "(:"  # ':' follows '9': every padded id is below it, the floor sentinel above it
-
-
-class Script:
-    """A Lua script run by EVALSHA (loaded on first NOSCRIPT). Leaner than redis-py's own script object,
-    which costs a measurable share of a read that is otherwise one round trip."""
-
-    def __init__(self, redis: Redis, source: str) -> None:
-        self._redis = redis
-        self._source = source
-        self._sha = hashlib.sha1(source.encode()).hexdigest()  # noqa: S324 - Redis names scripts by SHA-1
-
-    async def __call__(self, keys: Sequence[str], args: Sequence[Arg]) -> Any:
-        try:
-            return await self._redis.execute_command("EVALSHA", self._sha, len(keys), *keys, *args)  # type: ignore[no-untyped-call]
-        except NoScriptError:
-            await self._redis.script_load(self._source)
-            return await self._redis.execute_command("EVALSHA", self._sha, len(keys), *keys, *args)  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True)

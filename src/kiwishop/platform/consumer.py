@@ -1,8 +1,10 @@
-"""The consumer runner: decode, dispatch by event type, retry, dead-letter, commit — never stop.
+"""The consumer runner: decode, dispatch by event type and version, retry, dead-letter, commit — never stop.
 
-Per record: the envelope is decoded (undecodable → DLT at once), its type looked up (unknown → DLT at
-once; types listed in ``ignored_types`` are skipped), and the handler run. A handler's ``PermanentError``
-(an invalid payload: no retry can fix it) parks the record in ``<topic>.DLT`` at once. Any other failure:
+Per record: the envelope is decoded (undecodable → DLT at once) and dispatched (``dispatch.py``): a record of
+a handled type goes to its handler if its version is one the handler accepts (``versions``; otherwise DLT at
+once), a record of one of ``other_types`` — types the contracts put on these topics for other consumers — is
+skipped, any other type is unknown (DLT at once). A handler's ``PermanentError`` (an invalid payload: no
+retry can fix it) parks the record in ``<topic>.DLT`` at once. Any other failure:
 
 - on a **money topic** (``money_topics``: payments and wallet results) the record is retried with capped
   exponential backoff for as long as it takes — never parked, since parking money means losing it until a
@@ -34,6 +36,7 @@ from aiokafka.structs import OffsetAndMetadata
 
 from kiwishop.platform import logs
 from kiwishop.platform.db import is_transient, is_unavailable
+from kiwishop.platform.dispatch import Dispatch, Unroutable
 from kiwishop.platform.envelope import Envelope, EnvelopeError
 from kiwishop.platform.kafka import KafkaPublisher, OutgoingRecord, create_consumer, dlt_topic
 from kiwishop.platform.metrics import Metrics
@@ -68,7 +71,8 @@ class ConsumerRunner:
         handlers: Mapping[str, Handler],
         publisher: KafkaPublisher,
         metrics: Metrics | None = None,
-        ignored_types: Collection[str] = (),
+        versions: Mapping[str, Collection[int]] | None = None,
+        other_types: Collection[str] = (),
         money_topics: Collection[str] = (),
         retry_backoff_s: Sequence[float] = (1.0, 2.0, 4.0),
         max_poll_records: int = 100,
@@ -76,8 +80,7 @@ class ConsumerRunner:
         self._infra = infra
         self.group_id = group_id
         self._topics = list(topics)
-        self._handlers = dict(handlers)
-        self._ignored = set(ignored_types)
+        self._dispatch = Dispatch(handlers, versions, other_types)
         self._money = set(money_topics)
         self._publisher = publisher
         self._metrics = metrics
@@ -165,12 +168,13 @@ class ConsumerRunner:
         except EnvelopeError as exc:
             await self._dead_letter(record, exc)
             return True
-        if envelope.type in self._ignored:
-            self._count(record, "ignored")
+        try:
+            handler = self._dispatch.handler(envelope.type, envelope.version)
+        except Unroutable as exc:
+            await self._dead_letter(record, PermanentError(str(exc)))
             return True
-        handler = self._handlers.get(envelope.type)
         if handler is None:
-            await self._dead_letter(record, PermanentError(f"unknown event type {envelope.type!r}"))
+            self._count(record, "ignored")  # a type of the topic's contract that is for other consumers
             return True
         logs.bind(event_id=envelope.event_id, event_type=envelope.type)
         try:

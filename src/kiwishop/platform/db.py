@@ -65,9 +65,7 @@ def database_url(infra: InfraSettings, db_name: str | None) -> URL:
     )
 
 
-def create_engine(
-    infra: InfraSettings, db_name: str | None, *, pool_size: int = 10, max_overflow: int = 10
-) -> AsyncEngine:
+def create_engine(infra: InfraSettings, db_name: str | None, *, pool_size: int, max_overflow: int) -> AsyncEngine:
     """An engine whose sessions run in UTC with READ COMMITTED (no gap locks for SKIP LOCKED claims)."""
     return create_async_engine(
         database_url(infra, db_name),

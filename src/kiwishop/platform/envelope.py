@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiwishop.platform import jsonutil
+from kiwishop.platform.clock import utcnow_aware
 
 
 class EnvelopeError(ValueError):
@@ -24,7 +25,7 @@ class Envelope:
     type: str
     payload: dict[str, Any]
     key: str
-    occurred_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    occurred_at: dt.datetime = field(default_factory=utcnow_aware)
     version: int = 1
 
     def to_dict(self) -> dict[str, Any]:
@@ -63,7 +64,7 @@ class Envelope:
             raise EnvelopeError("version must be an integer")
         occurred = raw.get("occurredAt")
         try:
-            occurred_at = dt.datetime.fromisoformat(occurred) if isinstance(occurred, str) else dt.datetime.now(dt.UTC)
+            occurred_at = dt.datetime.fromisoformat(occurred) if isinstance(occurred, str) else utcnow_aware()
         except ValueError as exc:
             raise EnvelopeError(f"occurredAt is not ISO-8601: {occurred!r}") from exc
         return cls(

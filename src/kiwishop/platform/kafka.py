@@ -131,7 +131,7 @@ class KafkaPublisher:
 
 
 def create_consumer(
-    infra: InfraSettings, topics: Sequence[str], group_id: str, *, max_poll_records: int = 100
+    infra: InfraSettings, topics: Sequence[str], group_id: str, *, max_poll_records: int
 ) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
         *topics,

@@ -1,30 +1,35 @@
 """What a service process is made of: ids, database, outbox relay, consumers, Redis, metrics.
 
-A service's ``create_app(settings)`` builds one ``Runtime``, asks for the parts it needs, and lets
+A service's ``create_app(settings)`` builds one ``Runtime``, asks for the parts it needs —
+``database()``, ``redis()``, ``publisher()``, ``outbox()``, ``consume(...)`` — and lets
 ``runtime.build_app(...)`` wire their start/stop into the app lifespan and their checks into
-``/health/ready``. Nothing here runs at import time.
+``/health/ready``. Each part is made on the first call and the same one returned afterwards; routes reach
+them through ``platform/deps.py``. Nothing here runs at import time.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from fastapi import APIRouter, FastAPI
 from redis.asyncio import Redis
 
 from kiwishop.platform.consumer import ConsumerRunner, Handler
 from kiwishop.platform.db import Database
+from kiwishop.platform.dispatch import EventKind
 from kiwishop.platform.ids import Snowflake
 from kiwishop.platform.kafka import KafkaPublisher, ensure_topics
 from kiwishop.platform.metrics import Metrics
-from kiwishop.platform.outbox import Outbox, OutboxRelay
+from kiwishop.platform.outbox import Outbox
 from kiwishop.platform.redisclient import create_redis
+from kiwishop.platform.relay import OutboxRelay
 from kiwishop.platform.settings import ServiceSettings
 from kiwishop.platform.web import build_app
 
 Hook = Callable[[], Awaitable[None]]
+Kind = TypeVar("Kind", bound=EventKind)
 
 
 class Worker(Protocol):
@@ -50,39 +55,43 @@ class Runtime:
         self._shutdown: list[Hook] = []
         self._workers: list[Worker] = []
         self._checks: dict[str, Callable[[], Awaitable[Any]]] = {}
+        self._started = False
 
-    @property
-    def db(self) -> Database:
+    def database(self) -> Database:
+        """The service's database (``settings.db_name``); its check joins ``/health/ready``."""
         if self._db is None:
             s = self.settings
             self._db = Database.connect(s.infra, s.db_name, pool_size=s.db_pool_size, max_overflow=s.db_max_overflow)
             self._checks["database"] = self._db.ping
         return self._db
 
-    @property
     def redis(self) -> Redis:
+        """The Redis client (``infra.redis_url``); its check joins ``/health/ready``."""
         if self._redis is None:
             self._redis = create_redis(self.settings.infra.redis_url)
             redis = self._redis
             self._checks["redis"] = lambda: redis.ping()
         return self._redis
 
-    @property
     def publisher(self) -> KafkaPublisher:
+        """The Kafka producer; its check joins ``/health/ready``."""
         if self._publisher is None:
             self._publisher = KafkaPublisher(self.settings.infra, client_id=self.name)
             self._checks["kafka"] = self._publisher.ping
         return self._publisher
 
-    @property
     def outbox(self) -> Outbox:
-        """The outbox writer; asking for it also runs a relay in this process."""
+        """The outbox writer — and an ``OutboxRelay`` run in this process from start to stop, which publishes
+        what it wrote (so also the database and the publisher, with their checks). Ask for it while building
+        the app: the relay starts with the app, so one asked for later would never run."""
         if self._outbox is None:
+            if self._started:
+                raise RuntimeError("the outbox must be asked for before the app starts (its relay starts with it)")
             s = self.settings
             self._outbox = Outbox(self.ids)
             self._relay = OutboxRelay(
-                self.db,
-                self.publisher,
+                self.database(),
+                self.publisher(),
                 metrics=self.metrics,
                 batch_size=s.outbox_batch_size,
                 poll_interval_s=s.outbox_poll_interval_s,
@@ -102,19 +111,27 @@ class Runtime:
         *,
         group_id: str,
         topics: Sequence[str],
-        handlers: Mapping[str, Handler],
-        ignored_types: Collection[str] = (),
+        handlers: Mapping[Kind, Handler],
+        contract: Collection[Kind],
         money_topics: Collection[str] = (),
     ) -> ConsumerRunner:
-        """A consumer group; records of ``money_topics`` are retried until they succeed, never parked."""
+        """A consumer group reading ``topics``; ``contract``: every event type the contracts put on them.
+
+        A record of a handled type is handled if its version is one the type lists, else parked at once; a
+        record of another type of ``contract`` is skipped (it is for other consumers); a record of a type
+        ``contract`` does not name is parked. Records of ``money_topics`` are retried until they succeed."""
+        unknown = [kind.name for kind in handlers if kind not in contract]
+        if unknown:
+            raise ValueError(f"{group_id} handles types its topics' contract does not name: {unknown}")
         runner = ConsumerRunner(
             self.settings.infra,
             group_id=group_id,
             topics=topics,
-            handlers=handlers,
-            publisher=self.publisher,
+            handlers={kind.name: handler for kind, handler in handlers.items()},
+            versions={kind.name: kind.versions for kind in handlers},
+            other_types=[kind.name for kind in contract if kind not in handlers],
+            publisher=self.publisher(),
             metrics=self.metrics,
-            ignored_types=ignored_types,
             money_topics=money_topics,
             retry_backoff_s=self.settings.consumer_retry_backoff_s,
             max_poll_records=self.settings.consumer_max_poll_records,
@@ -136,6 +153,7 @@ class Runtime:
         self._shutdown.append(hook)
 
     async def start(self) -> None:
+        self._started = True
         if self._topics:
             await ensure_topics(self.settings.infra, self._topics)
         for hook in self._startup:

@@ -14,11 +14,12 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from kiwishop.platform.clock import utcnow
 from kiwishop.platform.db import Database, UnitOfWork
 from kiwishop.platform.outbox import Outbox
 from kiwishop.platform.periodic import Periodic
 from kiwishop.seller.domain import DELETED_BEFORE_EVENTS
-from kiwishop.seller.handlers import announce_deregistered, announce_registered, utcnow
+from kiwishop.seller.handlers import announce_deregistered, announce_registered
 from kiwishop.seller.tables import seller_registrations as regs
 from kiwishop.seller.tables import sellers
 

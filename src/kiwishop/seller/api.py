@@ -2,23 +2,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path
 
+from kiwishop.platform.deps import DatabaseDep, IdsDep, OutboxDep, app_state
 from kiwishop.platform.errors import AppError
-from kiwishop.platform.runtime import Runtime
+from kiwishop.platform.params import MAX_ID
 from kiwishop.platform.web import JSONResponse, model_response
 from kiwishop.seller import handlers
-from kiwishop.seller.domain import MAX_ID, SellerError, is_valid_seller_id
+from kiwishop.seller.domain import SellerError, is_valid_seller_id
 from kiwishop.seller.schemas import RegisterSellerIn, RegistrationAcceptedOut, RegistrationOut, SellerOut
 from kiwishop.seller.settings import SellerSettings
 
 router = APIRouter()
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
-
-
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+SettingsDep = Annotated[SellerSettings, Depends(app_state("settings", SellerSettings))]
 
 
 @router.post(
@@ -28,15 +25,15 @@ def _runtime(request: Request) -> Runtime:
     summary="Register a seller; its wallet is created asynchronously (follow the Location header)",
     responses={400: {"description": "invalid sellerId"}, 409: {"description": "sellerId already registered"}},
 )
-async def register_seller(request: Request, body: RegisterSellerIn) -> JSONResponse:
+async def register_seller(
+    body: RegisterSellerIn, db: DatabaseDep, outbox: OutboxDep, ids: IdsDep, settings: SettingsDep
+) -> JSONResponse:
     if not is_valid_seller_id(body.sellerId):
         raise AppError(SellerError.INVALID_SELLER_ID)
-    runtime = _runtime(request)
-    settings: SellerSettings = request.app.state.settings
     registration = await handlers.register_seller(
-        runtime.db,
-        runtime.outbox,
-        runtime.ids,
+        db,
+        outbox,
+        ids,
         seller_id=body.sellerId,
         timeout_s=settings.registration_timeout_s,
     )
@@ -49,10 +46,10 @@ async def register_seller(request: Request, body: RegisterSellerIn) -> JSONRespo
     response_model=RegistrationOut,
     responses={404: {"description": "unknown registration"}},
 )
-async def get_registration(request: Request, registrationId: Id) -> JSONResponse:
-    return model_response(RegistrationOut.of(await handlers.get_registration(_runtime(request).db, registrationId)))
+async def get_registration(registrationId: Id, db: DatabaseDep) -> JSONResponse:
+    return model_response(RegistrationOut.of(await handlers.get_registration(db, registrationId)))
 
 
 @router.get("/api/sellers/{sellerNo}", response_model=SellerOut, responses={404: {"description": "unknown seller"}})
-async def get_seller(request: Request, sellerNo: Id) -> JSONResponse:
-    return model_response(SellerOut.of(await handlers.get_seller(_runtime(request).db, sellerNo)))
+async def get_seller(sellerNo: Id, db: DatabaseDep) -> JSONResponse:
+    return model_response(SellerOut.of(await handlers.get_seller(db, sellerNo)))

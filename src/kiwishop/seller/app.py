@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from kiwishop.contracts.events import WALLET_CREATED, WALLET_CREATION_FAILED, on_topics
 from kiwishop.contracts.topics import SELLER, WALLET
 from kiwishop.platform.runtime import Runtime
 from kiwishop.platform.service import ServiceDefinition
 from kiwishop.seller.announcer import SellerAnnouncer
 from kiwishop.seller.api import router
 from kiwishop.seller.consumers import wallet_reply_handler
-from kiwishop.seller.domain import WALLET_CREATED, WALLET_CREATION_FAILED, WALLET_SETTLED
 from kiwishop.seller.migrations import MIGRATIONS, SEED
 from kiwishop.seller.settings import SellerSettings
 from kiwishop.seller.sweeper import RegistrationSweeper
@@ -17,24 +17,25 @@ from kiwishop.seller.sweeper import RegistrationSweeper
 def create_app(settings: SellerSettings) -> FastAPI:
     runtime = Runtime("seller", settings)
     runtime.produces(SELLER)
-    on_reply = wallet_reply_handler(runtime.db, runtime.outbox)
+    db, outbox = runtime.database(), runtime.outbox()
+    on_reply = wallet_reply_handler(db, outbox)
     runtime.consume(
         group_id=settings.reply_group_id,
         topics=[WALLET],
         handlers={WALLET_CREATED: on_reply, WALLET_CREATION_FAILED: on_reply},
-        ignored_types={WALLET_SETTLED},
+        contract=on_topics(WALLET),
         money_topics=[WALLET],
     )
     sweeper = RegistrationSweeper(
-        runtime.db,
-        runtime.outbox,
+        db,
+        outbox,
         timeout_s=settings.registration_timeout_s,
         max_attempts=settings.registration_max_attempts,
         interval_s=settings.sweep_interval_s,
         batch_size=settings.sweep_batch_size,
     )
     announcer = SellerAnnouncer(
-        runtime.db, runtime.outbox, interval_s=settings.announce_interval_s, batch_size=settings.announce_batch_size
+        db, outbox, interval_s=settings.announce_interval_s, batch_size=settings.announce_batch_size
     )
     for worker in (sweeper, announcer):
         runtime.on_startup(worker.start)

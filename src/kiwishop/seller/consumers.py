@@ -14,8 +14,6 @@ REPLY_CONSUMER = "seller-registration"
 
 
 async def on_wallet_reply(uow: UnitOfWork, outbox: Outbox, envelope: Envelope) -> None:
-    if envelope.version != 1:
-        raise PermanentError(f"unsupported {envelope.type} version {envelope.version}")
     try:
         reply = parse_wallet_reply(envelope.type, envelope.payload)
         await apply_wallet_reply(uow, outbox, reply)

@@ -9,20 +9,19 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from kiwishop.contracts.events import (
+    WALLET_CREATED,
+    WALLET_CREATION_FAILED,
+    SellerDeregisteredV1,
+    SellerRegisteredV1,
+    WalletCreateRequestedV1,
+)
 from kiwishop.platform.errors import ErrorCode
+from kiwishop.platform.params import MAX_ID
 
-MAX_ID = 2**63 - 1
 SELLER_ID_MAX_LENGTH = 128
 _SELLER_ID = re.compile(r"[A-Za-z0-9_-]+")
 
-# Event types (docs/events.md): seller → wallet on kiwi-shop-seller, wallet → seller on kiwi-shop-wallet.
-WALLET_CREATE_REQUESTED = "WALLET_CREATE_REQUESTED"
-WALLET_CREATED = "WALLET_CREATED"
-WALLET_CREATION_FAILED = "WALLET_CREATION_FAILED"
-WALLET_SETTLED = "WALLET_SETTLED"
-# A seller's lifecycle, for anyone who must know which sellers are live (catalog), on kiwi-shop-seller.
-SELLER_REGISTERED = "SELLER_REGISTERED"
-SELLER_DEREGISTERED = "SELLER_DEREGISTERED"
 # The reason announced for a seller deleted before lifecycle events existed and without a saga error.
 DELETED_BEFORE_EVENTS = "seller was deleted before seller lifecycle events were published"
 
@@ -112,16 +111,16 @@ class WalletReply:
     reason: str | None = None
 
 
-def wallet_create_requested(saga_id: int, seller_no: int, seller_id: str) -> dict[str, Any]:
+def wallet_create_requested(saga_id: int, seller_no: int, seller_id: str) -> WalletCreateRequestedV1:
     return {"sagaId": saga_id, "sellerNo": seller_no, "sellerId": seller_id}
 
 
-def seller_registered(seller_no: int, seller_id: str, registration_id: int | None) -> dict[str, Any]:
+def seller_registered(seller_no: int, seller_id: str, registration_id: int | None) -> SellerRegisteredV1:
     """SELLER_REGISTERED; ``registrationId`` is None for a seller without a registration (the seed seller)."""
     return {"sellerNo": seller_no, "sellerId": seller_id, "registrationId": registration_id}
 
 
-def seller_deregistered(seller_no: int, seller_id: str, reason: str) -> dict[str, Any]:
+def seller_deregistered(seller_no: int, seller_id: str, reason: str) -> SellerDeregisteredV1:
     return {"sellerNo": seller_no, "sellerId": seller_id, "reason": reason[:500]}
 
 
@@ -136,7 +135,7 @@ def _positive_int(payload: dict[str, Any], name: str) -> int:
 
 def parse_wallet_reply(event_type: str, payload: dict[str, Any]) -> WalletReply:
     """WALLET_CREATED / WALLET_CREATION_FAILED; the explicit ``success`` flag must agree with the type (S1)."""
-    expected = {WALLET_CREATED: True, WALLET_CREATION_FAILED: False}.get(event_type)
+    expected = {WALLET_CREATED.name: True, WALLET_CREATION_FAILED.name: False}.get(event_type)
     if expected is None:
         raise InvalidMessage(f"not a wallet reply: {event_type}")
     success = payload.get("success")

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from kiwishop.contracts.events import SELLER_DEREGISTERED, SELLER_REGISTERED, WALLET_CREATE_REQUESTED
 from kiwishop.contracts.topics import SELLER
+from kiwishop.platform.clock import utcnow
 from kiwishop.platform.db import Database, UnitOfWork
 from kiwishop.platform.errors import AppError
 from kiwishop.platform.ids import Snowflake
 from kiwishop.platform.outbox import Outbox
 from kiwishop.seller.domain import (
-    SELLER_DEREGISTERED,
-    SELLER_REGISTERED,
-    WALLET_CREATE_REQUESTED,
     InvalidMessage,
     Registration,
     RegistrationState,
@@ -42,12 +42,6 @@ _REGISTRATION_COLUMNS = (
 )
 
 
-def utcnow() -> dt.datetime:
-    """UTC, naive (DATETIME columns), millisecond precision."""
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
 async def request_wallet(
     uow: UnitOfWork, outbox: Outbox, *, registration_id: int, seller_no: int, seller_id: str, attempt: int
 ) -> None:
@@ -56,8 +50,8 @@ async def request_wallet(
         uow,
         topic=SELLER,
         key=str(seller_no),
-        event_type=WALLET_CREATE_REQUESTED,
-        payload=wallet_create_requested(registration_id, seller_no, seller_id),
+        event_type=WALLET_CREATE_REQUESTED.name,
+        payload=dict(wallet_create_requested(registration_id, seller_no, seller_id)),
         idempotency_key=f"wallet-create:{registration_id}:{attempt}",
     )
 
@@ -70,8 +64,8 @@ async def announce_registered(
         uow,
         topic=SELLER,
         key=str(seller_no),
-        event_type=SELLER_REGISTERED,
-        payload=seller_registered(seller_no, seller_id, registration_id),
+        event_type=SELLER_REGISTERED.name,
+        payload=dict(seller_registered(seller_no, seller_id, registration_id)),
     )
 
 
@@ -83,8 +77,8 @@ async def announce_deregistered(
         uow,
         topic=SELLER,
         key=str(seller_no),
-        event_type=SELLER_DEREGISTERED,
-        payload=seller_deregistered(seller_no, seller_id, reason),
+        event_type=SELLER_DEREGISTERED.name,
+        payload=dict(seller_deregistered(seller_no, seller_id, reason)),
     )
 
 
@@ -163,7 +157,18 @@ async def get_registration(db: Database, registration_id: int) -> Registration:
         ).first()
     if row is None:
         raise AppError(SellerError.REGISTRATION_NOT_FOUND)
-    return Registration(*row)
+    return _registration(row)
+
+
+def _registration(row: Any) -> Registration:
+    return Registration(
+        registration_id=row.registration_id,
+        seller_id=row.seller_id,
+        seller_no=row.seller_no,
+        state=row.state,
+        attempts=row.attempts,
+        last_error=row.last_error,
+    )
 
 
 async def get_seller(db: Database, seller_no: int) -> Seller:
@@ -177,7 +182,9 @@ async def get_seller(db: Database, seller_no: int) -> Seller:
         ).first()
     if row is None:
         raise AppError(SellerError.SELLER_NOT_FOUND)
-    return Seller(row.seller_no, row.seller_id, bool(row.is_deleted), row.created_at)
+    return Seller(
+        seller_no=row.seller_no, seller_id=row.seller_id, is_deleted=bool(row.is_deleted), created_at=row.created_at
+    )
 
 
 async def move_registration(

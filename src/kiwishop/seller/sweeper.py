@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
+from kiwishop.platform.clock import utcnow
 from kiwishop.platform.db import Database, UnitOfWork
 from kiwishop.platform.outbox import Outbox
 from kiwishop.platform.periodic import Periodic
 from kiwishop.seller.domain import RegistrationState, SweepAction, sweep_action, timeout_reason
-from kiwishop.seller.handlers import move_registration, request_wallet, utcnow
+from kiwishop.seller.handlers import move_registration, request_wallet
 from kiwishop.seller.tables import seller_registrations as regs
 
 log = logging.getLogger("kiwishop.seller.sweeper")
@@ -72,7 +73,12 @@ class RegistrationSweeper:
             for row in rows:
                 if sweep_action(row.attempts, self._max_attempts) is SweepAction.RESEND:
                     resent += await self._resend(
-                        uow, now, row.registration_id, row.seller_no, row.seller_id, row.attempts
+                        uow,
+                        now,
+                        registration_id=row.registration_id,
+                        seller_no=row.seller_no,
+                        seller_id=row.seller_id,
+                        attempts=row.attempts,
                     )
                 else:
                     compensated += await move_registration(
@@ -88,10 +94,10 @@ class RegistrationSweeper:
             await uow.commit()
         if resent or compensated:
             log.info("registration sweep: %d re-sent, %d compensated", resent, compensated)
-        return SweepResult(resent, compensated)
+        return SweepResult(resent=resent, compensated=compensated)
 
     async def _resend(
-        self, uow: UnitOfWork, now: dt.datetime, registration_id: int, seller_no: int, seller_id: str, attempts: int
+        self, uow: UnitOfWork, now: dt.datetime, *, registration_id: int, seller_no: int, seller_id: str, attempts: int
     ) -> int:
         moved = await uow.conn.execute(
             update(regs)

@@ -20,7 +20,7 @@ from kiwishop.platform.web import JSONResponse
 from kiwishop.toss_emulator import domain
 from kiwishop.toss_emulator.emulator import AuthoriseRequest
 from kiwishop.toss_emulator.errors import TossError, TossFailure
-from kiwishop.toss_emulator.pipeline import emulator_of, error_response
+from kiwishop.toss_emulator.pipeline import EmulatorDep, error_response
 
 router = APIRouter(prefix="/emulator", tags=["emulator controls"])
 
@@ -62,8 +62,7 @@ def _confirm_errors(codes: list[str]) -> list[TossError]:
 
 
 @router.post("/payments", status_code=201, summary="Authorise a payment as the window would (no browser)")
-async def authorise(request: Request, body: AuthoriseIn) -> Response:
-    emulator = emulator_of(request)
+async def authorise(request: Request, body: AuthoriseIn, emulator: EmulatorDep) -> Response:
     try:
         order_id, order_name, amount = domain.check_order(body.orderId, body.orderName, body.amount)
         order = AuthoriseRequest(
@@ -83,13 +82,13 @@ async def authorise(request: Request, body: AuthoriseIn) -> Response:
 
 
 @router.get("/faults", summary="The current fault injection settings")
-async def get_faults(request: Request) -> JSONResponse:
-    return JSONResponse(emulator_of(request).faults.config.as_json())
+async def get_faults(emulator: EmulatorDep) -> JSONResponse:
+    return JSONResponse(emulator.faults.config.as_json())
 
 
 @router.put("/faults", summary="Change fault injection at run time (only the fields given)")
-async def put_faults(request: Request, body: FaultsIn) -> JSONResponse:
-    faults = emulator_of(request).faults
+async def put_faults(body: FaultsIn, emulator: EmulatorDep) -> JSONResponse:
+    faults = emulator.faults
     changed = replace(faults.config, **body.model_dump(exclude_none=True))
     problem = changed.problem()
     if problem is not None:
@@ -99,8 +98,7 @@ async def put_faults(request: Request, body: FaultsIn) -> JSONResponse:
 
 
 @router.get("/stats", summary="Counters since start or the last reset, and the sizes of the stores")
-async def stats(request: Request) -> JSONResponse:
-    emulator = emulator_of(request)
+async def stats(emulator: EmulatorDep) -> JSONResponse:
     sizes = {
         "payments": len(emulator.payments),
         "storedResponses": len(emulator.idempotency),
@@ -110,13 +108,12 @@ async def stats(request: Request) -> JSONResponse:
 
 
 @router.post("/reset", status_code=204, summary="Forget every payment, stored response and counter")
-async def reset(request: Request) -> Response:
-    emulator_of(request).reset()
+async def reset(emulator: EmulatorDep) -> Response:
+    emulator.reset()
     return Response(status_code=204)
 
 
 @router.post("/clock", summary="Move the emulator's clock forward (confirm deadline, expiry, idempotency TTL)")
-async def advance_clock(request: Request, body: ClockIn) -> JSONResponse:
-    emulator = emulator_of(request)
+async def advance_clock(body: ClockIn, emulator: EmulatorDep) -> JSONResponse:
     emulator.clock_offset += dt.timedelta(seconds=body.advanceS)
     return JSONResponse({"now": emulator.now().isoformat(), "offsetS": emulator.clock_offset.total_seconds()})

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request, Response
 from kiwishop.toss_emulator import domain
 from kiwishop.toss_emulator.domain import Payment
 from kiwishop.toss_emulator.errors import TossError, TossFailure
-from kiwishop.toss_emulator.pipeline import answer, emulator_of
+from kiwishop.toss_emulator.pipeline import EmulatorDep, answer
 
 router = APIRouter(prefix="/v1/payments", tags=["Toss API"])
 
@@ -119,34 +119,32 @@ def parse_cancel(body: Any) -> CancelIn:
 @router.post(
     "/confirm", summary="Confirm (승인) an authorised payment", responses=_RESPONSES, openapi_extra=_CONFIRM_DOC
 )
-async def confirm(request: Request) -> Response:
-    emulator = emulator_of(request)
+async def confirm(request: Request, emulator: EmulatorDep) -> Response:
     with emulator.transaction():
         emulator.stats.confirm_requests += 1
 
     def use_case(body: ConfirmIn) -> Payment:
         return emulator.confirm(body.payment_key, body.order_id, body.amount)
 
-    return await answer(request, use_case, parse_confirm)
+    return await answer(request, emulator, use_case, parse_confirm)
 
 
 @router.get("/orders/{orderId}", summary="The payment of an orderId", responses=_RESPONSES)
-async def by_order(request: Request, orderId: str) -> Response:
-    return await answer(request, lambda _: emulator_of(request).by_order(orderId))
+async def by_order(request: Request, orderId: str, emulator: EmulatorDep) -> Response:
+    return await answer(request, emulator, lambda _: emulator.by_order(orderId))
 
 
 @router.get("/{paymentKey}", summary="A payment by its paymentKey", responses=_RESPONSES)
-async def by_key(request: Request, paymentKey: str) -> Response:
-    return await answer(request, lambda _: emulator_of(request).by_key(paymentKey))
+async def by_key(request: Request, paymentKey: str, emulator: EmulatorDep) -> Response:
+    return await answer(request, emulator, lambda _: emulator.by_key(paymentKey))
 
 
 @router.post(
     "/{paymentKey}/cancel", summary="Cancel all or part of a payment", responses=_RESPONSES, openapi_extra=_CANCEL_DOC
 )
-async def cancel(request: Request, paymentKey: str) -> Response:
-    emulator = emulator_of(request)
+async def cancel(request: Request, paymentKey: str, emulator: EmulatorDep) -> Response:
 
     def use_case(body: CancelIn) -> Payment:
         return emulator.cancel(paymentKey, body.reason, body.amount, body.refundable)
 
-    return await answer(request, use_case, parse_cancel)
+    return await answer(request, emulator, use_case, parse_cancel)

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from kiwishop.platform.clock import utcnow_aware
 from kiwishop.toss_emulator import domain
 from kiwishop.toss_emulator.domain import Payment, Timing
 from kiwishop.toss_emulator.errors import TossError, TossFailure
@@ -28,10 +29,6 @@ from kiwishop.toss_emulator.store import Book, Clock, IdempotencyStore, PaymentB
 
 _ALPHABET = string.ascii_letters + string.digits
 _RANDOM = secrets.SystemRandom()
-
-
-def system_clock() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -48,7 +45,7 @@ class Emulator:
     def __init__(self, settings: TossEmulatorSettings, clock: Clock | None = None) -> None:
         """Opens the state file when ``settings.data_path`` names one (``StateFileError`` if it cannot)."""
         self.settings = settings
-        self._base_clock = clock or system_clock
+        self._base_clock = clock or utcnow_aware
         self.clock_offset = dt.timedelta(0)
         self.timing = Timing(
             confirm_deadline=dt.timedelta(seconds=settings.confirm_deadline_s),

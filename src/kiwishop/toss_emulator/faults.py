@@ -27,15 +27,16 @@ class Fault(enum.Enum):
 
 @dataclass
 class FaultConfig:
-    """The run-time fault settings, with the wire names of GET/PUT /emulator/faults."""
+    """The run-time fault settings, with the wire names of GET/PUT /emulator/faults; made from the settings
+    (``from_settings``), which hold the defaults."""
 
-    latencyMsMin: int = 0
-    latencyMsMax: int = 0
-    fault5xxRate: float = 0.0
-    faultTimeoutRate: float = 0.0
-    faultDropRate: float = 0.0
-    hangS: float = 30.0
-    faultLookups: bool = False
+    latencyMsMin: int
+    latencyMsMax: int
+    fault5xxRate: float
+    faultTimeoutRate: float
+    faultDropRate: float
+    hangS: float
+    faultLookups: bool
 
     @classmethod
     def from_settings(cls, s: TossEmulatorSettings) -> FaultConfig:

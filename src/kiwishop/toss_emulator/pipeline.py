@@ -19,11 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 
 from kiwishop.platform import jsonutil
+from kiwishop.platform.deps import app_state
 from kiwishop.platform.errors import language
 from kiwishop.platform.web import JSONResponse
 from kiwishop.toss_emulator import domain
@@ -56,9 +57,7 @@ class Outcome:
         return Response(self.content, status_code=self.status, media_type="application/json", headers=headers)
 
 
-def emulator_of(request: Request) -> Emulator:
-    emulator: Emulator = request.app.state.emulator
-    return emulator
+EmulatorDep = Annotated[Emulator, Depends(app_state("emulator", Emulator))]
 
 
 def error_response(error: TossError, lang: str) -> JSONResponse:
@@ -67,11 +66,11 @@ def error_response(error: TossError, lang: str) -> JSONResponse:
 
 async def answer(
     request: Request,
+    emulator: Emulator,
     use_case: UseCase,
     parse: Callable[[Any], Any] | None = None,
 ) -> Response:
     """Answer one Toss API request with ``use_case(parse(json body))`` (GET: ``use_case(None)``)."""
-    emulator = emulator_of(request)
     lang = language(request.headers.get("accept-language"))
     try:
         prepared = await _prepare(request, emulator, parse)

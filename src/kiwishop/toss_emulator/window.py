@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from kiwishop.toss_emulator import domain
 from kiwishop.toss_emulator.emulator import AuthoriseRequest, Emulator
 from kiwishop.toss_emulator.errors import TossError, TossFailure
-from kiwishop.toss_emulator.pipeline import emulator_of
+from kiwishop.toss_emulator.pipeline import EmulatorDep
 
 router = APIRouter(tags=["payment window"])
 
@@ -163,14 +163,13 @@ def error_page(error: TossError) -> HTMLResponse:
 
 
 @router.get("/v1/payment", summary="The v1 payment-window SDK script (TossPayments(clientKey))")
-async def sdk(request: Request) -> Response:
-    script = sdk_script(emulator_of(request).settings.client_keys)
+async def sdk(emulator: EmulatorDep) -> Response:
+    script = sdk_script(emulator.settings.client_keys)
     return Response(script, media_type="application/javascript; charset=utf-8", headers=NO_STORE)
 
 
 @router.get("/emulator/window", summary="The hosted payment window (card form)", openapi_extra=_SHOW_DOC)
-async def show_window(request: Request) -> Response:
-    emulator = emulator_of(request)
+async def show_window(request: Request, emulator: EmulatorDep) -> Response:
     try:
         req = window_request(request.query_params, emulator.settings.client_keys)
     except TossFailure as failure:
@@ -183,8 +182,7 @@ async def show_window(request: Request) -> Response:
     summary="Pay or cancel in the window: 303 to successUrl or failUrl",
     openapi_extra=_SUBMIT_DOC,
 )
-async def submit_window(request: Request) -> Response:
-    emulator = emulator_of(request)
+async def submit_window(request: Request, emulator: EmulatorDep) -> Response:
     values = dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
     try:
         req = window_request(values, emulator.settings.client_keys)

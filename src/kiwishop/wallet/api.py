@@ -2,17 +2,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 
-from kiwishop.platform.runtime import Runtime
+from kiwishop.platform.deps import DatabaseDep, app_state
+from kiwishop.platform.params import MAX_ID
 from kiwishop.platform.web import JSONResponse, model_response
 from kiwishop.wallet import handlers
-from kiwishop.wallet.domain import MAX_ID, parse_page
+from kiwishop.wallet.domain import parse_page
 from kiwishop.wallet.schemas import WalletOut, WalletTransactionOut, WalletTransactionPageOut
 from kiwishop.wallet.settings import WalletSettings
 
 router = APIRouter()
 SellerNo = Annotated[int, Path(ge=1, le=MAX_ID)]
+SettingsDep = Annotated[WalletSettings, Depends(app_state("settings", WalletSettings))]
 # Read by hand (parse_page: WLT0002/WLT0003 for bad ones), so documented here for clients and the fuzz tests.
 PAGE_PARAMETERS = [
     {"name": "cursor", "in": "query", "required": False, "description": "nextCursor of the previous page",
@@ -22,19 +24,14 @@ PAGE_PARAMETERS = [
 ]  # fmt: skip
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
 @router.get(
     "/api/wallets/sellers/{sellerNo}",
     response_model=WalletOut,
     summary="A seller's wallet: balance and version",
     responses={404: {"description": "the seller has no wallet"}},
 )
-async def get_wallet(request: Request, sellerNo: SellerNo) -> JSONResponse:
-    return model_response(WalletOut.of(await handlers.get_wallet(_runtime(request).db, sellerNo)))
+async def get_wallet(sellerNo: SellerNo, db: DatabaseDep) -> JSONResponse:
+    return model_response(WalletOut.of(await handlers.get_wallet(db, sellerNo)))
 
 
 @router.get(
@@ -44,15 +41,16 @@ async def get_wallet(request: Request, sellerNo: SellerNo) -> JSONResponse:
     responses={400: {"description": "bad limit or cursor"}, 404: {"description": "the seller has no wallet"}},
     openapi_extra={"parameters": PAGE_PARAMETERS},
 )
-async def list_transactions(request: Request, sellerNo: SellerNo) -> JSONResponse:
-    settings: WalletSettings = request.app.state.settings
+async def list_transactions(
+    request: Request, sellerNo: SellerNo, db: DatabaseDep, settings: SettingsDep
+) -> JSONResponse:
     page = parse_page(
         request.query_params.get("cursor"),
         request.query_params.get("limit"),
         default=settings.transactions_page_default,
         maximum=settings.transactions_page_max,
     )
-    items, next_cursor = await handlers.list_transactions(_runtime(request).db, sellerNo, page)
+    items, next_cursor = await handlers.list_transactions(db, sellerNo, page)
     body = WalletTransactionPageOut(
         transactions=[WalletTransactionOut.of(t) for t in items],
         nextCursor=str(next_cursor) if next_cursor is not None else None,

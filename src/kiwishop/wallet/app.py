@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from kiwishop.contracts.events import PAYMENT_CONFIRM, WALLET_CREATE_REQUESTED, on_topics
 from kiwishop.contracts.topics import PAYMENT, SELLER, WALLET
 from kiwishop.platform.runtime import Runtime
 from kiwishop.platform.service import ServiceDefinition
 from kiwishop.wallet.api import router
 from kiwishop.wallet.consumers import creation_handler, settlement_handler
-from kiwishop.wallet.domain import PAYMENT_CONFIRM, SELLER_DEREGISTERED, SELLER_REGISTERED, WALLET_CREATE_REQUESTED
 from kiwishop.wallet.held import HeldSettlementSweeper
 from kiwishop.wallet.migrations import MIGRATIONS, SEED
 from kiwishop.wallet.settings import WalletSettings
@@ -16,14 +16,14 @@ from kiwishop.wallet.settings import WalletSettings
 def create_app(settings: WalletSettings) -> FastAPI:
     runtime = Runtime("wallet", settings)
     runtime.produces(WALLET)
-    db, outbox, ids = runtime.db, runtime.outbox, runtime.ids
+    db, outbox, ids = runtime.database(), runtime.outbox(), runtime.ids
     runtime.consume(
         group_id=settings.creation_group_id,
         topics=[SELLER],
         handlers={
             WALLET_CREATE_REQUESTED: creation_handler(db, outbox, ids, refuse_pattern=settings.refuse_seller_id_pattern)
         },
-        ignored_types={SELLER_REGISTERED, SELLER_DEREGISTERED},
+        contract=on_topics(SELLER),
     )
     runtime.consume(
         group_id=settings.settlement_group_id,
@@ -33,6 +33,7 @@ def create_app(settings: WalletSettings) -> FastAPI:
                 db, outbox, ids, conflict_attempts=settings.settlement_conflict_attempts
             )
         },
+        contract=on_topics(PAYMENT),
         money_topics=[PAYMENT],
     )
     runtime.worker(

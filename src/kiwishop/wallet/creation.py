@@ -10,15 +10,15 @@ import re
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from kiwishop.contracts.events import WALLET_CREATED, WALLET_CREATION_FAILED
 from kiwishop.contracts.topics import WALLET
+from kiwishop.platform.clock import utcnow
 from kiwishop.platform.consumer import PermanentError
 from kiwishop.platform.db import ConflictError, UnitOfWork
 from kiwishop.platform.envelope import Envelope
 from kiwishop.platform.ids import Snowflake
 from kiwishop.platform.outbox import Outbox
 from kiwishop.wallet.domain import (
-    WALLET_CREATED,
-    WALLET_CREATION_FAILED,
     InvalidPayload,
     WalletCreateRequest,
     parse_wallet_create_requested,
@@ -26,7 +26,6 @@ from kiwishop.wallet.domain import (
     wallet_creation_failed,
 )
 from kiwishop.wallet.held import release
-from kiwishop.wallet.settlement import utcnow
 from kiwishop.wallet.tables import wallets
 
 log = logging.getLogger("kiwishop.wallet.creation")
@@ -35,8 +34,6 @@ REFUSED_REASON = "wallet creation refused for this sellerId (refuse_seller_id_pa
 
 
 def parse(envelope: Envelope) -> WalletCreateRequest:
-    if envelope.version != 1:
-        raise PermanentError(f"unsupported {envelope.type} version {envelope.version}")
     try:
         return parse_wallet_create_requested(envelope.payload)
     except InvalidPayload as exc:
@@ -49,13 +46,13 @@ async def create_wallet(
     request = parse(envelope)
     if refuse is not None and refuse.search(request.seller_id):
         log.warning("refusing a wallet for seller %s (%s)", request.seller_no, request.seller_id)
-        event_type, payload = WALLET_CREATION_FAILED, wallet_creation_failed(request, REFUSED_REASON)
+        event_type, payload = WALLET_CREATION_FAILED.name, dict(wallet_creation_failed(request, REFUSED_REASON))
     else:
         wallet_no = await _wallet_of(uow, request.seller_no)
         if wallet_no is None:
             wallet_no = await _insert_wallet(uow, ids, request.seller_no)
         await release(uow, ids, request.seller_no)  # paid lines that waited for this wallet
-        event_type, payload = WALLET_CREATED, wallet_created(request, wallet_no)
+        event_type, payload = WALLET_CREATED.name, dict(wallet_created(request, wallet_no))
     await outbox.add(
         uow,
         topic=WALLET,

@@ -11,20 +11,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from kiwishop.contracts.events import WalletCreatedV1, WalletCreationFailedV1, WalletSettledV1
 from kiwishop.platform.errors import AppError, ErrorCode
+from kiwishop.platform.params import MAX_ID
 
-MAX_ID = 2**63 - 1
 CENT = Decimal("0.01")
 MAX_LINE_AMOUNT = Decimal("9999999999999.99")
 MAX_ORDER_ID_LENGTH = 200  # settle:{orderId}:{paymentOrderNo} fits the 255-character idempotency key
 
-PAYMENT_CONFIRM = "PAYMENT_CONFIRM"
-WALLET_CREATE_REQUESTED = "WALLET_CREATE_REQUESTED"
-WALLET_CREATED = "WALLET_CREATED"
-WALLET_CREATION_FAILED = "WALLET_CREATION_FAILED"
-WALLET_SETTLED = "WALLET_SETTLED"
-SELLER_REGISTERED = "SELLER_REGISTERED"  # seller's lifecycle events share kiwi-shop-seller; wallet ignores them
-SELLER_DEREGISTERED = "SELLER_DEREGISTERED"
 REFERENCE_PAYMENT_ORDER = "PAYMENT_ORDER"
 CREDIT = "CREDIT"
 SUCCESS = "SUCCESS"
@@ -83,7 +77,7 @@ def totals_by_seller(lines: Iterable[PaymentLine]) -> dict[int, Decimal]:
     return {seller_no: exact_sum(grouped[seller_no]) for seller_no in sorted(grouped)}
 
 
-def settled_payload(order: PaidOrder, held_sellers: set[int] | None = None) -> dict[str, Any]:
+def settled_payload(order: PaidOrder, held_sellers: set[int] | None = None) -> WalletSettledV1:
     """WALLET_SETTLED: the order's total per seller — ``sellers`` credited, ``held`` waiting for the seller's
     wallet (credited as soon as it exists). Either way wallet has taken the money over from order."""
     totals = totals_by_seller(order.credited_lines())
@@ -160,11 +154,11 @@ def parse_wallet_create_requested(payload: dict[str, Any]) -> WalletCreateReques
     return WalletCreateRequest(_int(payload, "sagaId"), _int(payload, "sellerNo"), seller_id)
 
 
-def wallet_created(request: WalletCreateRequest, wallet_no: int) -> dict[str, Any]:
+def wallet_created(request: WalletCreateRequest, wallet_no: int) -> WalletCreatedV1:
     return {"sagaId": request.saga_id, "sellerNo": request.seller_no, "walletNo": wallet_no, "success": True}
 
 
-def wallet_creation_failed(request: WalletCreateRequest, reason: str) -> dict[str, Any]:
+def wallet_creation_failed(request: WalletCreateRequest, reason: str) -> WalletCreationFailedV1:
     return {"sagaId": request.saga_id, "sellerNo": request.seller_no, "success": False, "reason": reason}
 
 

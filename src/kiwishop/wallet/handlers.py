@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from kiwishop.platform.db import Database
@@ -22,7 +24,7 @@ async def get_wallet(db: Database, seller_no: int) -> Wallet:
         ).first()
     if row is None:
         raise AppError(WalletError.WALLET_NOT_FOUND)
-    return Wallet(*row)
+    return Wallet(wallet_no=row.wallet_no, seller_no=row.seller_no, balance=row.balance, version=row.version)
 
 
 async def list_transactions(
@@ -49,6 +51,19 @@ async def list_transactions(
         query = query.where(txs.c.wallet_transaction_no < page.before)
     async with db.engine.connect() as conn:
         rows = (await conn.execute(query)).all()
-    items = [WalletTransaction(*row) for row in rows[: page.limit]]
+    items = [_transaction(row) for row in rows[: page.limit]]
     next_cursor = items[-1].wallet_transaction_no if len(rows) > page.limit else None
     return items, next_cursor
+
+
+def _transaction(row: Any) -> WalletTransaction:
+    return WalletTransaction(
+        wallet_transaction_no=row.wallet_transaction_no,
+        wallet_no=row.wallet_no,
+        amount=row.amount,
+        type=row.type,
+        reference_type=row.reference_type,
+        reference_id=row.reference_id,
+        order_id=row.order_id,
+        created_at=row.created_at,
+    )

@@ -16,11 +16,12 @@ from decimal import Decimal
 from prometheus_client import CollectorRegistry, Gauge
 from sqlalchemy import bindparam, text
 
+from kiwishop.platform.clock import utcnow
 from kiwishop.platform.db import Database, UnitOfWork, retry_on_conflict
 from kiwishop.platform.ids import Snowflake
 from kiwishop.platform.periodic import Periodic
 from kiwishop.wallet.domain import PaymentLine, totals_by_seller
-from kiwishop.wallet.settlement import add_to_balances, insert_credits, utcnow
+from kiwishop.wallet.settlement import add_to_balances, insert_credits
 
 log = logging.getLogger("kiwishop.wallet.held")
 
@@ -56,7 +57,12 @@ async def release(uow: UnitOfWork, ids: Snowflake, seller_no: int) -> int:
     by_order: dict[str, list[PaymentLine]] = {}
     for row in held:
         if row.idempotency_key not in already:
-            line = PaymentLine(int(row.payment_order_no), seller_no, Decimal(row.amount), "SUCCESS")
+            line = PaymentLine(
+                payment_order_no=int(row.payment_order_no),
+                seller_no=seller_no,
+                amount=Decimal(row.amount),
+                status="SUCCESS",
+            )
             by_order.setdefault(row.order_id, []).append(line)
     for order_id, lines in by_order.items():
         await insert_credits(uow, ids, order_id, lines, {seller_no: int(wallet.wallet_no)}, now)

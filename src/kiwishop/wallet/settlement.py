@@ -30,7 +30,9 @@ from decimal import Decimal
 from sqlalchemy import TextClause, bindparam, insert, text
 from sqlalchemy.exc import IntegrityError
 
+from kiwishop.contracts.events import WALLET_SETTLED
 from kiwishop.contracts.topics import WALLET
+from kiwishop.platform.clock import utcnow
 from kiwishop.platform.consumer import PermanentError
 from kiwishop.platform.db import ConflictError, UnitOfWork
 from kiwishop.platform.envelope import Envelope
@@ -39,7 +41,6 @@ from kiwishop.platform.outbox import Outbox
 from kiwishop.wallet.domain import (
     CREDIT,
     REFERENCE_PAYMENT_ORDER,
-    WALLET_SETTLED,
     InvalidPayload,
     PaidOrder,
     PaymentLine,
@@ -55,14 +56,7 @@ log = logging.getLogger("kiwishop.wallet.settlement")
 _DUPLICATE_KEY = 1062
 
 
-def utcnow() -> dt.datetime:
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
 def parse(envelope: Envelope) -> PaidOrder:
-    if envelope.version != 1:
-        raise PermanentError(f"unsupported PAYMENT_CONFIRM version {envelope.version}")
     try:
         return parse_payment_confirm(envelope.payload)
     except InvalidPayload as exc:
@@ -80,8 +74,8 @@ async def settle(uow: UnitOfWork, envelope: Envelope, *, outbox: Outbox, ids: Sn
         uow,
         topic=WALLET,
         key=order.order_id,
-        event_type=WALLET_SETTLED,
-        payload=settled_payload(order, held_sellers={line.seller_no for line in held}),
+        event_type=WALLET_SETTLED.name,
+        payload=dict(settled_payload(order, held_sellers={line.seller_no for line in held})),
         idempotency_key=f"wallet-settled:{envelope.event_id}",
     )
     if held:
@@ -92,7 +86,7 @@ async def settle(uow: UnitOfWork, envelope: Envelope, *, outbox: Outbox, ids: Sn
     ]  # fmt: skip
     if not pending:
         if lines and not held:
-            log.info("order %s was already settled; %s sent again", order.order_id, WALLET_SETTLED)
+            log.info("order %s was already settled; %s sent again", order.order_id, WALLET_SETTLED.name)
         return
     await insert_credits(uow, ids, order.order_id, pending, {s: w for s, (w, _) in wallet_of.items()}, now)
     await add_to_balances(uow, totals_by_seller(pending), wallet_of, now)
@@ -144,11 +138,11 @@ async def _lookup(
     )
     wallet_of: dict[int, tuple[int, int]] = {}
     done: set[str] = set()
-    for seller_no, wallet_no, version, credited in result:
-        if credited is not None:
-            done.add(credited)
+    for row in result:  # the UNION's columns are named by its first SELECT
+        if row.credited_key is not None:
+            done.add(row.credited_key)
         else:
-            wallet_of[int(seller_no)] = (int(wallet_no), int(version))
+            wallet_of[int(row.seller_no)] = (int(row.wallet_no), int(row.version))
     return wallet_of, done
 
 

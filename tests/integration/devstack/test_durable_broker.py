@@ -13,9 +13,9 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from kiwishop.devstack.infra import SeaweedFS, SeaweedPorts, TansuBroker
-from kiwishop.devstack.procs import free_port
 from kiwishop.platform.settings import InfraSettings
+from kiwishop_dev.devstack.infra import SeaweedFS, SeaweedPorts, TansuBroker
+from kiwishop_dev.devstack.procs import free_port
 from tests.support import read_topic
 
 TOPIC = "kiwi-durable"

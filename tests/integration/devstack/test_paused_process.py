@@ -7,7 +7,7 @@ import signal
 import sys
 from pathlib import Path
 
-from kiwishop.devstack.procs import ManagedProcess, wait_until
+from kiwishop_dev.devstack.procs import ManagedProcess, wait_until
 
 GRACEFUL = (
     "import pathlib, signal, sys, time; signal.signal(signal.SIGTERM, lambda *_: sys.exit(7));"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import urllib.request
 from pathlib import Path
 
-from kiwishop.devstack.infra import SeaweedFS, SeaweedPorts
-from kiwishop.devstack.procs import running
+from kiwishop_dev.devstack.infra import SeaweedFS, SeaweedPorts
+from kiwishop_dev.devstack.procs import running
 
 
 def s3(store: SeaweedFS, method: str, key: str, body: bytes | None = None) -> bytes:

@@ -11,10 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-from kiwishop.devstack import shutdown
-from kiwishop.devstack.config import LocalStackSettings
-from kiwishop.devstack.procs import ManagedProcess, running
-from kiwishop.devstack.stack import LocalStack
+from kiwishop_dev.devstack import shutdown
+from kiwishop_dev.devstack.config import LocalStackSettings
+from kiwishop_dev.devstack.procs import ManagedProcess, running
+from kiwishop_dev.devstack.stack import LocalStack
 
 SERVICES = ("catalog", "order", "wallet")
 INFRA = ("mariadb", "redis", "seaweedfs", "tansu")

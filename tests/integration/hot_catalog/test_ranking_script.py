@@ -29,7 +29,7 @@ def ranking(redis: Redis, **kwargs: int) -> Ranking:
 
 
 async def apply(r: Ranking, *envelopes: Envelope, clock: Callable[[], dt.datetime] = lambda: NOW) -> None:
-    handlers = consumers.handlers(r, clock)
+    handlers = {kind.name: handler for kind, handler in consumers.handlers(r, clock).items()}
     for envelope in envelopes:
         await handlers[envelope.type](envelope)
 

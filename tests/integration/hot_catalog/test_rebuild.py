@@ -81,7 +81,7 @@ def settings(rb_infra: InfraSettings) -> HotCatalogSettings:
 async def live(ranking: Ranking, events: list[Envelope], *, wait_for_rebuild: bool = False) -> None:
     """The consumer's path: one handler call per event; while a clear holds the fence it waits and retries,
     as the runner does for an outage."""
-    handlers = consumers.handlers(ranking, lambda: NOW)
+    handlers = {kind.name: handler for kind, handler in consumers.handlers(ranking, lambda: NOW).items()}
     for event in events:
         while True:
             try:

@@ -212,7 +212,7 @@ def test_the_cli_shows_redrives_and_lists_parked_records(
 def test_the_cli_answers_2_for_an_unknown_topic_and_1_when_the_broker_is_unreachable(
     infra: InfraSettings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from kiwishop.devstack.procs import free_port
+    from kiwishop_dev.devstack.procs import free_port
 
     monkeypatch.setenv("KIWI_KAFKA_BOOTSTRAP_SERVERS", infra.kafka_bootstrap_servers)
     nowhere = unique("nowhere")

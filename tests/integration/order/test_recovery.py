@@ -62,7 +62,7 @@ async def test_an_unreachable_psp_never_fails_an_order_it_stays_in_doubt_with_gr
         started = lambda: reasons(order_db, created["orderId"])  # noqa: E731
         await eventually(started, lambda r: r.count("RECOVERY_STARTED") >= 6, timeout_s=30)
         result = await status_of(order, created["orderId"])
-    assert result["status"] == "UNKNOWN"
+    assert result["status"] in ("UNKNOWN", "EXECUTING")  # in doubt (EXECUTING while an attempt is running)
     assert result["failure"] is None
     history = await reasons(order_db, created["orderId"])
     assert not any(reason.startswith("PSP_DECLINED") for reason in history)

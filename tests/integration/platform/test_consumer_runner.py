@@ -264,7 +264,7 @@ async def test_records_of_several_partitions_with_a_backlog_are_handled_concurre
 
 def unreachable_database(infra: InfraSettings) -> Database:
     """A database on a port where nothing listens: every unit of work fails as during a server restart."""
-    from kiwishop.devstack.procs import free_port
+    from kiwishop_dev.devstack.procs import free_port
 
     return Database.connect(infra.model_copy(update={"db_port": free_port()}), "nowhere")
 

@@ -6,13 +6,14 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from kiwishop.devstack.infra import TansuBroker
-from kiwishop.devstack.procs import free_port
 from kiwishop.platform.db import Database
 from kiwishop.platform.ids import Snowflake
 from kiwishop.platform.kafka import KafkaPublisher
-from kiwishop.platform.outbox import Outbox, OutboxRelay
+from kiwishop.platform.outbox import Outbox
+from kiwishop.platform.relay import OutboxRelay
 from kiwishop.platform.settings import InfraSettings
+from kiwishop_dev.devstack.infra import TansuBroker
+from kiwishop_dev.devstack.procs import free_port
 from tests.support import eventually, read_topic, unique
 
 

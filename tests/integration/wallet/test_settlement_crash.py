@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from kiwishop.contracts.topics import WALLET
-from kiwishop.devstack.procs import ManagedProcess, free_port
 from kiwishop.platform.db import Database
 from kiwishop.platform.envelope import Envelope
 from kiwishop.platform.kafka import KafkaPublisher
 from kiwishop.platform.settings import InfraSettings
+from kiwishop_dev.devstack.procs import ManagedProcess, free_port
 from tests.integration.seller_wallet.support import (
     IDS,
     WALLET_DB,

@@ -4,14 +4,10 @@ from typing import Any
 
 import pytest
 
-from kiwishop.catalog.domain import (
-    SELLER_DEREGISTERED,
-    SELLER_REGISTERED,
-    InvalidSellerEvent,
-    SellerChange,
-    SellerState,
-    parse_seller_event,
-)
+from kiwishop.catalog.domain import InvalidSellerEvent, SellerChange, SellerState, parse_seller_event
+from kiwishop.contracts import events
+
+SELLER_REGISTERED, SELLER_DEREGISTERED = events.SELLER_REGISTERED.name, events.SELLER_DEREGISTERED.name
 
 
 def test_seller_registered_makes_the_seller_active() -> None:

@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 
 from kiwishop.catalog_review.domain import (
-    PRODUCT_DELETED_REVIEW,
     Review,
     ReviewChange,
     StarRating,
@@ -15,6 +14,7 @@ from kiwishop.catalog_review.domain import (
     parse_cursor,
 )
 from kiwishop.catalog_review.schemas import CreateReviewIn
+from kiwishop.contracts.events import PRODUCT_DELETED_REVIEW
 
 
 @pytest.mark.parametrize(
@@ -40,7 +40,7 @@ def test_star_rating_types_map_to_one_to_five_stars() -> None:
 def test_a_delete_event_says_is_deleted_and_carries_the_totals_after_it() -> None:
     created = dt.datetime(2025, 1, 11, tzinfo=dt.UTC).replace(tzinfo=None)
     review = Review(10, 2, 1, "t", "c", StarRating.FIVE, True, created)
-    change = ReviewChange(PRODUCT_DELETED_REVIEW, review, Totals(0, 0, 1))
+    change = ReviewChange(PRODUCT_DELETED_REVIEW.name, review, Totals(0, 0, 1))
     assert change.idempotency_key == "PRODUCT_DELETED_REVIEW:10"
     assert change.payload() == {
         "catalogReviewNo": 10,

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiwishop.order_query.domain import MAX_ID, InvalidEvent, pad, page_floor, paid_read_model
+from kiwishop.order_query.domain import InvalidEvent, pad, page_floor, paid_read_model
 from kiwishop.order_query.store import FIRST_PAGE, model_json
+from kiwishop.platform.params import MAX_ID
 
 O7_KEYS = [
     "paymentEventNo", "memberNo", "orderId", "paymentKey", "orderName", "method", "type", "approvedDateTime",

@@ -2,9 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from kiwishop.contracts import events
 from kiwishop.seller.domain import (
-    WALLET_CREATED,
-    WALLET_CREATION_FAILED,
     InvalidMessage,
     RegistrationState,
     SweepAction,
@@ -14,6 +13,8 @@ from kiwishop.seller.domain import (
     sweep_action,
     wallet_create_requested,
 )
+
+WALLET_CREATED, WALLET_CREATION_FAILED = events.WALLET_CREATED.name, events.WALLET_CREATION_FAILED.name
 
 S = RegistrationState
 
