@@ -1,16 +1,42 @@
-"""What a drill prints and keeps: the timeline, the load's answers, the money checks and reconcile."""
+"""What a drill found (``DrillResult``), and how it is printed and kept: the timeline, the load's answers, the
+money checks and reconcile."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-from kiwishop.ops.reconcile import render
+from kiwishop.ops.reconcile import Findings, render
 
-if TYPE_CHECKING:
-    from kiwishop_dev.bench.drills import DrillResult
+
+@dataclass
+class DrillResult:
+    events: list[tuple[float, str]] = field(default_factory=list)  # seconds since the load started, what
+    errors: dict[str, int] = field(default_factory=dict)
+    slowest_ms: dict[str, float] = field(default_factory=dict)  # per endpoint, the longest answer (or failure)
+    order_counts: dict[str, int] = field(default_factory=dict)
+    paid: int = 0
+    psp: dict[str, Any] = field(default_factory=dict)
+    drained_in_s: float = 0.0
+    pending: dict[str, int] = field(default_factory=dict)  # what was still in flight at the drain deadline
+    findings: Findings | None = None
+    poison: dict[str, dict[str, int]] = field(default_factory=dict)
+    poison_problems: list[str] = field(default_factory=list)
+    poison_injected: int = 0
+    failed_but_done: list[str] = field(default_factory=list)  # FAILURE orders the PSP says DONE: must be none
+    settled_after_psp_back_s: float | None = None  # the PSP's return → every order then in doubt decided
+    in_doubt_at_psp_back: int = 0
+    late_sale: dict[str, Any] = field(default_factory=dict)
+    late_sale_problems: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        money = not self.failed_but_done and not self.late_sale_problems and self.settled_after_psp_back_s is not None
+        findings = bool(self.findings and self.findings.clean)
+        return findings and money and not self.poison_problems and not self.pending
 
 
 def render_result(result: DrillResult) -> str:

@@ -27,15 +27,14 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kiwishop.ops.reconcile import Findings
 from kiwishop.platform.httpclient import HttpClient
 from kiwishop_dev.bench import drill_phases, poison
 from kiwishop_dev.bench.drill_phases import LateSale, PhasePlan
-from kiwishop_dev.bench.drill_report import render_result, write_json
+from kiwishop_dev.bench.drill_report import DrillResult, render_result, write_json
 from kiwishop_dev.bench.load import Load, Mix
 from kiwishop_dev.bench.shop import ORDER_DB, SERVICES, Shop
 
@@ -73,33 +72,6 @@ SHORT = Plan(
     users=8, down_s=0.5, db_down_s=3.0, pause_s=0.5, faults_after_s=8.0, faults_s=10.0, drain_timeout_s=120.0,
     phases=PhasePlan(drop_s=3.0, outage_s=10.0, wallet_late_s=5.0, broker_down_s=1.0, paused_s=2.0),
 )  # fmt: skip
-
-
-@dataclass
-class DrillResult:
-    events: list[tuple[float, str]] = field(default_factory=list)  # seconds since the load started, what
-    errors: dict[str, int] = field(default_factory=dict)
-    slowest_ms: dict[str, float] = field(default_factory=dict)  # per endpoint, the longest answer (or failure)
-    order_counts: dict[str, int] = field(default_factory=dict)
-    paid: int = 0
-    psp: dict[str, Any] = field(default_factory=dict)
-    drained_in_s: float = 0.0
-    pending: dict[str, int] = field(default_factory=dict)  # what was still in flight at the drain deadline
-    findings: Findings | None = None
-    poison: dict[str, dict[str, int]] = field(default_factory=dict)
-    poison_problems: list[str] = field(default_factory=list)
-    poison_injected: int = 0
-    failed_but_done: list[str] = field(default_factory=list)  # FAILURE orders the PSP says DONE: must be none
-    settled_after_psp_back_s: float | None = None  # the PSP's return → every order then in doubt decided
-    in_doubt_at_psp_back: int = 0
-    late_sale: dict[str, Any] = field(default_factory=dict)
-    late_sale_problems: list[str] = field(default_factory=list)
-
-    @property
-    def clean(self) -> bool:
-        money = not self.failed_but_done and not self.late_sale_problems and self.settled_after_psp_back_s is not None
-        findings = bool(self.findings and self.findings.clean)
-        return findings and money and not self.poison_problems and not self.pending
 
 
 class Drill:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kiwishop.platform.settings import InfraSettings
-from kiwishop_dev.bench import confirm, history, outbox, social, system
+from kiwishop_dev.bench import confirm, history, outbox, social, system, system_model
 from kiwishop_dev.bench import settlement as settlement_scenario
 from kiwishop_dev.bench.report import Report
 from kiwishop_dev.devstack.scratch import ScratchServers
@@ -22,7 +22,7 @@ SCENARIOS: dict[str, Scenario] = {
     confirm.SCENARIO: confirm.run,
     history.SCENARIO: history.run,
     social.SCENARIO: social.run,
-    system.SCENARIO: system.run,
+    system_model.SCENARIO: system.run,
 }
 
 

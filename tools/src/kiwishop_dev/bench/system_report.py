@@ -12,7 +12,7 @@ from typing import Any
 from kiwishop.ops.reconcile import render
 from kiwishop_dev.bench.load import OK
 from kiwishop_dev.bench.report import Report, percentile
-from kiwishop_dev.bench.system import (
+from kiwishop_dev.bench.system_model import (
     SCENARIO,
     SETTLED_TARGET,
     Outcome,

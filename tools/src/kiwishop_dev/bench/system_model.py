@@ -1,0 +1,98 @@
+"""The system scenario's sizes, what one phase measured, and the figures derived from it (no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from kiwishop.ops.reconcile import Findings
+from kiwishop_dev.bench import profiling
+from kiwishop_dev.bench.load import OK, Orders, Recorder
+from kiwishop_dev.bench.replay import ReplayResult
+from kiwishop_dev.bench.report import percentile
+
+SCENARIO = "system"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    warmup_s: float
+    duration_s: float
+    users: dict[str, int]  # per profile: a closed loop needs more users to keep the shop busy at 3 s a PSP call
+    replay_s: float
+    profile_s: float
+
+
+FULL = Sizes(warmup_s=5, duration_s=90, users={"fast": 48, "slow": 200}, replay_s=30, profile_s=30)
+QUICK = Sizes(warmup_s=2, duration_s=12, users={"fast": 32, "slow": 120}, replay_s=6, profile_s=6)
+PROFILES = {"fast": (100, 300), "slow": (2000, 3500)}
+SETTLED_TARGET = {"fast": 400.0, "slow": 300.0}
+
+
+@dataclass
+class Phase:
+    name: str
+    latency_ms: tuple[int, int]
+    users: int
+    recorder: Recorder
+    orders: Orders
+    window: tuple[float, float]  # wall clock (epoch s) of the measured window
+    window_rel: tuple[float, float]  # the same in seconds since the recorder started
+    psp_ms: list[float]
+    cpu: dict[str, float]
+    credited: dict[str, float] = field(default_factory=dict)  # orderId → epoch s of its first CREDIT row
+    outbox: dict[str, tuple[float, float]] = field(default_factory=dict)  # orderId → PAYMENT_CONFIRM written, sent
+    not_done: int = 0  # paid orders without is_wallet_done = 1 after the drain
+    profile: profiling.Profile | None = None
+
+
+@dataclass
+class Outcome:
+    phases: list[Phase]
+    lost: list[str]
+    approved: int
+    findings: Findings
+    replay: ReplayResult
+    processes: dict[str, int | None]
+    machine: dict[str, Any]
+    durable: Phase | None = None  # the fast profile again, the broker on s3:// (SeaweedFS) instead of memory://
+    durable_lost: list[str] = field(default_factory=list)
+
+
+def endpoint_stats(phase: Phase) -> dict[str, dict[str, float]]:
+    """Per endpoint, inside the measured window: successful answers/s, their p50/p95/p99, and errors."""
+    low, high = phase.window_rel
+    seconds = high - low
+    stats: dict[str, dict[str, float]] = {}
+    for endpoint, ok in OK.items():
+        calls = [(ms, status) for e, at, ms, status in phase.recorder.calls if e == endpoint and low <= at < high]
+        good = [ms for ms, status in calls if status == ok]
+        stats[endpoint] = {
+            "rate": len(good) / seconds, "p50": percentile(good, 50), "p95": percentile(good, 95),
+            "p99": percentile(good, 99), "errors": len(calls) - len(good),
+        }  # fmt: skip
+    return stats
+
+
+def settled_rate(phase: Phase) -> float:
+    began, ended = phase.window
+    inside = sum(1 for at in phase.credited.values() if began <= at < ended)
+    return inside / (ended - began)
+
+
+def lags_ms(phase: Phase) -> list[float]:
+    began, ended = phase.window
+    return [
+        (phase.credited[order_id] - paid) * 1000
+        for order_id, paid in phase.orders.paid_at.items()
+        if began <= paid < ended and order_id in phase.credited
+    ]
+
+
+def storage_comparison(outcome: Outcome) -> list[tuple[str, Phase, int]]:
+    """The fast profile per broker storage: (storage, phase, payments lost)."""
+    fast = outcome.phases[0]
+    runs = [("memory://", fast, sum(1 for order_id in outcome.lost if order_id in fast.orders.authorised))]
+    if outcome.durable is not None:
+        runs.append(("s3:// (SeaweedFS)", outcome.durable, len(outcome.durable_lost)))
+    return runs
