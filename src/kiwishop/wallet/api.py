@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from kiwishop.platform.deps import DatabaseDep, app_state
 from kiwishop.platform.params import MAX_ID
 from kiwishop.platform.web import JSONResponse, model_response
-from kiwishop.wallet import handlers
+from kiwishop.wallet import queries
 from kiwishop.wallet.domain import parse_page
 from kiwishop.wallet.schemas import WalletOut, WalletTransactionOut, WalletTransactionPageOut
 from kiwishop.wallet.settings import WalletSettings
@@ -31,7 +31,7 @@ PAGE_PARAMETERS = [
     responses={404: {"description": "the seller has no wallet"}},
 )
 async def get_wallet(sellerNo: SellerNo, db: DatabaseDep) -> JSONResponse:
-    return model_response(WalletOut.of(await handlers.get_wallet(db, sellerNo)))
+    return model_response(WalletOut.of(await queries.get_wallet(db, sellerNo)))
 
 
 @router.get(
@@ -50,7 +50,7 @@ async def list_transactions(
         default=settings.transactions_page_default,
         maximum=settings.transactions_page_max,
     )
-    items, next_cursor = await handlers.list_transactions(db, sellerNo, page)
+    items, next_cursor = await queries.list_transactions(db, sellerNo, page)
     body = WalletTransactionPageOut(
         transactions=[WalletTransactionOut.of(t) for t in items],
         nextCursor=str(next_cursor) if next_cursor is not None else None,

@@ -8,9 +8,10 @@ from kiwishop.platform.runtime import Runtime
 from kiwishop.platform.service import ServiceDefinition
 from kiwishop.wallet.api import router
 from kiwishop.wallet.consumers import creation_handler, settlement_handler
-from kiwishop.wallet.held import HeldSettlementSweeper
 from kiwishop.wallet.migrations import MIGRATIONS, SEED
+from kiwishop.wallet.repository import SqlLedger
 from kiwishop.wallet.settings import WalletSettings
+from kiwishop.wallet.workers import HeldSettlementSweeper
 
 
 def create_app(settings: WalletSettings) -> FastAPI:
@@ -37,7 +38,9 @@ def create_app(settings: WalletSettings) -> FastAPI:
         money_topics=[PAYMENT],
     )
     runtime.worker(
-        HeldSettlementSweeper(db, ids, registry=runtime.metrics.registry, interval_s=settings.held_sweep_interval_s)
+        HeldSettlementSweeper(
+            db, SqlLedger(db, outbox, ids), registry=runtime.metrics.registry, interval_s=settings.held_sweep_interval_s
+        )
     )
     app = runtime.build_app(title="kiwi-shop wallet", routers=[router])
     app.state.settings = settings

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -75,6 +75,37 @@ def totals_by_seller(lines: Iterable[PaymentLine]) -> dict[int, Decimal]:
     for line in lines:
         grouped[line.seller_no].append(line.amount)
     return {seller_no: exact_sum(grouped[seller_no]) for seller_no in sorted(grouped)}
+
+
+def split_for_settlement(
+    order: PaidOrder, with_wallet: Collection[int], credited: Collection[str]
+) -> tuple[list[PaymentLine], list[PaymentLine]]:
+    """The order's SUCCESS lines as (held, to credit): a line whose seller has no wallet is held; a line
+    already credited (its key is in ``credited``) is neither — it never counts twice (W4)."""
+    lines = order.credited_lines()
+    held = [line for line in lines if line.seller_no not in with_wallet]
+    to_credit = [
+        line for line in lines
+        if line.seller_no in with_wallet and credit_key(order.order_id, line.payment_order_no) not in credited
+    ]  # fmt: skip
+    return held, to_credit
+
+
+@dataclass(frozen=True)
+class LockedWallet:
+    """A wallet as read under its row lock: the balance update checks that ``version`` has not moved."""
+
+    wallet_no: int
+    version: int
+
+
+@dataclass(frozen=True)
+class HeldLine:
+    """A paid line held for a seller who had no wallet; credited later with the same ``key``."""
+
+    key: str
+    order_id: str
+    line: PaymentLine
 
 
 def settled_payload(order: PaidOrder, held_sellers: set[int] | None = None) -> WalletSettledV1:

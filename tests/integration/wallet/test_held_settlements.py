@@ -14,7 +14,8 @@ from kiwishop.platform.outbox import Outbox
 from kiwishop.platform.settings import InfraSettings
 from kiwishop.wallet.app import create_app
 from kiwishop.wallet.consumers import settlement_handler
-from kiwishop.wallet.held import HeldSettlementSweeper
+from kiwishop.wallet.repository import SqlLedger
+from kiwishop.wallet.workers import HeldSettlementSweeper
 from tests.integration.seller_wallet.support import (
     IDS,
     add_wallet,
@@ -81,7 +82,7 @@ async def test_a_wallet_that_appears_any_other_way_is_found_by_the_sweeper_and_c
     for sale in sales:
         await handler(sale)
     assert await open_holds(wallet_db, seller_no) == 2
-    sweeper = HeldSettlementSweeper(wallet_db, Snowflake(995))
+    sweeper = HeldSettlementSweeper(wallet_db, SqlLedger(wallet_db, Outbox(Snowflake(995)), Snowflake(996)))
     assert await sweeper.sweep_once() == 0 or await open_holds(wallet_db, seller_no) == 2  # no wallet: nothing moves
     assert await open_holds(wallet_db, seller_no) == 2
     await add_wallet(wallet_db, seller_no)

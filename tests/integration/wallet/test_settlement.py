@@ -16,7 +16,8 @@ from kiwishop.platform.kafka import KafkaPublisher
 from kiwishop.platform.outbox import Outbox
 from kiwishop.platform.settings import InfraSettings
 from kiwishop.wallet.app import create_app
-from kiwishop.wallet.consumers import SETTLEMENT_CONSUMER, settlement_handler
+from kiwishop.wallet.consumers import settlement_handler
+from kiwishop.wallet.handlers import SETTLEMENT_CONSUMER
 from tests.integration.seller_wallet.support import (
     IDS,
     add_wallet,

@@ -13,7 +13,8 @@ from kiwishop.platform.kafka import KafkaPublisher
 from kiwishop.platform.outbox import Outbox
 from kiwishop.platform.settings import InfraSettings
 from kiwishop.wallet.app import create_app
-from kiwishop.wallet.consumers import CREATION_CONSUMER, creation_handler
+from kiwishop.wallet.consumers import creation_handler
+from kiwishop.wallet.handlers import CREATION_CONSUMER
 from tests.integration.seller_wallet.support import (
     IDS,
     decoded,

@@ -105,7 +105,7 @@ def test_wallet_settled_lists_the_totals_of_sellers_without_a_wallet_as_held() -
         order({**line(1, 1, "1.00"), "status": None}),
         order(line(1, 1, "1.00"), line(1, 2, "2.00")),
         order(line(1, 1, "600.00"), totalAmount=Decimal("500.00")),
-        order("not a line"),
+        {"orderId": "o-1", "paymentOrderList": ["not a line"]},
     ],
 )
 def test_a_payment_confirm_that_could_credit_a_wrong_amount_or_seller_is_rejected(payload: dict[str, Any]) -> None:

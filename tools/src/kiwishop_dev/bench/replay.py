@@ -40,6 +40,16 @@ from kiwishop.platform.ids import Snowflake
 from kiwishop.platform.migrations import migrate
 from kiwishop.platform.settings import InfraSettings
 from kiwishop.wallet.app import SERVICE as WALLET
+from kiwishop.wallet.domain import SUCCESS, LockedWallet, PaymentLine, credit_key, totals_by_seller
+from kiwishop.wallet.repository import (
+    INSERT_CREDITS,
+    INSERT_WALLET,
+    LOOKUP,
+    balance_params,
+    credit_rows,
+    update_balances,
+)
+from kiwishop_dev.bench.dbapi import execute_many, sql
 from kiwishop_dev.bench.load import Product
 from kiwishop_dev.bench.profiling import cpu_seconds, own_cpu_seconds
 
@@ -99,13 +109,14 @@ class Replayer:
         wallets = {seller: ids.next_id() for seller in sorted({p.seller_no for p in products})}
         conn = await cls._connect(infra, WALLET_DB)
         try:
+            now = _now()
+            rows = [
+                {"wallet_no": wallet, "seller_no": seller, "balance": 0, "version": 0, "created_at": now,
+                 "updated_at": now}
+                for seller, wallet in wallets.items()
+            ]  # fmt: skip
             async with conn.cursor() as cur:
-                for seller, wallet in wallets.items():
-                    await cur.execute(
-                        "INSERT INTO wallets (wallet_no, seller_no, balance, version, created_at, updated_at) "
-                        "VALUES (%s, %s, 0, 0, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))",
-                        (wallet, seller),
-                    )
+                await execute_many(cur, INSERT_WALLET, rows)
             await conn.commit()
         finally:
             conn.close()
@@ -279,13 +290,11 @@ class Replayer:
         return {"eventId": event_id, **payload}
 
     async def _settle(self, conn: Any, order_id: str, confirm: dict[str, Any], lines: list[tuple[int, Product]]) -> int:
-        """The wallet's settlement transaction; returns the WALLET_SETTLED event id."""
+        """The wallet's settlement transaction, with wallet's own statements; returns the WALLET_SETTLED event id."""
         now = _now()
-        totals: dict[int, Decimal] = {}
-        for _, p in lines:
-            totals[p.seller_no] = totals.get(p.seller_no, Decimal("0.00")) + p.price
-        sellers = sorted(totals)
-        keys = [f"settle:{order_id}:{no}" for no, _ in lines]
+        paid = [PaymentLine(no, p.seller_no, p.price, SUCCESS) for no, p in lines]
+        totals = totals_by_seller(paid)
+        keys = [credit_key(order_id, line.payment_order_no) for line in paid]
         settled_id = self._ids.next_id()
         async with conn.cursor() as cur:
             await cur.execute(
@@ -306,35 +315,14 @@ class Replayer:
                 self._ids.next_id(), settled_id, "WALLET_SETTLED", "kiwi-shop-wallet", order_id,
                 f"wallet-settled:{confirm['eventId']}", now, body, now, now,
             ))  # fmt: skip
-            await cur.execute(
-                "(SELECT seller_no, wallet_no, version, NULL AS credited_key FROM wallets WHERE seller_no IN "
-                f"({', '.join(['%s'] * len(sellers))}) FOR UPDATE) UNION ALL (SELECT NULL, NULL, NULL, "
-                f"idempotency_key FROM wallet_transactions WHERE idempotency_key IN ({', '.join(['%s'] * len(keys))}))",
-                [*sellers, *keys],
-            )
-            version = {int(row[0]): int(row[2]) for row in await cur.fetchall() if row[0] is not None}
-            rows: list[Any] = []
-            for (no, p), key in zip(lines, keys, strict=True):
-                rows += [self._ids.next_id(), self._wallets[p.seller_no], p.price, "CREDIT", no, "PAYMENT_ORDER",
-                         order_id, key, now, now]  # fmt: skip
-            await cur.execute(
-                "INSERT INTO wallet_transactions (wallet_transaction_no, wallet_no, amount, type, reference_id, "
-                f"reference_type, order_id, idempotency_key, created_at, updated_at) VALUES {_values(len(lines), 10)}",
-                rows,
-            )
-            cases = " ".join("WHEN %s THEN %s" for _ in sellers)
-            checks = " OR ".join("(wallet_no = %s AND version = %s)" for _ in sellers)
-            params: list[Any] = []
-            for s in sellers:
-                params += [self._wallets[s], totals[s]]
-            params.append(now)
-            for s in sellers:
-                params += [self._wallets[s], version[s]]
-            await cur.execute(
-                f"UPDATE wallets SET balance = balance + CASE wallet_no {cases} END, version = version + 1, "
-                f"updated_at = %s WHERE {checks}",
-                params,
-            )
+            await cur.execute(*sql(LOOKUP, {"sellers": sorted(totals), "keys": keys}))
+            found = {
+                int(row[0]): LockedWallet(int(row[1]), int(row[2]))
+                for row in await cur.fetchall()
+                if row[0] is not None
+            }
+            await execute_many(cur, INSERT_CREDITS, credit_rows(self._ids, order_id, paid, self._wallets, now))
+            await cur.execute(*sql(update_balances(len(totals)), balance_params(totals, found, now)))
         await conn.commit()
         return settled_id
 
