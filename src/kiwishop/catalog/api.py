@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from kiwishop.catalog import handlers
+from kiwishop.catalog import handlers, queries
 from kiwishop.catalog.domain import CatalogError
 from kiwishop.catalog.schemas import ProductListOut, ProductOut, RegisterProductIn
 from kiwishop.catalog.settings import CatalogSettings
@@ -44,7 +44,7 @@ async def list_products(request: Request, db: DatabaseDep, settings: SettingsDep
     limit = settings.max_products_per_lookup
     if len(parsed) > limit:
         raise AppError(CatalogError.TOO_MANY_PRODUCTS, limit=limit)
-    found = await handlers.find_products(db, parsed)
+    found = await queries.find_products(db, parsed)
     return model_response(ProductListOut(productList=[ProductOut.of(p) for p in found]))
 
 
@@ -58,13 +58,13 @@ async def browse_products(
     after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> JSONResponse:
-    found = await handlers.list_products(db, after=after, limit=limit)
+    found = await queries.list_products(db, after=after, limit=limit)
     return model_response(ProductListOut(productList=[ProductOut.of(p) for p in found]))
 
 
 @router.get("/products/{productNo}", response_model=ProductOut, responses={404: {"description": "unknown product"}})
 async def get_product(productNo: ProductNo, db: DatabaseDep) -> JSONResponse:
-    return model_response(ProductOut.of(await handlers.get_product(db, productNo)))
+    return model_response(ProductOut.of(await queries.get_product(db, productNo)))
 
 
 @router.post(

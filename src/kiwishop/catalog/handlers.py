@@ -1,84 +1,36 @@
-"""Catalog use cases; each owns its unit of work (the seller-event effect runs inside the inbox's).
+"""Catalog's writes: product registration (HTTP) and the effect of seller's lifecycle events; each owns
+its unit of work (the seller-event effect runs inside the inbox's).
 
 Catalog sells only for sellers it knows as ACTIVE (``sellers``, kept from seller's events): registration
-refuses any other sellerNo, and every read leaves out products whose seller is not ACTIVE here — GONE,
-unknown, or a product without a sellerNo (nobody could be paid for it).
+refuses any other sellerNo, and the reads (``queries``) leave out products whose seller is not ACTIVE.
 """
 
 from __future__ import annotations
 
 import logging
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.exc import IntegrityError
 
-from kiwishop.catalog.domain import CatalogError, Product, SellerChange, SellerState
+from kiwishop.catalog.domain import (
+    CatalogError,
+    InvalidSellerEvent,
+    Product,
+    SellerChange,
+    SellerState,
+    parse_seller_event,
+)
 from kiwishop.catalog.tables import products, sellers
 from kiwishop.platform.clock import utcnow
+from kiwishop.platform.consumer import PermanentError
 from kiwishop.platform.db import Database, UnitOfWork
+from kiwishop.platform.envelope import Envelope
 from kiwishop.platform.errors import AppError
 from kiwishop.platform.ids import Snowflake
 
 log = logging.getLogger("kiwishop.catalog")
-
-_COLUMNS = (
-    products.c.product_no,
-    products.c.seller_no,
-    products.c.product_id,
-    products.c.name,
-    products.c.price,
-)
-# Products on sale: their seller is ACTIVE (an inner join, so a NULL or unknown sellerNo is left out too).
-_ON_SALE = products.join(
-    sellers, and_(sellers.c.seller_no == products.c.seller_no, sellers.c.state == SellerState.ACTIVE)
-)
-
-
-def _product(row: Any) -> Product:
-    return Product(
-        product_no=row.product_no,
-        seller_no=row.seller_no,
-        product_id=row.product_id,
-        name=row.name,
-        price=row.price,
-    )
-
-
-async def find_products(db: Database, product_nos: list[int]) -> list[Product]:
-    """Products on sale among the given ids, ascending product number; other ids are simply absent."""
-    if not product_nos:
-        return []
-    async with db.engine.connect() as conn:
-        rows = await conn.execute(
-            select(*_COLUMNS)
-            .select_from(_ON_SALE)
-            .where(products.c.product_no.in_(product_nos))
-            .order_by(products.c.product_no)
-        )
-        return [_product(row) for row in rows]
-
-
-async def list_products(db: Database, *, after: int, limit: int) -> list[Product]:
-    """A page of the products on sale, ascending productNo, starting after ``after``."""
-    async with db.engine.connect() as conn:
-        rows = await conn.execute(
-            select(*_COLUMNS)
-            .select_from(_ON_SALE)
-            .where(products.c.product_no > after)
-            .order_by(products.c.product_no)
-            .limit(limit)
-        )
-        return [_product(row) for row in rows]
-
-
-async def get_product(db: Database, product_no: int) -> Product:
-    found = await find_products(db, [product_no])
-    if not found:
-        raise AppError(CatalogError.PRODUCT_NOT_FOUND)
-    return found[0]
 
 
 async def _seller_is_active(uow: UnitOfWork, seller_no: int) -> bool:
@@ -117,6 +69,16 @@ async def register_product(
             raise AppError(CatalogError.DUPLICATE_PRODUCT_ID, productId=product_id) from exc
         await uow.commit()
     return product
+
+
+async def on_seller_event(uow: UnitOfWork, envelope: Envelope) -> None:
+    """SELLER_REGISTERED / SELLER_DEREGISTERED → catalog's ``sellers``. A malformed event is parked
+    (PermanentError), never applied (the runner parks a version it does not accept before this runs)."""
+    try:
+        change = parse_seller_event(envelope.type, envelope.key, envelope.payload)
+    except InvalidSellerEvent as exc:
+        raise PermanentError(str(exc)) from exc
+    await apply_seller_change(uow, change)
 
 
 async def apply_seller_change(uow: UnitOfWork, change: SellerChange) -> None:

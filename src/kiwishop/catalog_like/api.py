@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
 
-from kiwishop.catalog_like import handlers
+from kiwishop.catalog_like import handlers, queries
 from kiwishop.catalog_like.schemas import LikeCountOut, LikedOut
 from kiwishop.catalog_like.settings import CatalogLikeSettings
 from kiwishop.contracts.catalog import KnownProducts
@@ -49,10 +49,10 @@ async def unlike(
 
 @router.get("/products/{productNo}", response_model=LikeCountOut, summary="How many members like the product")
 async def like_count(productNo: ProductNo, db: DatabaseDep) -> JSONResponse:
-    count = await handlers.like_count(db, productNo)
+    count = await queries.like_count(db, productNo)
     return model_response(LikeCountOut(productNo=productNo, likeCount=count))
 
 
 @router.get(MEMBER_PATH, response_model=LikedOut, summary="Whether the member likes the product")
 async def liked(productNo: ProductNo, memberNo: MemberNo, db: DatabaseDep) -> JSONResponse:
-    return model_response(LikedOut(liked=await handlers.has_liked(db, productNo, memberNo)))
+    return model_response(LikedOut(liked=await queries.has_liked(db, productNo, memberNo)))

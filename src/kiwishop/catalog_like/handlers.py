@@ -1,4 +1,5 @@
-"""Like use cases; each owns its unit of work and is re-run whole on a deadlock (``retry_on_conflict``).
+"""Like's writes (like, unlike; the reads are in ``queries``); each owns its unit of work and is re-run
+whole on a deadlock (``retry_on_conflict``).
 
 Like: insert the (product, member) row — a duplicate-key error means "already liked": nothing else happens
 (C3). Otherwise an atomic upsert of the count row (``like_count + 1``, ``version + 1``; a first like
@@ -13,11 +14,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from kiwishop.catalog_like.domain import LikeChange
-from kiwishop.catalog_like.tables import product_like_counts, product_likes
 from kiwishop.contracts.events import PRODUCT_LIKED, PRODUCT_UNLIKED
 from kiwishop.platform.clock import utcnow
 from kiwishop.platform.db import Database, UnitOfWork, retry_on_conflict
@@ -126,28 +125,6 @@ async def _publish(uow: UnitOfWork, outbox: Outbox, change: LikeChange, topic: s
         payload=dict(change.payload()),
         idempotency_key=change.idempotency_key,
     )
-
-
-async def like_count(db: Database, product_no: int) -> int:
-    async with db.engine.connect() as conn:
-        value = (
-            await conn.execute(
-                select(product_like_counts.c.like_count).where(product_like_counts.c.product_no == product_no)
-            )
-        ).scalar()
-    return int(value or 0)
-
-
-async def has_liked(db: Database, product_no: int, member_no: int) -> bool:
-    async with db.engine.connect() as conn:
-        found = (
-            await conn.execute(
-                select(product_likes.c.product_like_no).where(
-                    product_likes.c.product_no == product_no, product_likes.c.member_no == member_no
-                )
-            )
-        ).first()
-    return found is not None
 
 
 def is_duplicate_key(exc: IntegrityError) -> bool:

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from kiwishop.catalog_review import handlers
+from kiwishop.catalog_review import handlers, queries
 from kiwishop.catalog_review.domain import ReviewError, StarRating, average_star_rating, parse_cursor
 from kiwishop.catalog_review.schemas import CreateReviewIn, ReviewOut, ReviewPageOut, ReviewSummaryOut
 from kiwishop.catalog_review.settings import CatalogReviewSettings
@@ -69,7 +69,7 @@ async def list_reviews(
     except ValueError as exc:
         raise AppError(ReviewError.INVALID_CURSOR) from exc
     size = min(limit or settings.default_page_size, settings.max_page_size)
-    reviews, next_no = await handlers.list_reviews(db, productNo, before, size)
+    reviews, next_no = await queries.list_reviews(db, productNo, before, size)
     page = ReviewPageOut(
         productReviewList=[ReviewOut.of(r) for r in reviews], nextCursor=str(next_no) if next_no else None
     )
@@ -78,7 +78,7 @@ async def list_reviews(
 
 @router.get("/products/{productNo}/summary", response_model=ReviewSummaryOut, summary="Review count and mean stars")
 async def summary(productNo: PositiveId, db: DatabaseDep) -> JSONResponse:
-    totals = await handlers.totals(db, productNo)
+    totals = await queries.totals(db, productNo)
     average = average_star_rating(totals.review_count, totals.star_rating_sum)
     return model_response(
         ReviewSummaryOut(productNo=productNo, reviewCount=totals.review_count, averageStarRating=average)

@@ -1,4 +1,5 @@
-"""Review use cases; each owns its unit of work and is re-run whole on a deadlock (``retry_on_conflict``).
+"""Review's writes (create, delete; the reads are in ``queries``); each owns its unit of work and is re-run
+whole on a deadlock (``retry_on_conflict``).
 
 Create: insert the review, atomically upsert the product's totals (count + 1, star sum + stars,
 version + 1; the first review creates the row with version 0, so concurrent first reviews never collide),
@@ -12,12 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
 
-from sqlalchemy import false, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 
 from kiwishop.catalog_review.domain import Review, ReviewChange, ReviewError, StarRating, Totals
+from kiwishop.catalog_review.queries import REVIEW_COLUMNS, review_of, totals_of, totals_query
 from kiwishop.catalog_review.tables import product_review_counts, product_reviews
 from kiwishop.contracts.events import PRODUCT_CREATED_REVIEW, PRODUCT_DELETED_REVIEW
 from kiwishop.platform.clock import utcnow
@@ -25,17 +26,6 @@ from kiwishop.platform.db import Database, UnitOfWork, retry_on_conflict
 from kiwishop.platform.errors import AppError
 from kiwishop.platform.ids import Snowflake
 from kiwishop.platform.outbox import Outbox
-
-_REVIEW_COLUMNS = (
-    product_reviews.c.product_review_no,
-    product_reviews.c.product_no,
-    product_reviews.c.member_no,
-    product_reviews.c.title,
-    product_reviews.c.content,
-    product_reviews.c.star_rating,
-    product_reviews.c.is_deleted,
-    product_reviews.c.created_at,
-)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,12 +87,12 @@ async def _delete_once(db: Database, outbox: Outbox, review_no: int, topic: str)
     async with db.uow() as uow:
         row = (
             await uow.conn.execute(
-                select(*_REVIEW_COLUMNS).where(product_reviews.c.product_review_no == review_no).with_for_update()
+                select(*REVIEW_COLUMNS).where(product_reviews.c.product_review_no == review_no).with_for_update()
             )
         ).first()
         if row is None:
             raise AppError(ReviewError.REVIEW_NOT_FOUND)
-        review = _review(row)
+        review = review_of(row)
         if review.is_deleted:
             return None
         await uow.conn.execute(
@@ -136,12 +126,7 @@ async def _change_totals(uow: UnitOfWork, product_no: int, count: int, stars: in
             updated_at=now,
         )
     )
-    row = (
-        await uow.conn.execute(
-            select(t.c.review_count, t.c.review_star_rating_sum, t.c.version).where(t.c.product_no == product_no)
-        )
-    ).one()
-    return _totals(row)
+    return totals_of((await uow.conn.execute(totals_query(product_no))).one())
 
 
 async def _publish(uow: UnitOfWork, outbox: Outbox, change: ReviewChange, topic: str) -> None:
@@ -153,55 +138,3 @@ async def _publish(uow: UnitOfWork, outbox: Outbox, change: ReviewChange, topic:
         payload=dict(change.payload()),
         idempotency_key=change.idempotency_key,
     )
-
-
-def _totals(row: Any) -> Totals:
-    return Totals(
-        review_count=int(row.review_count),
-        star_rating_sum=int(row.review_star_rating_sum),
-        version=int(row.version),
-    )
-
-
-def _review(row: Any) -> Review:
-    r = row._mapping
-    return Review(
-        product_review_no=int(r["product_review_no"]),
-        product_no=int(r["product_no"]),
-        member_no=int(r["member_no"]),
-        title=r["title"],
-        content=r["content"],
-        star_rating=StarRating(int(r["star_rating"])),
-        is_deleted=bool(r["is_deleted"]),
-        created_at=r["created_at"],
-    )
-
-
-async def list_reviews(
-    db: Database, product_no: int, before: int | None, limit: int
-) -> tuple[list[Review], int | None]:
-    """One page of the product's reviews, newest first (ids are time-ordered); the next page's cursor or None."""
-    query = select(*_REVIEW_COLUMNS).where(
-        product_reviews.c.product_no == product_no, product_reviews.c.is_deleted == false()
-    )
-    if before is not None:
-        query = query.where(product_reviews.c.product_review_no < before)
-    query = query.order_by(product_reviews.c.product_review_no.desc()).limit(limit + 1)
-    async with db.engine.connect() as conn:
-        reviews = [_review(row) for row in await conn.execute(query)]
-    if len(reviews) > limit:
-        return reviews[:limit], reviews[limit - 1].product_review_no
-    return reviews, None
-
-
-async def totals(db: Database, product_no: int) -> Totals:
-    t = product_review_counts
-    async with db.engine.connect() as conn:
-        row = (
-            await conn.execute(
-                select(t.c.review_count, t.c.review_star_rating_sum, t.c.version).where(t.c.product_no == product_no)
-            )
-        ).first()
-    if row is None:
-        return Totals(review_count=0, star_rating_sum=0, version=-1)
-    return _totals(row)

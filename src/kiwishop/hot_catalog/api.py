@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Response
 from redis.exceptions import RedisError
 
 from kiwishop.hot_catalog.domain import HotError
-from kiwishop.hot_catalog.hot_list import HotList
+from kiwishop.hot_catalog.queries import HotList
 from kiwishop.hot_catalog.schemas import HotProductListOut
 from kiwishop.platform.deps import app_state
 from kiwishop.platform.errors import AppError

@@ -10,7 +10,7 @@ from kiwishop.contracts.topics import PAYMENT, PRODUCT_LIKE, PRODUCT_REVIEW
 from kiwishop.hot_catalog import consumers
 from kiwishop.hot_catalog.api import router
 from kiwishop.hot_catalog.catalog_client import ProductCatalog
-from kiwishop.hot_catalog.hot_list import HotList
+from kiwishop.hot_catalog.queries import HotList
 from kiwishop.hot_catalog.ranking import Ranking
 from kiwishop.hot_catalog.settings import HotCatalogSettings
 from kiwishop.platform.clock import utcnow_aware

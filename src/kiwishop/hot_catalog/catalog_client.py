@@ -1,29 +1,20 @@
 """Product details (seller, id, name, price) from catalog's ``GET /products?productNoList=``, kept in-process
 for ``product_cache_ttl_s`` — including "catalog does not know this id", so a ranked id that catalog
 dropped does not cost a call per request. One lookup at a time (concurrent misses wait for it, then
-find the answer cached). Catalog unreachable, slow or failing → 503 ``HOT0001``."""
+find the answer cached). Catalog unreachable, slow or failing → 503 ``HOT0001``. The HTTP adapter of
+``ports.ProductLookup``."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 
-from kiwishop.hot_catalog.domain import HotError
+from kiwishop.hot_catalog.domain import HotError, ProductInfo
 from kiwishop.platform import jsonutil
 from kiwishop.platform.errors import AppError
 from kiwishop.platform.httpclient import HttpClient, HttpError
-
-
-@dataclass(frozen=True)
-class ProductInfo:
-    product_no: int
-    seller_no: int | None
-    product_id: str
-    name: str
-    price: Decimal
 
 
 class ProductCatalog:

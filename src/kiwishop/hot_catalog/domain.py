@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -107,6 +108,17 @@ def paid_lines(payload: dict[str, Any]) -> dict[int, int]:
         product_no = _count(line, "productNo", minimum=1)
         counts[product_no] = counts.get(product_no, 0) + 1
     return counts
+
+
+@dataclass(frozen=True)
+class ProductInfo:
+    """catalog's fields of a product, as the hot list shows them."""
+
+    product_no: int
+    seller_no: int | None
+    product_id: str
+    name: str
+    price: Decimal
 
 
 @dataclass(frozen=True)

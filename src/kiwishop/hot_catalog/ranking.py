@@ -1,4 +1,5 @@
-"""The ranking in Redis, updated by one Lua script per event (atomic, idempotent, order-safe).
+"""The ranking in Redis, updated by one Lua script per event (atomic, idempotent, order-safe): the Redis
+adapter of ``ports.RankingUpdates`` (the handlers) and ``ports.RankingPages`` (the read).
 
 Keys (``{p}`` = ``key_prefix``, default ``hot-catalogs``; no key expires — all-time window):
 - ``{p}::list`` ZSET: member productNo (decimal), score an integer; only products with score > 0;

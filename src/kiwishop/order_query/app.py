@@ -5,13 +5,12 @@ import gc
 from fastapi import FastAPI
 from starlette.middleware import Middleware
 
-from kiwishop.contracts.events import PAYMENT_CONFIRM, on_topics
+from kiwishop.contracts.events import on_topics
 from kiwishop.contracts.topics import PAYMENT
-from kiwishop.order_query import api
+from kiwishop.order_query import api, consumers
 from kiwishop.order_query.cache import OriginCache
-from kiwishop.order_query.consumers import payment_confirm_handler
 from kiwishop.order_query.fastpath import HistoryFastPath
-from kiwishop.order_query.origin import OrderClient
+from kiwishop.order_query.order_client import OrderClient
 from kiwishop.order_query.queries import OrderReads
 from kiwishop.order_query.settings import OrderQuerySettings
 from kiwishop.order_query.store import ReadModelStore
@@ -46,7 +45,7 @@ def create_app(settings: OrderQuerySettings) -> FastAPI:
     runtime.consume(
         group_id=settings.consumer_group,
         topics=[settings.payment_topic],
-        handlers={PAYMENT_CONFIRM: payment_confirm_handler(store)},
+        handlers=consumers.handlers(store),
         contract=on_topics(PAYMENT),
         money_topics=[settings.payment_topic],
     )

@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 
 from kiwishop.order_query.cache import CacheTimeout, OriginCache
 from kiwishop.order_query.domain import InvalidEvent, OrderQueryError, page_floor, paid_read_model
-from kiwishop.order_query.origin import OrderClient, OrderUnavailable
+from kiwishop.order_query.ports import OrderOrigin, OrderUnavailable
 from kiwishop.order_query.store import ReadModelStore, model_json
 from kiwishop.platform import jsonutil
 from kiwishop.platform.errors import AppError, CommonError
@@ -35,7 +35,7 @@ def list_body(events: list[bytes]) -> bytes:
 
 
 class OrderReads:
-    def __init__(self, store: ReadModelStore, cache: OriginCache, order: OrderClient, *, fill_page_size: int) -> None:
+    def __init__(self, store: ReadModelStore, cache: OriginCache, order: OrderOrigin, *, fill_page_size: int) -> None:
         self.store = store
         self.cache = cache
         self.order = order

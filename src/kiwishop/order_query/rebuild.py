@@ -3,8 +3,8 @@
 Replay (not a walk over order's O6) because order cannot list its members, and the topic holds every
 PAYMENT_CONFIRM that was published. The replay reads every partition from offset 0 with its own
 consumer that joins no group (the live consumer group and its offsets are untouched), applies each
-PAYMENT_CONFIRM with the same Lua script as the live consumer, and stops once every partition is read up
-to the high watermark its fetches report (this broker's end offsets are unreliable).
+PAYMENT_CONFIRM through the live consumer's handler (``handlers``) and store, and stops once every
+partition is read up to the high watermark its fetches report (this broker's end offsets are unreliable).
 
 While it runs the service stays correct: cleared members have no floor, so their pages come from order
 (and refill Redis); events the live consumer applies meanwhile are idempotent with the replay. The
@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from kiwishop.contracts.events import PAYMENT_CONFIRM
-from kiwishop.order_query.domain import InvalidEvent, paid_read_model
+from kiwishop.order_query.domain import InvalidEvent
+from kiwishop.order_query.handlers import ReadModelHandlers
 from kiwishop.order_query.settings import OrderQuerySettings
 from kiwishop.order_query.store import ReadModelStore
 from kiwishop.platform.envelope import Envelope, EnvelopeError
@@ -47,17 +48,18 @@ class RebuildResult:
         )
 
 
-async def _apply(store: ReadModelStore, value: bytes | None, key: bytes | None, result: RebuildResult) -> None:
+async def _apply(effects: ReadModelHandlers, value: bytes | None, key: bytes | None, result: RebuildResult) -> None:
+    """One record through the live consumer's handler; what its runner would park is skipped."""
     result.records += 1
     try:
         envelope = Envelope.from_record(key, value)
         if envelope.type != PAYMENT_CONFIRM.name or envelope.version not in PAYMENT_CONFIRM.versions:
             raise InvalidEvent(f"{envelope.type} v{envelope.version} is not a read-model event")
-        model = paid_read_model(envelope.payload)
+        applied = await effects.apply_payment_confirm(envelope)
     except (EnvelopeError, InvalidEvent):
         result.skipped += 1  # the live consumer parked it in the DLT
         return
-    if await store.apply_event(envelope.event_id, model):
+    if applied:
         result.applied += 1
     else:
         result.duplicates += 1
@@ -95,6 +97,7 @@ async def replay(store: ReadModelStore, settings: OrderQuerySettings, result: Re
         max_poll_records=1000,
     )
     await ensure_topics(infra, [settings.payment_topic])  # as the live consumer does at start-up
+    effects = ReadModelHandlers(store)
     await consumer.start()
     try:
         partitions = await _partitions(consumer, settings.payment_topic, timeout_s=10.0)
@@ -109,7 +112,7 @@ async def replay(store: ReadModelStore, settings: OrderQuerySettings, result: Re
             batch = await consumer.getmany(timeout_ms=200, max_records=1000)
             for records in batch.values():
                 for record in records:
-                    await _apply(store, record.value, record.key, result)
+                    await _apply(effects, record.value, record.key, result)
     finally:
         await consumer.stop()
 

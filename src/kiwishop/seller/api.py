@@ -8,7 +8,7 @@ from kiwishop.platform.deps import DatabaseDep, IdsDep, OutboxDep, app_state
 from kiwishop.platform.errors import AppError
 from kiwishop.platform.params import MAX_ID
 from kiwishop.platform.web import JSONResponse, model_response
-from kiwishop.seller import handlers
+from kiwishop.seller import handlers, queries
 from kiwishop.seller.domain import SellerError, is_valid_seller_id
 from kiwishop.seller.schemas import RegisterSellerIn, RegistrationAcceptedOut, RegistrationOut, SellerOut
 from kiwishop.seller.settings import SellerSettings
@@ -47,9 +47,9 @@ async def register_seller(
     responses={404: {"description": "unknown registration"}},
 )
 async def get_registration(registrationId: Id, db: DatabaseDep) -> JSONResponse:
-    return model_response(RegistrationOut.of(await handlers.get_registration(db, registrationId)))
+    return model_response(RegistrationOut.of(await queries.get_registration(db, registrationId)))
 
 
 @router.get("/api/sellers/{sellerNo}", response_model=SellerOut, responses={404: {"description": "unknown seller"}})
 async def get_seller(sellerNo: Id, db: DatabaseDep) -> JSONResponse:
-    return model_response(SellerOut.of(await handlers.get_seller(db, sellerNo)))
+    return model_response(SellerOut.of(await queries.get_seller(db, sellerNo)))

@@ -6,12 +6,11 @@ from kiwishop.contracts.events import WALLET_CREATED, WALLET_CREATION_FAILED, on
 from kiwishop.contracts.topics import SELLER, WALLET
 from kiwishop.platform.runtime import Runtime
 from kiwishop.platform.service import ServiceDefinition
-from kiwishop.seller.announcer import SellerAnnouncer
 from kiwishop.seller.api import router
 from kiwishop.seller.consumers import wallet_reply_handler
 from kiwishop.seller.migrations import MIGRATIONS, SEED
 from kiwishop.seller.settings import SellerSettings
-from kiwishop.seller.sweeper import RegistrationSweeper
+from kiwishop.seller.workers import registration_sweeper, seller_announcer
 
 
 def create_app(settings: SellerSettings) -> FastAPI:
@@ -26,17 +25,8 @@ def create_app(settings: SellerSettings) -> FastAPI:
         contract=on_topics(WALLET),
         money_topics=[WALLET],
     )
-    sweeper = RegistrationSweeper(
-        db,
-        outbox,
-        timeout_s=settings.registration_timeout_s,
-        max_attempts=settings.registration_max_attempts,
-        interval_s=settings.sweep_interval_s,
-        batch_size=settings.sweep_batch_size,
-    )
-    announcer = SellerAnnouncer(
-        db, outbox, interval_s=settings.announce_interval_s, batch_size=settings.announce_batch_size
-    )
+    sweeper = registration_sweeper(db, outbox, settings)
+    announcer = seller_announcer(db, outbox, settings)
     for worker in (sweeper, announcer):
         runtime.on_startup(worker.start)
         runtime.on_shutdown(worker.stop)

@@ -17,8 +17,8 @@ from kiwishop.platform.ids import Snowflake
 from kiwishop.platform.kafka import KafkaPublisher
 from kiwishop.platform.outbox import Outbox
 from kiwishop.platform.settings import InfraSettings
-from kiwishop.seller.announcer import SellerAnnouncer
 from kiwishop.seller.app import create_app
+from kiwishop.seller.handlers import announce_sellers
 from tests.integration.seller_wallet.support import (
     IDS,
     decoded,
@@ -147,10 +147,9 @@ async def test_sellers_never_announced_are_announced_by_the_periodic_job_as_thei
 async def test_two_announcers_at_once_announce_every_seller_exactly_once(seller_db: Database) -> None:
     sellers = [(await insert_unannounced(seller_db, deleted=i % 3 == 0))[0] for i in range(30)]
     outbox = Outbox(Snowflake(996))
-    announcers = [SellerAnnouncer(seller_db, outbox, batch_size=10) for _ in range(2)]
-    for _ in range(3):
-        await asyncio.gather(*(a.announce_once() for a in announcers))
-    await asyncio.gather(*(a.announce_once() for a in announcers))  # nothing left: writes nothing
+    for _ in range(3):  # two announcers at once, a batch of 10 each
+        await asyncio.gather(*(announce_sellers(seller_db, outbox, batch_size=10) for _ in range(2)))
+    await asyncio.gather(*(announce_sellers(seller_db, outbox, batch_size=10) for _ in range(2)))  # nothing left
     written = await rows(
         seller_db,
         "SELECT message_key, event_type FROM outbox WHERE message_key IN :keys",

@@ -4,6 +4,7 @@ late replies, and the sweeper's re-sends and compensation."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import Any
 
 import httpx
@@ -18,7 +19,6 @@ from kiwishop.platform.settings import InfraSettings
 from kiwishop.seller import handlers
 from kiwishop.seller.app import create_app
 from kiwishop.seller.consumers import REPLY_CONSUMER
-from kiwishop.seller.sweeper import RegistrationSweeper
 from tests.integration.seller_wallet.support import (
     IDS,
     decoded,
@@ -171,8 +171,11 @@ async def test_two_sweepers_never_claim_the_same_registration(seller_db: Databas
     regs = [
         await handlers.register_seller(seller_db, outbox, ids, seller_id=unique("sw"), timeout_s=0) for _ in range(30)
     ]
-    sweepers = [RegistrationSweeper(seller_db, outbox, timeout_s=60, max_attempts=5) for _ in range(2)]
-    results = await asyncio.gather(*(s.sweep_once() for s in sweepers), *(s.sweep_once() for s in sweepers))
+
+    def sweep() -> Awaitable[handlers.SweepResult]:
+        return handlers.sweep_registrations(seller_db, outbox, timeout_s=60, max_attempts=5, batch_size=100)
+
+    results = await asyncio.gather(*(sweep() for _ in range(4)))  # two sweepers, twice each
     numbers = [r.registration_id for r in regs]
     found = await rows(
         seller_db,

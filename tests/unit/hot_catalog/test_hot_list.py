@@ -11,8 +11,7 @@ import pytest
 
 from kiwishop.hot_catalog.catalog_client import ProductCatalog
 from kiwishop.hot_catalog.domain import HotError, Ranked, rank_order
-from kiwishop.hot_catalog.hot_list import HotList
-from kiwishop.hot_catalog.ranking import Ranking
+from kiwishop.hot_catalog.queries import HotList
 from kiwishop.platform.errors import AppError
 from kiwishop.platform.httpclient import HttpClient, HttpError, HttpResponse
 
@@ -60,8 +59,9 @@ class FakeRanking:
 
 
 def hot_list(scores: dict[int, int], catalog: FakeCatalog, **kwargs: Any) -> HotList:
-    ranking: Ranking = FakeRanking(scores)  # type: ignore[assignment]
-    return HotList(ranking, ProductCatalog(catalog.client()), clock=lambda: dt.datetime.now(dt.UTC), **kwargs)
+    return HotList(
+        FakeRanking(scores), ProductCatalog(catalog.client()), clock=lambda: dt.datetime.now(dt.UTC), **kwargs
+    )
 
 
 async def test_products_come_in_rank_order_with_score_and_rank_and_two_decimal_prices() -> None:
@@ -132,7 +132,7 @@ async def test_the_rendered_list_is_reused_until_its_ttl_passes() -> None:
     clock, catalog = Clock(), FakeCatalog({1, 2})
     ranking = FakeRanking({1: 5})
     listing = HotList(
-        ranking,  # type: ignore[arg-type]
+        ranking,
         ProductCatalog(catalog.client()),
         cache_ttl_s=0.5,
         clock=lambda: dt.datetime.now(dt.UTC),

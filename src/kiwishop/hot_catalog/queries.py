@@ -1,4 +1,5 @@
-"""``GET /api/hot-products``: the ranking in rank order, joined with catalog's product data.
+"""The read, ``GET /api/hot-products``: the ranking in rank order, joined with catalog's product data
+(``HotList``, over ``ports.RankingPages`` and ``ports.ProductLookup``).
 
 Reads the ranking a page of ``candidates`` ids at a time (highest score first, equal scores by product
 number), keeps the ids catalog knows, and stops at ``list_size`` products — so ids catalog dropped do not
@@ -14,8 +15,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 
-from kiwishop.hot_catalog.catalog_client import ProductCatalog
-from kiwishop.hot_catalog.ranking import Ranking
+from kiwishop.hot_catalog.ports import ProductLookup, RankingPages
 from kiwishop.hot_catalog.schemas import HotProductListOut, HotProductOut
 from kiwishop.platform import jsonutil
 
@@ -25,8 +25,8 @@ MAX_PAGES = 5
 class HotList:
     def __init__(
         self,
-        ranking: Ranking,
-        catalog: ProductCatalog,
+        ranking: RankingPages,
+        catalog: ProductLookup,
         *,
         size: int = 10,
         candidates: int = 30,

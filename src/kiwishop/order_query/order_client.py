@@ -1,17 +1,15 @@
-"""order's read APIs over HTTP (O6 page, O7 detail): the source of truth behind every miss."""
+"""order's read APIs over HTTP (O6 page, O7 detail): the source of truth behind every miss; the HTTP adapter
+of ``ports.OrderOrigin``."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from kiwishop.order_query.ports import OrderUnavailable
 from kiwishop.platform import jsonutil
 from kiwishop.platform.httpclient import HttpClient, HttpError
 
 NOT_FOUND_CODE = "PEC0008"  # order's PAYMENT_EVENT_NOT_FOUND
-
-
-class OrderUnavailable(Exception):
-    """order could not answer (down, timed out, or answered something other than O6/O7)."""
 
 
 class OrderClient:

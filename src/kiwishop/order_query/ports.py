@@ -1,0 +1,27 @@
+"""What order-query's handler and its reads need from outside, as Protocols (fakes stand in for them in unit
+tests): the read model in Redis, written by one Lua script per event (``store.ReadModelStore``), and
+order's read APIs over HTTP (``order_client.OrderClient``)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class OrderUnavailable(Exception):
+    """order could not answer (down, timed out, or answered something other than O6/O7)."""
+
+
+class ReadModelWriter(Protocol):
+    async def apply_event(self, event_id: int, model: dict[str, Any]) -> bool:
+        """Store one PAYMENT_CONFIRM's read model, atomically; False when this event id was applied before
+        (nothing changes). A paid model already stored for its paymentEventNo is never replaced."""
+
+
+class OrderOrigin(Protocol):
+    """order's O6 and O7, the source of truth behind every miss; OrderUnavailable when order cannot answer."""
+
+    async def paid_page(self, member_no: int, cursor: int | None, limit: int) -> list[dict[str, Any]]:
+        """O6: the member's paid events below ``cursor``, newest first."""
+
+    async def detail(self, payment_event_no: int, member_no: int) -> dict[str, Any] | None:
+        """O7: one payment event of this member (any status), or None when order says 404."""
