@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from kiwishop.order import queries
-from kiwishop.order.checkout import checkout
 from kiwishop.order.domain import PaymentStatus
+from kiwishop.order.handlers.checkout import checkout
 from kiwishop.order.schemas import (
     CheckoutIn,
     CheckoutOut,
@@ -41,7 +41,7 @@ def result_response(result: PaymentResultOut) -> JSONResponse:
 
 @router.post("/api/checkout", status_code=201, response_model=CheckoutOut)
 async def create_checkout(body: CheckoutIn, s: OrderServicesDep) -> JSONResponse:
-    result = await checkout(s.db, s.ids, s.catalog, member_no=body.memberNo, product_nos=body.productNoList)
+    result = await checkout(s.store, s.catalog, s.ids, member_no=body.memberNo, product_nos=body.productNoList)
     out = CheckoutOut(
         paymentEventNo=result.payment_event_no, orderId=result.order_id, orderName=result.order_name,
         amount=result.amount,
@@ -55,7 +55,7 @@ async def create_checkout(body: CheckoutIn, s: OrderServicesDep) -> JSONResponse
     responses={202: {"description": "in doubt, being resolved"}, 400: {"description": "declined or invalid"}},
 )
 async def confirm_payment(body: ConfirmIn, s: OrderServicesDep) -> JSONResponse:
-    payment = await s.confirmation.confirm(body.paymentKey, body.orderId, body.amount)
+    payment = await s.confirm_payment(body.paymentKey, body.orderId, body.amount)
     return result_response(PaymentResultOut.of(payment))
 
 
@@ -63,7 +63,7 @@ async def confirm_payment(body: ConfirmIn, s: OrderServicesDep) -> JSONResponse:
 async def payment_result(
     orderId: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{6,64}$")], s: OrderServicesDep
 ) -> JSONResponse:
-    payment = await s.confirmation.load(orderId)
+    payment = await queries.payment_of_order(s.db, orderId)
     return model_response(PaymentResultOut.of(payment))
 
 

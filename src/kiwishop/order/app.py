@@ -1,25 +1,30 @@
+"""Order's wiring: ``create_app(settings)`` builds the adapters (the SQL payment store, the Toss client,
+catalog), hands them to the handlers as their ports, and registers the routes, the WALLET_SETTLED consumer
+and the background loops; ``SERVICE`` describes the service to the registry."""
+
 from __future__ import annotations
 
 import datetime as dt
 
 from fastapi import FastAPI
 
-from kiwishop.contracts.events import WALLET_SETTLED, on_topics
+from kiwishop.contracts.events import on_topics
 from kiwishop.contracts.topics import WALLET
-from kiwishop.order import api, pages
+from kiwishop.order import api, pages, workers
 from kiwishop.order.catalog_client import CatalogClient
-from kiwishop.order.confirm import PaymentConfirmation, Timing
-from kiwishop.order.consumers import on_wallet_settled
+from kiwishop.order.consumers import wallet_result_handlers
+from kiwishop.order.handlers.confirm import ConfirmPayment
+from kiwishop.order.handlers.recovery import RecoverPayments
+from kiwishop.order.handlers.settlement import RepublishUnsettled
+from kiwishop.order.handlers.verdict import RecordVerdict
 from kiwishop.order.metrics import PaymentMetrics
 from kiwishop.order.migrations import MIGRATIONS
 from kiwishop.order.psp import TossClient
-from kiwishop.order.recovery import RecoveryWorker
 from kiwishop.order.services import OrderServices
 from kiwishop.order.settings import OrderSettings
-from kiwishop.order.settlement import SettlementWatch
-from kiwishop.order.verdicts import Policy
-from kiwishop.platform.httpclient import create_http_client
-from kiwishop.platform.inbox import idempotent
+from kiwishop.order.store import SqlPaymentStore
+from kiwishop.order.verdicts import Policy, Timing
+from kiwishop.platform.httpclient import HttpClient, create_http_client
 from kiwishop.platform.runtime import Runtime
 from kiwishop.platform.service import ServiceDefinition
 
@@ -40,49 +45,50 @@ def timing_of(settings: OrderSettings) -> Timing:
     )
 
 
-def create_app(settings: OrderSettings) -> FastAPI:
-    runtime = Runtime("order", settings)
-    metrics = PaymentMetrics(runtime.metrics.registry)
-    catalog_http = create_http_client(settings.catalog_url, read_timeout_s=3.0)
-    hot_catalog_http = create_http_client(settings.hot_catalog_url, connect_timeout_s=0.3, read_timeout_s=0.5)
-    toss_http = create_http_client(
+def toss_http_client(settings: OrderSettings) -> HttpClient:
+    return create_http_client(
         settings.toss_api_url,
         connect_timeout_s=settings.psp_connect_timeout_s,
         read_timeout_s=settings.psp_read_timeout_s,
         max_connections=500,
         basic_auth=(settings.toss_secret_key.get_secret_value(), ""),
     )
-    psp = TossClient(toss_http, max_attempts=settings.psp_max_attempts, retry_base_s=settings.psp_retry_base_s)
+
+
+def create_app(settings: OrderSettings) -> FastAPI:
+    runtime = Runtime("order", settings)
+    metrics = PaymentMetrics(runtime.metrics.registry)
+    catalog_http = create_http_client(settings.catalog_url, read_timeout_s=3.0)
+    hot_catalog_http = create_http_client(settings.hot_catalog_url, connect_timeout_s=0.3, read_timeout_s=0.5)
+    toss_http = toss_http_client(settings)
+    gateway = TossClient(toss_http, max_attempts=settings.psp_max_attempts, retry_base_s=settings.psp_retry_base_s)
     db, outbox = runtime.database(), runtime.outbox()
-    confirmation = PaymentConfirmation(
-        db, runtime.ids, outbox, psp, timing_of(settings),
-        metrics=metrics, wait_s=settings.confirm_wait_s, topic=settings.payment_topic,
-    )  # fmt: skip
-    recovery = RecoveryWorker(
-        db, runtime.ids, confirmation, psp, interval_s=settings.recovery_interval_s, metrics=metrics
-    )
-    settlement = SettlementWatch(
-        db, outbox, grace_s=settings.settlement_grace_s,
-        republish_max_s=settings.settlement_republish_max_s, interval_s=settings.settlement_interval_s,
-        batch_size=settings.settlement_republish_batch, topic=settings.payment_topic, metrics=metrics,
+    store = SqlPaymentStore(db, runtime.ids, outbox, topic=settings.payment_topic)
+    timing = timing_of(settings)
+    record_verdict = RecordVerdict(store, gateway, runtime.ids, timing, counters=metrics)
+    confirm_payment = ConfirmPayment(store, gateway, record_verdict, lease=timing.lease, wait_s=settings.confirm_wait_s)
+    recovery = RecoverPayments(store, gateway, record_verdict, lease=timing.lease)
+    settlement = RepublishUnsettled(
+        store, grace_s=settings.settlement_grace_s, republish_max_s=settings.settlement_republish_max_s,
+        batch_size=settings.settlement_republish_batch, counters=metrics,
     )  # fmt: skip
     runtime.produces(settings.payment_topic)
     runtime.consume(
         group_id=settings.wallet_group_id,
         topics=[settings.wallet_topic],
-        handlers={WALLET_SETTLED: idempotent(db, "order-wallet-result", on_wallet_settled)},
+        handlers=wallet_result_handlers(db, store),
         contract=on_topics(WALLET),
         money_topics=[settings.wallet_topic],
     )
-    runtime.worker(recovery)
-    runtime.worker(settlement)
+    runtime.worker(workers.recovery_loop(recovery, db, metrics, interval_s=settings.recovery_interval_s))
+    runtime.worker(workers.settlement_loop(settlement, db, metrics, interval_s=settings.settlement_interval_s))
     runtime.on_shutdown(catalog_http.aclose)
     runtime.on_shutdown(hot_catalog_http.aclose)
     runtime.on_shutdown(toss_http.aclose)
 
     app = runtime.build_app(title="kiwi-shop order", routers=[api.router, pages.router])
     app.state.services = OrderServices(
-        settings, db, runtime.ids, CatalogClient(catalog_http), confirmation, catalog_http, hot_catalog_http
+        settings, db, runtime.ids, store, CatalogClient(catalog_http), confirm_payment, catalog_http, hot_catalog_http
     )
     app.state.recovery = recovery
     app.state.settlement = settlement

@@ -1,23 +1,14 @@
-"""Products from catalog (8081) over HTTP; an outage is a 503 for the caller, never a 500."""
+"""Products from catalog (8081) over HTTP, order's ``ProductCatalog``; an outage is a 503 for the caller,
+never a 500."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
-from kiwishop.order.domain import OrderError
+from kiwishop.order.domain import CatalogProduct, OrderError
 from kiwishop.platform import jsonutil
 from kiwishop.platform.errors import AppError
 from kiwishop.platform.httpclient import HttpClient, HttpError
-
-
-@dataclass(frozen=True)
-class CatalogProduct:
-    product_no: int
-    seller_no: int
-    product_id: str
-    name: str
-    price: Decimal
 
 
 class CatalogClient:

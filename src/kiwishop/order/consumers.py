@@ -1,23 +1,20 @@
-"""Events order consumes: the wallet's settlement result sets ``is_wallet_done`` (fixes G21)."""
+"""Events order consumes, by type → handler, each run once per event id in the inbox's unit of work:
+WALLET_SETTLED → ``handlers.wallet_result.record_wallet_settled``."""
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from collections.abc import Mapping
 
-from kiwishop.order.tables import payment_events
-from kiwishop.platform.consumer import PermanentError
-from kiwishop.platform.db import UnitOfWork
+from kiwishop.contracts.events import WALLET_SETTLED, EventType
+from kiwishop.order.handlers.wallet_result import record_wallet_settled
+from kiwishop.order.store import SqlPaymentStore
+from kiwishop.platform.db import Database, UnitOfWork
 from kiwishop.platform.envelope import Envelope
+from kiwishop.platform.inbox import Handler, idempotent
 
 
-async def on_wallet_settled(uow: UnitOfWork, envelope: Envelope) -> None:
-    order_id = envelope.payload.get("orderId")
-    if not isinstance(order_id, str) or not order_id:
-        raise PermanentError("WALLET_SETTLED without an orderId")
-    result = await uow.conn.execute(
-        update(payment_events)
-        .where(payment_events.c.order_id == order_id, payment_events.c.is_payment_done.is_(True))
-        .values(is_wallet_done=True, settle_check_at=None)
-    )
-    if result.rowcount == 0:
-        raise PermanentError(f"WALLET_SETTLED for {order_id}, which is not a paid order here")
+def wallet_result_handlers(db: Database, store: SqlPaymentStore) -> Mapping[EventType, Handler]:
+    async def wallet_settled(uow: UnitOfWork, envelope: Envelope) -> None:
+        await record_wallet_settled(store.within(uow), envelope)
+
+    return {WALLET_SETTLED: idempotent(db, "order-wallet-result", wallet_settled)}

@@ -1,4 +1,5 @@
-"""Payment rules: the state machine, how Toss answers are classified, order names, event payloads."""
+"""Payment rules: the state machine, error codes, order names, the products checkout sells, the idempotency key
+of a compensating cancel, and the PAYMENT_CONFIRM event built from an order's rows. Standard library only."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from kiwishop.contracts.events import PaymentConfirmV1
+from kiwishop.contracts.events import PAYMENT_CONFIRM, PaymentConfirmV1
 from kiwishop.platform.errors import ErrorCode
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -74,6 +75,22 @@ def order_name(product_names: list[str]) -> str:
     if len(product_names) == 1:
         return product_names[0]
     return f"{product_names[0]} 그외"
+
+
+def compensation_key(order_id: str, payment_key: str) -> str:
+    """One key per compensating cancel: the same payment of the same order is cancelled once, however often asked."""
+    return f"compensate-{order_id}-{payment_key}"[:300]
+
+
+@dataclass(frozen=True)
+class CatalogProduct:
+    """A product as catalog sells it, for checkout."""
+
+    product_no: int
+    seller_no: int
+    product_id: str
+    name: str
+    price: Decimal
 
 
 @dataclass
@@ -142,3 +159,30 @@ def confirm_payload(payment: Payment) -> PaymentConfirmV1:
         ],
         "paymentDone": payment.is_payment_done,
     }
+
+
+@dataclass(frozen=True)
+class Event:
+    """An event that leaves with the change that caused it (an outbox row of the same transaction)."""
+
+    type: str
+    key: str
+    payload: dict[str, object]
+    idempotency_key: str
+    event_id: int | None = None  # a known event's id (the same event sent again); None: a new one
+
+
+def payment_confirmed(payment: Payment) -> Event:
+    """PAYMENT_CONFIRM of a paid order, from its rows after the update, under its recorded ``confirm_event_id``
+    (one key per order: sent again, it is the same event)."""
+    return Event(
+        type=PAYMENT_CONFIRM.name,
+        key=payment.order_id,
+        payload=dict(confirm_payload(payment)),
+        idempotency_key=f"{PAYMENT_CONFIRM.name}:{payment.order_id}",
+        event_id=payment.confirm_event_id,
+    )
+
+
+class PaymentKeyTaken(Exception):
+    """The paymentKey a confirm brought already belongs to another order."""

@@ -1,8 +1,11 @@
-"""Order's own metrics, on the service's registry: verdicts, orders in doubt, paid orders waiting for wallet."""
+"""Order's own metrics, on the service's registry: verdicts, orders in doubt, paid orders waiting for wallet.
+``PaymentMetrics`` is the handlers' ``PaymentCounters``; the loops set the gauges (``workers.py``)."""
 
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from kiwishop.order.domain import PaymentStatus
 
 
 class PaymentMetrics:
@@ -25,3 +28,9 @@ class PaymentMetrics:
             "PAYMENT_CONFIRM records published again because wallet had not settled the order in time",
             registry=registry,
         )
+
+    def verdict_recorded(self, status: PaymentStatus, code: str | None) -> None:
+        self.verdicts.labels(status.value, code or "").inc()
+
+    def confirm_republished(self) -> None:
+        self.republished.inc()

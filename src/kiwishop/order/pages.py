@@ -10,8 +10,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from kiwishop.order.checkout import checkout
 from kiwishop.order.domain import ORDER_ID_PATTERN, OrderError, PaymentStatus
+from kiwishop.order.handlers.checkout import checkout
 from kiwishop.order.services import OrderServicesDep
 from kiwishop.order.showcase import showcase
 from kiwishop.platform.errors import AppError, CommonError
@@ -52,7 +52,7 @@ async def checkout_page(request: Request, s: OrderServicesDep) -> HTMLResponse:
         member_no, product_nos = _checkout_params(request)
         offer, result = await asyncio.gather(
             showcase(s.hot_catalog_http, s.catalog_http),
-            checkout(s.db, s.ids, s.catalog, member_no=member_no, product_nos=product_nos),
+            checkout(s.store, s.catalog, s.ids, member_no=member_no, product_nos=product_nos),
         )
     except AppError as error:
         return _error_page(error)
@@ -83,7 +83,7 @@ async def success_page(request: Request, s: OrderServicesDep) -> HTMLResponse:
     if not payment_key or not ORDER_ID_PATTERN.match(order_id) or amount <= 0:
         return _error_page(AppError(CommonError.INVALID_REQUEST))
     try:
-        payment = await s.confirmation.confirm(payment_key, order_id, amount)
+        payment = await s.confirm_payment(payment_key, order_id, amount)
     except AppError as error:
         if error.code is not OrderError.PAYMENT_IN_PROGRESS:
             return _error_page(error)

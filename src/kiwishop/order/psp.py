@@ -1,9 +1,10 @@
-"""The Toss Payments client: confirm, look up and cancel, each answer turned into evidence (``verdicts``).
+"""The Toss Payments client, order's ``PaymentGateway``: approve (Toss's confirm API), look up, resolve and
+cancel, each answer turned into evidence (``verdicts``).
 
-Confirm uses one Idempotency-Key per order (``confirm-{orderId}``) for every attempt, so any number of
+An approval uses one Idempotency-Key per order (``confirm-{orderId}``) for every attempt, so any number of
 attempts charge the buyer at most once. In-doubt answers (timeouts, connection errors, 5xx, 429, provider
 errors, unknown codes) are retried here with the same key and short backoff, then reported IN_DOUBT — the
-recovery worker asks again later, with per-order backoff. ALREADY_PROCESSED → a lookup decides.
+recovery step asks again later, with per-order backoff. ALREADY_PROCESSED → a lookup decides.
 IDEMPOTENT_REQUEST_PROCESSING → ask again shortly. NOT_FOUND_PAYMENT is only evidence: the verdict waits
 for the authorisation window (``verdicts.verdict``).
 """
@@ -12,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from kiwishop.order.verdicts import Evidence, PspClass, PspResult, classify, judge_payment
 from kiwishop.platform import jsonutil
-from kiwishop.platform.httpclient import HttpClient, HttpError, HttpResponse, HttpTimeout
+from kiwishop.platform.httpclient import HttpError, HttpResponse, HttpTimeout
 
 log = logging.getLogger("kiwishop.order.psp")
 
@@ -25,13 +27,17 @@ IN_FLIGHT_WAIT_S = 0.1
 IN_FLIGHT_MAX_WAITS = 50
 
 
-def idempotency_key(order_id: str) -> str:
+class TossHttp(Protocol):
+    """What the client needs of an HTTP client (``platform.httpclient.HttpClient``)."""
+
+    async def get(self, path: str) -> HttpResponse: ...
+
+    async def post(self, path: str, *, json: Any = None, headers: Mapping[str, str] | None = None) -> HttpResponse: ...
+
+
+def approval_key(order_id: str) -> str:
+    """The key of every approval request of an order."""
     return f"confirm-{order_id}"
-
-
-def compensation_key(order_id: str, payment_key: str) -> str:
-    """One key per compensating cancel: the same payment of the same order is cancelled once, however often asked."""
-    return f"compensate-{order_id}-{payment_key}"[:300]
 
 
 def _error_of(response: HttpResponse) -> tuple[str | None, str]:
@@ -60,15 +66,16 @@ def _judge(response: HttpResponse, order_id: str, amount: Decimal, payment_key: 
 
 
 class TossClient:
-    def __init__(self, http: HttpClient, *, max_attempts: int, retry_base_s: float) -> None:
+    def __init__(self, http: TossHttp, *, max_attempts: int, retry_base_s: float) -> None:
         self._http = http
         self._max_attempts = max(1, max_attempts)
         self._retry_base = retry_base_s
         self.answered = 0  # PSP answers that were evidence (not in doubt), for "is the PSP back?"
 
-    async def confirm(self, payment_key: str, order_id: str, amount: Decimal) -> PspResult:
+    async def approve(self, payment_key: str, order_id: str, amount: Decimal) -> PspResult:
+        """Toss's confirm API (``POST /v1/payments/confirm``): capture the payment the buyer authorised."""
         body = {"paymentKey": payment_key, "orderId": order_id, "amount": int(amount)}
-        headers = {"Idempotency-Key": idempotency_key(order_id)}
+        headers = {"Idempotency-Key": approval_key(order_id)}
         last = PspResult.in_doubt("PSP_NOT_CALLED", "no attempt was made")
         attempt, waits = 0, 0
         while attempt < self._max_attempts:
@@ -97,7 +104,7 @@ class TossClient:
             attempt += 1
             if attempt < self._max_attempts:
                 await asyncio.sleep(self._retry_base * 2 ** (attempt - 1))
-        log.warning("confirm of %s in doubt after %d attempts: %s", order_id, attempt, last.code)
+        log.warning("approval of %s in doubt after %d attempts: %s", order_id, attempt, last.code)
         return last
 
     async def lookup(
@@ -126,20 +133,21 @@ class TossClient:
                 break
         return last
 
-    async def recover(self, order_id: str, amount: Decimal, payment_key: str) -> PspResult:
-        """Settle an in-doubt payment: look it up; a key that belongs to another order says nothing about ours,
-        so ask by orderId; if the buyer authorised it but nobody confirmed it, confirm it now (same key)."""
+    async def resolve(self, order_id: str, amount: Decimal, payment_key: str) -> PspResult:
+        """Find out about an in-doubt payment: look it up; a key that belongs to another order says nothing about
+        ours, so ask by orderId; if the buyer authorised it but nobody confirmed it, approve it now (same key)."""
         found = await self.lookup(order_id, amount, payment_key)
         if found.evidence is Evidence.FOREIGN:
             found = await self.lookup(order_id, amount, payment_key, by_order=True)
         if found.evidence is Evidence.AUTHORISED:
-            return await self.confirm(payment_key, order_id, amount)
+            return await self.approve(payment_key, order_id, amount)
         return found
 
-    async def cancel(self, payment_key: str, order_id: str, reason: str) -> PspResult:
-        """Cancel the whole payment (compensation). DECLINED/PAYMENT_CANCELED when the PSP says it is cancelled;
-        anything else is in doubt (retried with the same key by the caller's next attempt)."""
-        headers = {"Idempotency-Key": compensation_key(order_id, payment_key)}
+    async def cancel(self, payment_key: str, order_id: str, *, reason: str, idempotency_key: str) -> PspResult:
+        """Cancel the whole payment (a compensation: ``domain.compensation_key``). DECLINED/PAYMENT_CANCELED when
+        the PSP says it is cancelled; anything else is in doubt (retried with the same key by the caller's next
+        attempt)."""
+        headers = {"Idempotency-Key": idempotency_key}
         last = PspResult.in_doubt("PSP_NOT_CALLED", "no cancel was sent")
         for attempt in range(self._max_attempts):
             if attempt:

@@ -1,8 +1,9 @@
-"""Order read APIs (O5, O6, O7) over the order schema; cursor pages of whole payment events."""
+"""Order's reads: a payment's current result, the read APIs O5, O6, O7 (cursor pages of whole payment events),
+and the counts behind the gauges of the orders in doubt and the paid orders waiting for wallet."""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, select, text
 
 from kiwishop.order import repository
 from kiwishop.order.domain import OrderError, Payment
@@ -11,6 +12,22 @@ from kiwishop.platform.db import Database
 from kiwishop.platform.errors import AppError
 
 pe, po = payment_events, payment_orders
+_IN_DOUBT = text(
+    "SELECT o.payment_order_status, COUNT(DISTINCT o.order_id) FROM payment_orders o"
+    " WHERE o.payment_order_status IN ('EXECUTING', 'UNKNOWN', 'QUARANTINED') GROUP BY o.payment_order_status"
+)
+_SETTLEMENT_BACKLOG = text(
+    "SELECT COUNT(*), COALESCE(SUM(republish_count > 0), 0) FROM payment_events WHERE settle_check_at IS NOT NULL"
+)
+
+
+async def payment_of_order(db: Database, order_id: str) -> Payment:
+    """The payment's current result (any status); PEC0004 for an unknown orderId."""
+    async with db.engine.connect() as conn:
+        payment = await repository.load_payment(conn, order_id=order_id)
+    if payment is None:
+        raise AppError(OrderError.ORDER_NOT_FOUND)
+    return payment
 
 
 async def lines_of_order(db: Database, order_id: str) -> list[dict[str, object]]:
@@ -57,3 +74,16 @@ async def event_of_member(db: Database, payment_event_no: int, member_no: int) -
     if payment is None or payment.member_no != member_no:
         raise AppError(OrderError.PAYMENT_EVENT_NOT_FOUND)
     return payment
+
+
+async def orders_in_doubt(db: Database) -> dict[str, int]:
+    """How many orders are EXECUTING, UNKNOWN and QUARANTINED (states with none are absent)."""
+    async with db.engine.connect() as conn:
+        return {status: int(n) for status, n in await conn.execute(_IN_DOUBT)}
+
+
+async def settlement_backlog(db: Database) -> tuple[int, int]:
+    """Paid orders wallet has not settled yet, and how many of them had PAYMENT_CONFIRM published again."""
+    async with db.engine.connect() as conn:
+        waiting, overdue = (await conn.execute(_SETTLEMENT_BACKLOG)).one()
+    return int(waiting), int(overdue)

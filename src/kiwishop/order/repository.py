@@ -1,4 +1,5 @@
-"""SQL for payments: load an order with its lines, guarded status transitions with history rows."""
+"""SQL for payments: insert an order, load it with its lines, guarded status transitions with history rows.
+``store.py`` offers it to the handlers as the payment store; ``queries.py`` reads with it."""
 
 from __future__ import annotations
 
@@ -88,25 +89,7 @@ async def load_payments(conn: AsyncConnection, condition: Any, order_desc: bool 
     for row in await conn.execute(query):
         payment = payments.get(row.payment_event_no)
         if payment is None:
-            payment = payments[row.payment_event_no] = Payment(
-                payment_event_no=row.payment_event_no,
-                member_no=row.member_no,
-                order_id=row.order_id,
-                order_name=row.order_name,
-                total_amount=row.total_amount,
-                payment_key=row.payment_key,
-                approved_at=row.approved_at,
-                is_payment_done=bool(row.is_payment_done),
-                is_wallet_done=bool(row.is_wallet_done),
-                failure_code=row.failure_code,
-                failure_message=row.failure_message,
-                updated_at=row.line_updated_at,
-                confirm_event_id=row.confirm_event_id,
-                confirm_started_at=row.confirm_started_at,
-                in_doubt_since=row.in_doubt_since,
-                recovery_attempts=row.recovery_attempts,
-                next_attempt_at=row.next_attempt_at,
-            )
+            payment = payments[row.payment_event_no] = _payment_of(row)
         payment.lines.append(
             Line(
                 payment_order_no=row.payment_order_no,
@@ -121,6 +104,29 @@ async def load_payments(conn: AsyncConnection, condition: Any, order_desc: bool 
         )
         payment.updated_at = max(payment.updated_at or row.line_updated_at, row.line_updated_at)
     return list(payments.values())
+
+
+def _payment_of(row: Any) -> Payment:
+    """The payment event of a joined row (its lines are added one row at a time)."""
+    return Payment(
+        payment_event_no=row.payment_event_no,
+        member_no=row.member_no,
+        order_id=row.order_id,
+        order_name=row.order_name,
+        total_amount=row.total_amount,
+        payment_key=row.payment_key,
+        approved_at=row.approved_at,
+        is_payment_done=bool(row.is_payment_done),
+        is_wallet_done=bool(row.is_wallet_done),
+        failure_code=row.failure_code,
+        failure_message=row.failure_message,
+        updated_at=row.line_updated_at,
+        confirm_event_id=row.confirm_event_id,
+        confirm_started_at=row.confirm_started_at,
+        in_doubt_since=row.in_doubt_since,
+        recovery_attempts=row.recovery_attempts,
+        next_attempt_at=row.next_attempt_at,
+    )
 
 
 async def move(

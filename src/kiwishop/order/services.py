@@ -1,5 +1,5 @@
-"""The order process's collaborators, built once by create_app and shared by routes (``OrderServicesDep``)
-and workers."""
+"""The order process's collaborators, built once by create_app and shared by routes (``OrderServicesDep``):
+the adapters the handlers are called with, and the handlers that hold state of their own."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Annotated
 from fastapi import Depends
 
 from kiwishop.order.catalog_client import CatalogClient
-from kiwishop.order.confirm import PaymentConfirmation
+from kiwishop.order.handlers.confirm import ConfirmPayment
 from kiwishop.order.settings import OrderSettings
+from kiwishop.order.store import SqlPaymentStore
 from kiwishop.platform.db import Database
 from kiwishop.platform.deps import app_state
 from kiwishop.platform.httpclient import HttpClient
@@ -22,8 +23,9 @@ class OrderServices:
     settings: OrderSettings
     db: Database
     ids: Snowflake
+    store: SqlPaymentStore
     catalog: CatalogClient
-    confirmation: PaymentConfirmation
+    confirm_payment: ConfirmPayment
     catalog_http: HttpClient
     hot_catalog_http: HttpClient
 

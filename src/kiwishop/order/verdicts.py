@@ -170,6 +170,16 @@ class Policy:
 
 
 @dataclass(frozen=True)
+class Timing:
+    """The policy, and how long an order may sit in each waiting state (settings of order)."""
+
+    policy: Policy
+    lease: dt.timedelta  # how long an EXECUTING confirm may run before it is taken over
+    quarantine_recheck: dt.timedelta  # how often the PSP is asked again about a quarantined order
+    settlement_grace: dt.timedelta  # how long a paid order may wait for wallet before PAYMENT_CONFIRM is re-sent
+
+
+@dataclass(frozen=True)
 class Verdict:
     """What the order's status becomes, and why."""
 

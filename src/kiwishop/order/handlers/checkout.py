@@ -6,13 +6,9 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from kiwishop.order import repository
-from kiwishop.order.catalog_client import CatalogClient
 from kiwishop.order.domain import Line, OrderError, Payment, PaymentStatus, order_name
-from kiwishop.platform.clock import utcnow
-from kiwishop.platform.db import Database
+from kiwishop.order.ports import IdSource, PaymentStore, ProductCatalog
 from kiwishop.platform.errors import AppError
-from kiwishop.platform.ids import Snowflake
 
 
 @dataclass(frozen=True)
@@ -24,7 +20,7 @@ class CheckoutResult:
 
 
 async def checkout(
-    db: Database, ids: Snowflake, catalog: CatalogClient, *, member_no: int, product_nos: list[int]
+    store: PaymentStore, catalog: ProductCatalog, ids: IdSource, *, member_no: int, product_nos: list[int]
 ) -> CheckoutResult:
     wanted = list(dict.fromkeys(product_nos))  # one line per product, in the order asked
     found = await catalog.find(wanted)
@@ -51,7 +47,7 @@ async def checkout(
             Line(ids.next_id(), p.product_no, p.seller_no, p.name, p.price, PaymentStatus.NOT_STARTED) for p in products
         ],
     )
-    async with db.uow() as uow:
-        await repository.insert_payment(uow, ids, payment, utcnow())
-        await uow.commit()
+    async with store.transaction() as tx:
+        await tx.insert(payment)
+        await tx.commit()
     return CheckoutResult(payment.payment_event_no, payment.order_id, payment.order_name, total)

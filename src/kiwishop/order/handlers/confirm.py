@@ -1,0 +1,95 @@
+"""Confirm a payment (the buyer's confirm): tx1 (load the order under its row lock, validate, guarded move to
+EXECUTING) → ask the PSP to approve, outside any transaction → record the verdict its answer allows
+(``RecordVerdict``, tx2). SUCCESS and FAILURE are terminal; confirming a finished order returns what is stored.
+
+An order in doubt (UNKNOWN) is asked about again by the recovery step with per-order backoff
+(``next_attempt_at``); a buyer's confirm meanwhile counts toward nothing: while the order is backing off it
+gets the stored state (202), once it is due it asks the PSP like the recovery step would. EXECUTING carries a
+lease in ``next_attempt_at``: past it, the recovery step takes the order over (the confirm died mid-way).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import time
+from decimal import Decimal
+
+from kiwishop.order.domain import CONFIRMABLE, OrderError, Payment, PaymentKeyTaken, PaymentStatus
+from kiwishop.order.handlers.verdict import RecordVerdict, stored
+from kiwishop.order.ports import PaymentGateway, PaymentStore
+from kiwishop.platform.clock import utcnow
+from kiwishop.platform.db import retry_on_conflict
+from kiwishop.platform.errors import AppError
+
+
+class ConfirmPayment:
+    def __init__(
+        self,
+        store: PaymentStore,
+        gateway: PaymentGateway,
+        record_verdict: RecordVerdict,
+        *,
+        lease: dt.timedelta,
+        wait_s: float,
+    ) -> None:
+        self._store = store
+        self._gateway = gateway
+        self._record_verdict = record_verdict
+        self._lease = lease
+        self._wait_s = wait_s
+
+    async def __call__(self, payment_key: str, order_id: str, amount: Decimal) -> Payment:
+        payment, started = await retry_on_conflict(lambda: self._start(payment_key, order_id, amount))
+        if not started:
+            if payment.status is PaymentStatus.EXECUTING:
+                return await self._wait_for_verdict(order_id)
+            return payment
+        answer = await self._gateway.approve(payment_key, order_id, amount)
+        return await self._record_verdict(payment, answer, changed_by="api")
+
+    async def _start(self, payment_key: str, order_id: str, amount: Decimal) -> tuple[Payment, bool]:
+        """tx1. Returns the payment and whether this call moved it to EXECUTING (and must ask the PSP)."""
+        try:
+            async with self._store.transaction() as tx:
+                payment = await tx.load_for_update(order_id)
+                if payment is None:
+                    raise AppError(OrderError.ORDER_NOT_FOUND)
+                if amount != payment.total_amount:
+                    raise AppError(OrderError.INVALID_PAYMENT_AMOUNT)
+                if payment.payment_key is not None and payment.payment_key != payment_key:
+                    raise AppError(OrderError.PAYMENT_KEY_MISMATCH)
+                now = utcnow()
+                if payment.status not in CONFIRMABLE or _backing_off(payment, now):
+                    return payment, False
+                moved = await tx.move(
+                    payment, PaymentStatus.EXECUTING, reason="CONFIRM_STARTED", changed_by="api",
+                    values={"payment_key": payment_key, "confirm_started_at": payment.confirm_started_at or now,
+                            "next_attempt_at": now + self._lease},
+                )  # fmt: skip
+                if moved:
+                    await tx.commit()
+                return payment, moved
+        except PaymentKeyTaken as exc:  # the paymentKey already belongs to another order
+            raise AppError(OrderError.PAYMENT_KEY_MISMATCH) from exc
+
+    async def _wait_for_verdict(self, order_id: str) -> Payment:
+        """Another confirm (or the recovery step) is executing this order: wait for its verdict."""
+        deadline = time.monotonic() + self._wait_s
+        recorded = self._record_verdict.recorded(order_id)
+        while True:
+            payment = await stored(self._store, order_id)
+            if payment.status is not PaymentStatus.EXECUTING:
+                return payment
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AppError(OrderError.PAYMENT_IN_PROGRESS)
+            with contextlib.suppress(TimeoutError):  # woken by a verdict recorded here, or poll for another process
+                await asyncio.wait_for(recorded.wait(), timeout=min(0.1, remaining))
+
+
+def _backing_off(payment: Payment, now: dt.datetime) -> bool:
+    """An UNKNOWN order waits for its next attempt: a buyer's confirm doesn't jump the backoff."""
+    due = payment.next_attempt_at
+    return payment.status is PaymentStatus.UNKNOWN and due is not None and due > now
