@@ -101,7 +101,7 @@ async def served_app(app: FastAPI) -> AsyncIterator[str]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
-    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]  # the test runner owns signals
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]  # the test runner owns signals
     task = asyncio.create_task(server.serve(sockets=[sock]))
     deadline = time.monotonic() + 30
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -120,7 +120,7 @@ def settled_payload(order: PaidOrder, held_sellers: set[int] | None = None) -> W
     }
 
 
-def _int(raw: dict[str, Any], name: str) -> int:
+def _int(raw: Mapping[str, Any], name: str) -> int:
     value = raw.get(name)
     if isinstance(value, str) and value.isdigit():
         value = int(value)
@@ -178,7 +178,7 @@ class WalletCreateRequest:
     seller_id: str
 
 
-def parse_wallet_create_requested(payload: dict[str, Any]) -> WalletCreateRequest:
+def parse_wallet_create_requested(payload: Mapping[str, Any]) -> WalletCreateRequest:
     seller_id = payload.get("sellerId")
     if not isinstance(seller_id, str) or not seller_id:
         raise InvalidPayload("sellerId must be a non-empty string")

@@ -107,8 +107,8 @@ def test_rank_order_is_by_score_then_by_product_number_not_by_string() -> None:
     ]
 
 
-def seoul(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=SEOUL)  # type: ignore[misc]
+def seoul(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=SEOUL)
 
 
 @pytest.mark.parametrize(
