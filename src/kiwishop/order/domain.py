@@ -134,6 +134,26 @@ class Payment:
         return self.lines[0].status if self.lines else PaymentStatus.NOT_STARTED
 
 
+def started_values(payment_key: str, started_at: dt.datetime, lease_until: dt.datetime) -> dict[str, object]:
+    """What a confirm that moves an order to EXECUTING writes to its payment event."""
+    return {"payment_key": payment_key, "confirm_started_at": started_at, "next_attempt_at": lease_until}
+
+
+def approved_values(
+    approved_at: dt.datetime | None, confirm_event_id: int, settle_check_at: dt.datetime
+) -> dict[str, object]:
+    """What an approval (SUCCESS) writes to the payment event: the PAYMENT_CONFIRM's id and the settlement check."""
+    return {
+        "is_payment_done": True,
+        "approved_at": approved_at,
+        "failure_code": None,
+        "failure_message": None,
+        "next_attempt_at": None,
+        "confirm_event_id": confirm_event_id,
+        "settle_check_at": settle_check_at,
+    }
+
+
 def confirm_payload(payment: Payment) -> PaymentConfirmV1:
     """PAYMENT_CONFIRM payload (docs/events.md), from the rows after the update."""
     return {

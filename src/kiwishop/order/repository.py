@@ -1,13 +1,14 @@
 """SQL for payments: insert an order, load it with its lines, guarded status transitions with history rows.
-``store.py`` offers it to the handlers as the payment store; ``queries.py`` reads with it."""
+``store.py`` offers it to the handlers as the payment store; ``queries.py`` reads with it. The hot path's
+statements are module constants with row builders beside them, so the benchmark's replay sends the same SQL."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kiwishop.order.domain import Line, Payment, PaymentStatus
@@ -18,47 +19,118 @@ from kiwishop.platform.ids import Snowflake
 
 pe, po = payment_events, payment_orders
 
+# The statements, built once — the service's only copy: the benchmark's DB-limit replay sends these same ones.
+INSERT_EVENT = insert(pe)
+INSERT_LINES = insert(po)
+INSERT_HISTORY = insert(payment_order_histories)
+LOCK = select(pe.c.payment_event_no).where(pe.c.order_id == bindparam("order_id")).with_for_update()
+# Every line from the status it was loaded with to another; the expected status is checked inside the UPDATE.
+MOVE_LINES = (
+    update(po)
+    .where(po.c.order_id == bindparam("move_order_id"), po.c.payment_order_status == bindparam("move_from"))
+    .values(payment_order_status=bindparam("move_to"), updated_at=bindparam("move_at"))
+)
+# The payment event's columns are set from the parameters' names (``event_update``).
+UPDATE_EVENT = update(pe).where(pe.c.order_id == bindparam("event_order_id"))
+WALLET_SETTLED = (
+    update(pe)
+    .where(pe.c.order_id == bindparam("settled_order_id"), pe.c.is_payment_done.is_(True))
+    .values(is_wallet_done=True, settle_check_at=None)
+)
+
+
+def load_query(condition: Any, order_desc: bool = False) -> Select[Any]:
+    """Payments with their lines, one joined row per line."""
+    return (
+        select(pe, po.c.payment_order_no, po.c.product_no, po.c.seller_no, po.c.product_name, po.c.amount,
+               po.c.payment_order_status, po.c.failed_count, po.c.threshold, po.c.updated_at.label("line_updated_at"))
+        .join(po, po.c.payment_event_no == pe.c.payment_event_no)
+        .where(condition)
+        .order_by(pe.c.payment_event_no.desc() if order_desc else pe.c.payment_event_no, po.c.payment_order_no)
+    )  # fmt: skip
+
+
+LOAD = load_query(pe.c.order_id == bindparam("order_id"))
+
+
+def event_row(payment: Payment, now: dt.datetime) -> dict[str, Any]:
+    """The ``INSERT_EVENT`` row of a new payment."""
+    return {
+        "payment_event_no": payment.payment_event_no,
+        "member_no": payment.member_no,
+        "is_payment_done": False,
+        "is_wallet_done": False,
+        "order_id": payment.order_id,
+        "type": "NORMAL",
+        "order_name": payment.order_name,
+        "method": "CARD",
+        "total_amount": payment.total_amount,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def line_rows(payment: Payment, now: dt.datetime) -> list[dict[str, Any]]:
+    """The ``INSERT_LINES`` rows of a new payment."""
+    return [
+        {
+            "payment_order_no": line.payment_order_no,
+            "payment_event_no": payment.payment_event_no,
+            "product_no": line.product_no,
+            "seller_no": line.seller_no,
+            "order_id": payment.order_id,
+            "product_name": line.product_name,
+            "amount": line.amount,
+            "payment_order_status": PaymentStatus.NOT_STARTED.value,
+            "failed_count": 0,
+            "threshold": line.threshold,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for line in payment.lines
+    ]
+
+
+def history_rows(
+    ids: Snowflake,
+    previous: Sequence[tuple[int, PaymentStatus | None]],
+    new: PaymentStatus,
+    reason: str,
+    changed_by: str,
+    now: dt.datetime,
+) -> list[dict[str, Any]]:
+    """The ``INSERT_HISTORY`` rows of lines (number, status before) moving to ``new``."""
+    return [
+        {
+            "payment_order_history_no": ids.next_id(),
+            "payment_order_no": no,
+            "previous_status": prev.value if prev else None,
+            "new_status": new.value,
+            "created_at": now,
+            "updated_at": now,
+            "changed_by": changed_by,
+            "reason": reason[:255],
+        }
+        for no, prev in previous
+    ]
+
+
+def move_params(order_id: str, previous: PaymentStatus, to: PaymentStatus, now: dt.datetime) -> dict[str, Any]:
+    """The parameters of ``MOVE_LINES``."""
+    return {"move_order_id": order_id, "move_from": previous.value, "move_to": to.value, "move_at": now}
+
+
+def event_update(order_id: str, now: dt.datetime, values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The parameters of ``UPDATE_EVENT``: ``updated_at`` and ``values`` (column → value) of the order's event."""
+    return {"event_order_id": order_id, "updated_at": now, **(values or {})}
+
 
 async def insert_payment(uow: UnitOfWork, ids: Snowflake, payment: Payment, now: dt.datetime) -> None:
-    await uow.conn.execute(
-        insert(pe).values(
-            payment_event_no=payment.payment_event_no,
-            member_no=payment.member_no,
-            is_payment_done=False,
-            is_wallet_done=False,
-            order_id=payment.order_id,
-            type="NORMAL",
-            order_name=payment.order_name,
-            method="CARD",
-            total_amount=payment.total_amount,
-            created_at=now,
-            updated_at=now,
-        )
-    )
-    await uow.conn.execute(
-        insert(po),
-        [
-            {
-                "payment_order_no": line.payment_order_no,
-                "payment_event_no": payment.payment_event_no,
-                "product_no": line.product_no,
-                "seller_no": line.seller_no,
-                "order_id": payment.order_id,
-                "product_name": line.product_name,
-                "amount": line.amount,
-                "payment_order_status": PaymentStatus.NOT_STARTED.value,
-                "failed_count": 0,
-                "threshold": line.threshold,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for line in payment.lines
-        ],
-    )
-    await _history(
-        uow, ids, [(line.payment_order_no, None) for line in payment.lines], PaymentStatus.NOT_STARTED,
-        "CHECKOUT", "api", now,
-    )  # fmt: skip
+    await uow.conn.execute(INSERT_EVENT, event_row(payment, now))
+    await uow.conn.execute(INSERT_LINES, line_rows(payment, now))
+    previous = [(line.payment_order_no, None) for line in payment.lines]
+    history = history_rows(ids, previous, PaymentStatus.NOT_STARTED, "CHECKOUT", "api", now)
+    await uow.conn.execute(INSERT_HISTORY, history)
 
 
 async def load_payment(
@@ -66,27 +138,22 @@ async def load_payment(
 ) -> Payment | None:
     """One payment with its lines. ``for_update`` first locks the payment event row — the order's mutex:
     every transaction that changes an order takes this lock first, so they never deadlock on its lines."""
-    condition = pe.c.order_id == order_id if order_id is not None else pe.c.payment_event_no == payment_event_no
-    if for_update:
-        await conn.execute(select(pe.c.payment_event_no).where(condition).with_for_update())
-    payments = await load_payments(conn, condition)
+    if order_id is not None:
+        if for_update:
+            await conn.execute(LOCK, {"order_id": order_id})
+        payments = _payments(await conn.execute(LOAD, {"order_id": order_id}))
+    else:
+        payments = await load_payments(conn, pe.c.payment_event_no == payment_event_no)
     return payments[0] if payments else None
 
 
-async def lock_payment(conn: AsyncConnection, order_id: str) -> None:
-    await conn.execute(select(pe.c.payment_event_no).where(pe.c.order_id == order_id).with_for_update())
-
-
 async def load_payments(conn: AsyncConnection, condition: Any, order_desc: bool = False) -> list[Payment]:
-    query = (
-        select(pe, po.c.payment_order_no, po.c.product_no, po.c.seller_no, po.c.product_name, po.c.amount,
-               po.c.payment_order_status, po.c.failed_count, po.c.threshold, po.c.updated_at.label("line_updated_at"))
-        .join(po, po.c.payment_event_no == pe.c.payment_event_no)
-        .where(condition)
-        .order_by(pe.c.payment_event_no.desc() if order_desc else pe.c.payment_event_no, po.c.payment_order_no)
-    )  # fmt: skip
+    return _payments(await conn.execute(load_query(condition, order_desc)))
+
+
+def _payments(rows: Iterable[Any]) -> list[Payment]:
     payments: dict[int, Payment] = {}
-    for row in await conn.execute(query):
+    for row in rows:
         payment = payments.get(row.payment_event_no)
         if payment is None:
             payment = payments[row.payment_event_no] = _payment_of(row)
@@ -145,49 +212,18 @@ async def move(
     On success the in-memory ``payment`` reflects the new state."""
     now = utcnow()
     previous = payment.status
-    values: dict[str, Any] = {"payment_order_status": to.value, "updated_at": now}
-    result = await uow.conn.execute(
-        update(po)
-        .where(po.c.order_id == payment.order_id, po.c.payment_order_status == previous.value)
-        .values(**values)
-    )
+    result = await uow.conn.execute(MOVE_LINES, move_params(payment.order_id, previous, to, now))
     if result.rowcount != len(payment.lines):
         if result.rowcount:
             raise RuntimeError(f"order {payment.order_id}: lines out of step ({result.rowcount}/{len(payment.lines)})")
         return False
-    await _history(uow, ids, [(line.payment_order_no, previous) for line in payment.lines], to, reason, changed_by, now)
+    lines = [(line.payment_order_no, previous) for line in payment.lines]
+    await uow.conn.execute(INSERT_HISTORY, history_rows(ids, lines, to, reason, changed_by, now))
     extra = event_values or {}
-    await uow.conn.execute(update(pe).where(pe.c.order_id == payment.order_id).values(updated_at=now, **extra))
+    await uow.conn.execute(UPDATE_EVENT, event_update(payment.order_id, now, extra))
     for line in payment.lines:
         line.status = to
     for name, value in extra.items():
         setattr(payment, name, value)
     payment.updated_at = now
     return True
-
-
-async def _history(
-    uow: UnitOfWork,
-    ids: Snowflake,
-    previous: Sequence[tuple[int, PaymentStatus | None]],
-    new: PaymentStatus,
-    reason: str,
-    changed_by: str,
-    now: dt.datetime,
-) -> None:
-    await uow.conn.execute(
-        insert(payment_order_histories),
-        [
-            {
-                "payment_order_history_no": ids.next_id(),
-                "payment_order_no": no,
-                "previous_status": prev.value if prev else None,
-                "new_status": new.value,
-                "created_at": now,
-                "updated_at": now,
-                "changed_by": changed_by,
-                "reason": reason[:255],
-            }
-            for no, prev in previous
-        ],
-    )

@@ -10,13 +10,12 @@ import datetime as dt
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
-from sqlalchemy import text, update
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from kiwishop.order import repository
 from kiwishop.order.domain import Event, Payment, PaymentKeyTaken, PaymentStatus
 from kiwishop.order.ports import SettlementCheck
-from kiwishop.order.tables import payment_events
 from kiwishop.platform.clock import utcnow
 from kiwishop.platform.db import Database, UnitOfWork
 from kiwishop.platform.ids import Snowflake
@@ -95,11 +94,7 @@ class SqlPaymentTransaction:
         await self._uow.conn.execute(_SETTLE_RESCHEDULE, {"next": at, "o": order_id})
 
     async def mark_wallet_settled(self, order_id: str) -> bool:
-        result = await self._uow.conn.execute(
-            update(payment_events)
-            .where(payment_events.c.order_id == order_id, payment_events.c.is_payment_done.is_(True))
-            .values(is_wallet_done=True, settle_check_at=None)
-        )
+        result = await self._uow.conn.execute(repository.WALLET_SETTLED, {"settled_order_id": order_id})
         return bool(result.rowcount)
 
     async def commit(self) -> None:

@@ -52,12 +52,17 @@ def add_inbox_table(metadata: MetaData) -> Table:
     return processed_messages.to_metadata(metadata)
 
 
+CLAIM = text("INSERT IGNORE INTO processed_messages (consumer, event_id, event_type) VALUES (:c, :e, :t)")
+
+
+def claim_params(consumer: str, event_id: int, event_type: str) -> dict[str, object]:
+    """The parameters of ``CLAIM``."""
+    return {"c": consumer, "e": event_id, "t": event_type}
+
+
 async def claim(uow: UnitOfWork, consumer: str, envelope: Envelope) -> bool:
     """Record the event as processed by ``consumer``; False when it already was (a duplicate)."""
-    result = await uow.conn.execute(
-        text("INSERT IGNORE INTO processed_messages (consumer, event_id, event_type) VALUES (:c, :e, :t)"),
-        {"c": consumer, "e": envelope.event_id, "t": envelope.type},
-    )
+    result = await uow.conn.execute(CLAIM, claim_params(consumer, envelope.event_id, envelope.type))
     return bool(result.rowcount == 1)
 
 

@@ -27,6 +27,46 @@ from kiwishop.platform.settings import ServiceSettings
 log = logging.getLogger("kiwishop.outbox")
 
 
+ob = outbox_table
+# The relay's statements, built once (the benchmark's replay sends these same ones).
+CLAIM = (
+    select(ob.c.outbox_no, ob.c.topic, ob.c.message_key, ob.c.payload, ob.c.attempts)
+    .where(ob.c.status == "INIT", ob.c.next_attempt_at <= bindparam("claim_now"))
+    .order_by(ob.c.next_attempt_at, ob.c.outbox_no)
+    .limit(bindparam("claim_limit"))
+    .with_for_update(skip_locked=True)
+)
+LEASE = (
+    update(ob)
+    .where(ob.c.outbox_no.in_(bindparam("lease_nos", expanding=True)))
+    .values(next_attempt_at=bindparam("lease_until"), updated_at=bindparam("lease_at"))
+)
+PUBLISHED = (
+    update(ob)
+    .where(ob.c.outbox_no.in_(bindparam("done_nos", expanding=True)))
+    .values(status="SUCCESS", attempts=ob.c.attempts + 1, published_at=bindparam("done_at"),
+            updated_at=bindparam("done_at"), last_error=None)
+)  # fmt: skip
+NOT_PUBLISHED = (
+    update(ob)
+    .where(ob.c.outbox_no == bindparam("b_no"))
+    .values(attempts=ob.c.attempts + 1, next_attempt_at=bindparam("b_next"), last_error=bindparam("b_error"),
+            updated_at=bindparam("b_at"))
+)  # fmt: skip
+
+
+def claim_params(now: dt.datetime, limit: int) -> dict[str, Any]:
+    return {"claim_now": now, "claim_limit": limit}
+
+
+def lease_params(outbox_nos: list[int], until: dt.datetime, now: dt.datetime) -> dict[str, Any]:
+    return {"lease_nos": outbox_nos, "lease_until": until, "lease_at": now}
+
+
+def published_params(outbox_nos: list[int], now: dt.datetime) -> dict[str, Any]:
+    return {"done_nos": outbox_nos, "done_at": now}
+
+
 def backoff_delay(attempts: int, base_s: float, cap_s: float) -> float:
     """Seconds to wait before the next publish attempt of a row that failed ``attempts`` times before."""
     return float(min(cap_s, base_s * (2 ** min(attempts, 30))))
@@ -142,27 +182,9 @@ class OutboxRelay:
     async def _claim(self) -> list[Any]:
         now = utcnow()
         async with self._db.uow() as uow:
-            rows = (
-                await uow.conn.execute(
-                    select(
-                        outbox_table.c.outbox_no,
-                        outbox_table.c.topic,
-                        outbox_table.c.message_key,
-                        outbox_table.c.payload,
-                        outbox_table.c.attempts,
-                    )
-                    .where(outbox_table.c.status == "INIT", outbox_table.c.next_attempt_at <= now)
-                    .order_by(outbox_table.c.next_attempt_at, outbox_table.c.outbox_no)
-                    .limit(self._batch)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+            rows = (await uow.conn.execute(CLAIM, claim_params(now, self._batch))).all()
             if rows:
-                await uow.conn.execute(
-                    update(outbox_table)
-                    .where(outbox_table.c.outbox_no.in_([r.outbox_no for r in rows]))
-                    .values(next_attempt_at=now + self._lease, updated_at=now)
-                )
+                await uow.conn.execute(LEASE, lease_params([r.outbox_no for r in rows], now + self._lease, now))
             await uow.commit()
         return list(rows)
 
@@ -170,33 +192,17 @@ class OutboxRelay:
         now = utcnow()
         async with self._db.uow() as uow:
             if done:
-                await uow.conn.execute(
-                    update(outbox_table)
-                    .where(outbox_table.c.outbox_no.in_(done))
-                    .values(
-                        status="SUCCESS",
-                        attempts=outbox_table.c.attempts + 1,
-                        published_at=now,
-                        updated_at=now,
-                        last_error=None,
-                    )
-                )
+                await uow.conn.execute(PUBLISHED, published_params(done, now))
             if failed:
                 await uow.conn.execute(
-                    update(outbox_table)
-                    .where(outbox_table.c.outbox_no == bindparam("b_no"))
-                    .values(
-                        attempts=outbox_table.c.attempts + 1,
-                        next_attempt_at=bindparam("b_next"),
-                        last_error=bindparam("b_error"),
-                        updated_at=now,
-                    ),
+                    NOT_PUBLISHED,
                     [
                         {
                             "b_no": row.outbox_no,
                             "b_next": now
                             + dt.timedelta(seconds=backoff_delay(row.attempts, self._backoff_base, self._backoff_max)),
                             "b_error": f"{type(err).__name__}: {err}"[:500],
+                            "b_at": now,
                         }
                         for row, err in failed
                     ],

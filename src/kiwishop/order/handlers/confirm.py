@@ -16,7 +16,14 @@ import datetime as dt
 import time
 from decimal import Decimal
 
-from kiwishop.order.domain import CONFIRMABLE, OrderError, Payment, PaymentKeyTaken, PaymentStatus
+from kiwishop.order.domain import (
+    CONFIRMABLE,
+    OrderError,
+    Payment,
+    PaymentKeyTaken,
+    PaymentStatus,
+    started_values,
+)
 from kiwishop.order.handlers.verdict import RecordVerdict, stored
 from kiwishop.order.ports import PaymentGateway, PaymentStore
 from kiwishop.platform.clock import utcnow
@@ -65,8 +72,7 @@ class ConfirmPayment:
                     return payment, False
                 moved = await tx.move(
                     payment, PaymentStatus.EXECUTING, reason="CONFIRM_STARTED", changed_by="api",
-                    values={"payment_key": payment_key, "confirm_started_at": payment.confirm_started_at or now,
-                            "next_attempt_at": now + self._lease},
+                    values=started_values(payment_key, payment.confirm_started_at or now, now + self._lease),
                 )  # fmt: skip
                 if moved:
                     await tx.commit()

@@ -14,7 +14,14 @@ import datetime as dt
 import logging
 from typing import Any
 
-from kiwishop.order.domain import OrderError, Payment, PaymentStatus, compensation_key, payment_confirmed
+from kiwishop.order.domain import (
+    OrderError,
+    Payment,
+    PaymentStatus,
+    approved_values,
+    compensation_key,
+    payment_confirmed,
+)
 from kiwishop.order.ports import IdSource, PaymentCounters, PaymentGateway, PaymentStore
 from kiwishop.order.verdicts import Evidence, PspResult, Timing, Verdict, backoff, compensated, verdict
 from kiwishop.platform.clock import utcnow
@@ -92,9 +99,7 @@ class RecordVerdict:
     def _outcome_values(self, payment: Payment, decided: Verdict, now: dt.datetime, *, counted: bool) -> dict[str, Any]:
         code, message = (decided.code or "")[:100] or None, (decided.message or "")[:500] or None
         if decided.status is PaymentStatus.SUCCESS:
-            return {"is_payment_done": True, "approved_at": decided.approved_at, "failure_code": None,
-                    "failure_message": None, "next_attempt_at": None, "confirm_event_id": self._ids.next_id(),
-                    "settle_check_at": now + self.timing.settlement_grace}  # fmt: skip
+            return approved_values(decided.approved_at, self._ids.next_id(), now + self.timing.settlement_grace)
         if decided.status is PaymentStatus.FAILURE:
             return {"failure_code": code, "failure_message": message, "next_attempt_at": None}
         attempts = payment.recovery_attempts + (1 if counted else 0)

@@ -21,8 +21,9 @@ def _compiled(clause: ClauseElement, columns: tuple[str, ...] = ()) -> SQLCompil
 
 def sql(clause: ClauseElement, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
     """``clause`` with ``params`` (expanding ``IN`` lists included) as the driver receives it: SQL text with %s
-    markers, and the arguments in their order — ready for ``cursor.execute(*sql(...))``."""
-    state = _compiled(clause).construct_expanded_state(params)
+    markers, and the arguments in their order — ready for ``cursor.execute(*sql(...))``. An INSERT or UPDATE
+    without ``values()`` sets the columns named in ``params``, as SQLAlchemy does when executing it."""
+    state = _compiled(clause, tuple(params)).construct_expanded_state(params)
     return state.statement, [state.parameters[name] for name in state.positiontup or ()]
 
 
