@@ -61,6 +61,18 @@ class OrderError(ErrorCode):
     )
     PAYMENT_EVENT_NOT_FOUND = ("PEC0008", 404, "결제 내역이 존재하지 않습니다.", "No such payment.")
     PAYMENT_FAILED = ("PEC0009", 400, "결제에 실패했습니다: {reason}", "The payment failed: {reason}")
+    PAYMENT_KEY_NOT_OF_ORDER = (
+        "PEC0010",
+        400,
+        "결제사에 따르면 이 결제 키는 이 주문의 결제가 아닙니다. 주문은 그대로 결제할 수 있습니다.",
+        "The PSP says this paymentKey is not a payment of this order; the order can still be paid.",
+    )
+    PSP_UNAVAILABLE = (
+        "PEC0011",
+        503,
+        "결제사에 확인할 수 없습니다. 잠시 후 다시 시도해 주세요.",
+        "The PSP could not be asked; try again shortly.",
+    )
 
 
 def seoul_iso(utc_naive: dt.datetime | None) -> str | None:
@@ -127,6 +139,7 @@ class Payment:
     in_doubt_since: dt.datetime | None = None
     recovery_attempts: int = 0
     next_attempt_at: dt.datetime | None = None
+    pending_payment_key: str | None = None  # the key a confirm tries; ``payment_key`` once the PSP vouched for it
 
     @property
     def status(self) -> PaymentStatus:
@@ -135,15 +148,23 @@ class Payment:
 
 
 def started_values(payment_key: str, started_at: dt.datetime, lease_until: dt.datetime) -> dict[str, object]:
-    """What a confirm that moves an order to EXECUTING writes to its payment event."""
-    return {"payment_key": payment_key, "confirm_started_at": started_at, "next_attempt_at": lease_until}
+    """What a confirm that moves an order to EXECUTING writes to its payment event: the key it tries (pending —
+    bound to the order only when the PSP vouches for it)."""
+    return {"pending_payment_key": payment_key, "confirm_started_at": started_at, "next_attempt_at": lease_until}
+
+
+def released_values() -> dict[str, object]:
+    """An attempt whose paymentKey the PSP didn't vouch for, undone: the order is payable as before it."""
+    return {"pending_payment_key": None, "confirm_started_at": None, "next_attempt_at": None}
 
 
 def approved_values(
-    approved_at: dt.datetime | None, confirm_event_id: int, settle_check_at: dt.datetime
+    payment_key: str | None, approved_at: dt.datetime | None, confirm_event_id: int, settle_check_at: dt.datetime
 ) -> dict[str, object]:
-    """What an approval (SUCCESS) writes to the payment event: the PAYMENT_CONFIRM's id and the settlement check."""
+    """What an approval (SUCCESS) writes to the payment event: the paymentKey the PSP approved (bound now), the
+    PAYMENT_CONFIRM's id and the settlement check."""
     return {
+        "payment_key": payment_key,
         "is_payment_done": True,
         "approved_at": approved_at,
         "failure_code": None,

@@ -13,6 +13,12 @@ _STATUS_V2 = "ENUM('NOT_STARTED','EXECUTING','SUCCESS','FAILURE','UNKNOWN','QUAR
 # - ``in_doubt_since`` / ``recovery_attempts`` / ``next_attempt_at``: per-order backoff of the recovery
 #   worker (also the lease of an EXECUTING confirm: past it, the confirm is taken over);
 # - ``settle_check_at`` / ``republish_count``: when a paid order not yet ``is_wallet_done`` is looked at again.
+# The paymentKey a confirm is trying, apart from ``payment_key`` (UNIQUE), which holds a key only once the PSP
+# vouched for it: a wrong or hostile key never takes the real one's place. In-flight orders keep theirs.
+PENDING_KEY = (
+    "ALTER TABLE payment_events ADD COLUMN pending_payment_key VARCHAR(200) NULL",
+    "UPDATE payment_events SET pending_payment_key = payment_key WHERE payment_key IS NOT NULL",
+)
 RECOVERY = (
     """
     ALTER TABLE payment_events
@@ -109,4 +115,5 @@ MIGRATIONS = (
     outbox_migration("0002_outbox"),
     inbox_migration("0003_processed_messages"),
     Migration("0004_recovery_and_settlement", RECOVERY),
+    Migration("0005_pending_payment_key", PENDING_KEY),
 )

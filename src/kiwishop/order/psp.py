@@ -1,12 +1,12 @@
 """The Toss Payments client, order's ``PaymentGateway``: approve (Toss's confirm API), look up, resolve and
 cancel, each answer turned into evidence (``verdicts``).
 
-An approval uses one Idempotency-Key per order (``confirm-{orderId}``) for every attempt, so any number of
-attempts charge the buyer at most once. In-doubt answers (timeouts, connection errors, 5xx, 429, provider
-errors, unknown codes) are retried here with the same key and short backoff, then reported IN_DOUBT — the
-recovery step asks again later, with per-order backoff. ALREADY_PROCESSED → a lookup decides.
-IDEMPOTENT_REQUEST_PROCESSING → ask again shortly. NOT_FOUND_PAYMENT is only evidence: the verdict waits
-for the authorisation window (``verdicts.verdict``).
+An approval uses one Idempotency-Key per order and paymentKey (``confirm-{orderId}-{paymentKey}``) for every
+attempt, so any number of attempts charge the buyer at most once (and the PSP captures a paymentKey once).
+In-doubt answers (timeouts, connection errors, 5xx, 429, provider errors, unknown codes) are retried here with
+the same key and short backoff, then reported IN_DOUBT — the recovery step asks again later, with per-order
+backoff. ALREADY_PROCESSED → a lookup decides. IDEMPOTENT_REQUEST_PROCESSING → ask again shortly.
+NOT_FOUND_PAYMENT is only evidence: the verdict waits for the authorisation window (``verdicts.verdict``).
 """
 
 from __future__ import annotations
@@ -35,9 +35,11 @@ class TossHttp(Protocol):
     async def post(self, path: str, *, json: Any = None, headers: Mapping[str, str] | None = None) -> HttpResponse: ...
 
 
-def approval_key(order_id: str) -> str:
-    """The key of every approval request of an order."""
-    return f"confirm-{order_id}"
+def approval_key(order_id: str, payment_key: str) -> str:
+    """The key of every approval request of an order with one paymentKey. Per key, not per order: the PSP
+    answers a repeated Idempotency-Key with its first answer whatever the body, so a hostile or mistyped key's
+    refusal must not become the answer to the real key's approval."""
+    return f"confirm-{order_id}-{payment_key}"
 
 
 def _error_of(response: HttpResponse) -> tuple[str | None, str]:
@@ -75,7 +77,7 @@ class TossClient:
     async def approve(self, payment_key: str, order_id: str, amount: Decimal) -> PspResult:
         """Toss's confirm API (``POST /v1/payments/confirm``): capture the payment the buyer authorised."""
         body = {"paymentKey": payment_key, "orderId": order_id, "amount": int(amount)}
-        headers = {"Idempotency-Key": approval_key(order_id)}
+        headers = {"Idempotency-Key": approval_key(order_id, payment_key)}
         last = PspResult.in_doubt("PSP_NOT_CALLED", "no attempt was made")
         attempt, waits = 0, 0
         while attempt < self._max_attempts:
@@ -137,10 +139,10 @@ class TossClient:
         """Find out about an in-doubt payment: look it up; a key that belongs to another order says nothing about
         ours, so ask by orderId; if the buyer authorised it but nobody confirmed it, approve it now (same key)."""
         found = await self.lookup(order_id, amount, payment_key)
-        if found.evidence is Evidence.FOREIGN:
-            found = await self.lookup(order_id, amount, payment_key, by_order=True)
-        if found.evidence is Evidence.AUTHORISED:
-            return await self.approve(payment_key, order_id, amount)
+        if found.evidence is Evidence.FOREIGN:  # the key isn't ours: the PSP's payment of our orderId decides
+            found = await self.lookup(order_id, amount, None, by_order=True)
+        if found.evidence is Evidence.AUTHORISED:  # approve the key the PSP holds for our orderId and amount
+            return await self.approve(found.payment_key or payment_key, order_id, amount)
         return found
 
     async def cancel(self, payment_key: str, order_id: str, *, reason: str, idempotency_key: str) -> PspResult:

@@ -193,6 +193,7 @@ def _payment_of(row: Any) -> Payment:
         in_doubt_since=row.in_doubt_since,
         recovery_attempts=row.recovery_attempts,
         next_attempt_at=row.next_attempt_at,
+        pending_payment_key=row.pending_payment_key,
     )
 
 

@@ -51,6 +51,7 @@ payment_events = Table(
     Column("next_attempt_at", DATETIME(fsp=3)),
     Column("settle_check_at", DATETIME(fsp=3)),
     Column("republish_count", Integer, nullable=False, server_default=text("0")),
+    Column("pending_payment_key", String(200)),
     Index("uk_payment_events_order_id", "order_id", unique=True),
     Index("uk_payment_events_payment_key", "payment_key", unique=True),
     Index("idx_payment_events_member", "member_no", "is_payment_done", "payment_event_no"),

@@ -140,7 +140,8 @@ def judge_payment(payment: dict[str, Any], order_id: str, amount: Decimal, payme
         code, message = failure.get("code") or f"PAYMENT_{status}", failure.get("message") or status
         return PspResult.declined(str(code), str(message))
     if status == "IN_PROGRESS":
-        return PspResult(Evidence.AUTHORISED, "PSP_NOT_CONFIRMED", "authorised, not confirmed yet")
+        message = "authorised, not confirmed yet"
+        return PspResult(Evidence.AUTHORISED, "PSP_NOT_CONFIRMED", message, payment_key=their_key)
     if status == "PARTIAL_CANCELED":
         return PspResult(Evidence.ODD, "PSP_PARTIAL_CANCELED", "partly cancelled at the PSP before the shop confirmed")
     return PspResult.in_doubt("PSP_NOT_DONE", f"payment status is {status}")
@@ -187,6 +188,7 @@ class Verdict:
     code: str | None = None
     message: str | None = None
     approved_at: dt.datetime | None = None
+    payment_key: str | None = None  # SUCCESS: the key the PSP approved (bound to the order now)
 
     @property
     def reason(self) -> str:
@@ -204,7 +206,7 @@ def verdict(result: PspResult, *, now: dt.datetime, confirm_started_at: dt.datet
     """The verdict the evidence allows (MISMATCH must have been compensated before: see ``compensated``)."""
     e = result.evidence
     if e is Evidence.APPROVED:
-        return Verdict(PaymentStatus.SUCCESS, approved_at=result.approved_at)
+        return Verdict(PaymentStatus.SUCCESS, approved_at=result.approved_at, payment_key=result.payment_key)
     if e is Evidence.DECLINED:
         return Verdict(PaymentStatus.FAILURE, result.code, result.message)
     if e is Evidence.NOT_FOUND and now - (confirm_started_at or now) >= policy.authorization_window:

@@ -59,13 +59,60 @@ async def test_a_payment_key_other_than_the_one_the_order_is_paid_with_is_refuse
     assert gateway.asked == []
 
 
-async def test_a_payment_key_that_belongs_to_another_order_is_refused_and_nothing_is_stored() -> None:
-    other = an_order("order-2", status=PaymentStatus.SUCCESS, payment_key="pk_1")
-    store, gateway = FakePaymentStore(an_order(), other), FakeGateway()
-    assert await refused(confirm_payment(store, gateway)) is OrderError.PAYMENT_KEY_MISMATCH
+FORBIDDEN = PspResult.declined("FORBIDDEN_REQUEST", "허용되지 않은 요청입니다.")
+FOREIGN = PspResult(Evidence.FOREIGN, "PSP_FOREIGN_PAYMENT", "the paymentKey belongs to another order")
+
+
+async def test_another_orders_payment_key_is_released_and_the_order_stays_payable_with_its_real_key() -> None:
+    other = an_order("order-2", status=PaymentStatus.SUCCESS, payment_key="pk_other")
+    store = FakePaymentStore(an_order(), other)
+    gateway = FakeGateway(approvals=[FORBIDDEN, APPROVED], lookups=[FOREIGN])
+    confirm = confirm_payment(store, gateway)
+    assert await refused(confirm, payment_key="pk_other") is OrderError.PAYMENT_KEY_NOT_OF_ORDER
+    stored = store.stored("order-1")
+    assert (stored.status, stored.payment_key, stored.pending_payment_key) == (PaymentStatus.NOT_STARTED, None, None)
+    assert (stored.failure_code, stored.confirm_started_at, stored.next_attempt_at) == (None, None, None)
+    assert [(h.new, h.reason) for h in store.rows.history][-2:] == [
+        (PaymentStatus.NOT_STARTED, "PSP_KEY_NOT_OF_ORDER")
+    ] * 2
+    assert gateway.asked == [("approve", "order-1", "pk_other"), ("lookup", "order-1", "pk_other")]
+    payment = await confirm("pk_1", "order-1", AMOUNT)  # the buyer's own key still pays the order
+    assert (payment.status, store.stored("order-1").payment_key) == (PaymentStatus.SUCCESS, "pk_1")
+    assert store.stored("order-2").payment_key == "pk_other"
+
+
+async def test_a_made_up_payment_key_refused_as_not_found_is_released() -> None:
+    store = FakePaymentStore(an_order())
+    gateway = FakeGateway(approvals=[NOT_FOUND], lookups=[NOT_FOUND])
+    assert (
+        await refused(confirm_payment(store, gateway), payment_key="pk_made_up") is OrderError.PAYMENT_KEY_NOT_OF_ORDER
+    )
+    assert store.stored("order-1").status is PaymentStatus.NOT_STARTED
+    assert store.rows.events == []
+
+
+async def test_a_refusal_whose_key_the_psp_cannot_be_asked_about_leaves_the_order_payable_and_answers_503() -> None:
+    store = FakePaymentStore(an_order())
+    gateway = FakeGateway(approvals=[FORBIDDEN], lookups=[PspResult.in_doubt("PSP_UNREACHABLE", "down")])
+    assert await refused(confirm_payment(store, gateway)) is OrderError.PSP_UNAVAILABLE
+    assert (store.stored("order-1").status, store.stored("order-1").pending_payment_key) == (
+        PaymentStatus.NOT_STARTED,
+        None,
+    )
+
+
+async def test_an_answer_in_doubt_for_another_orders_key_is_released_not_kept_in_doubt() -> None:
+    store = FakePaymentStore(an_order())
+    gateway = FakeGateway(approvals=[PspResult.in_doubt("PSP_TIMEOUT", "no answer")], lookups=[FOREIGN])
+    assert await refused(confirm_payment(store, gateway)) is OrderError.PAYMENT_KEY_NOT_OF_ORDER
+    assert store.stored("order-1").status is PaymentStatus.NOT_STARTED
+
+
+async def test_while_one_key_is_in_doubt_another_key_is_refused_without_asking_the_psp() -> None:
+    order = an_order(status=PaymentStatus.UNKNOWN, pending_payment_key="pk_1", next_attempt_at=utcnow())
+    store, gateway = FakePaymentStore(order), FakeGateway()
+    assert await refused(confirm_payment(store, gateway), payment_key="pk_2") is OrderError.PAYMENT_KEY_MISMATCH
     assert gateway.asked == []
-    assert (store.stored("order-1").status, store.stored("order-1").payment_key) == (PaymentStatus.NOT_STARTED, None)
-    assert store.rows.history == []
 
 
 @pytest.mark.parametrize("status", [PaymentStatus.SUCCESS, PaymentStatus.FAILURE, PaymentStatus.QUARANTINED])
@@ -127,7 +174,8 @@ async def test_an_approval_is_success_with_one_payment_confirm_built_from_the_up
 
 async def test_a_decline_is_failure_with_the_psps_code_and_no_event() -> None:
     store = FakePaymentStore(an_order())
-    gateway = FakeGateway(approvals=[PspResult.declined("REJECT_CARD_COMPANY", "declined")])
+    declined = PspResult.declined("REJECT_CARD_COMPANY", "declined")
+    gateway = FakeGateway(approvals=[declined], lookups=[declined])  # the lookup: this order's payment, ABORTED
     payment = await confirm_payment(store, gateway)("pk_1", "order-1", AMOUNT)
     stored = store.stored("order-1")
     assert payment.status is stored.status is PaymentStatus.FAILURE
@@ -142,7 +190,8 @@ async def test_a_decline_is_failure_with_the_psps_code_and_no_event() -> None:
 
 async def test_an_answer_in_doubt_is_unknown_asked_again_later_and_publishes_nothing() -> None:
     store = FakePaymentStore(an_order())
-    gateway = FakeGateway(approvals=[PspResult.in_doubt("PSP_TIMEOUT", "no answer")])
+    in_doubt = PspResult.in_doubt("PSP_TIMEOUT", "no answer")
+    gateway = FakeGateway(approvals=[in_doubt], lookups=[in_doubt])
     before = utcnow()
     payment = await confirm_payment(store, gateway)("pk_1", "order-1", AMOUNT)
     stored = store.stored("order-1")
@@ -150,12 +199,18 @@ async def test_an_answer_in_doubt_is_unknown_asked_again_later_and_publishes_not
     assert stored.next_attempt_at is not None
     assert stored.next_attempt_at > before
     assert stored.in_doubt_since is not None
-    assert (stored.payment_key, stored.failure_code, stored.recovery_attempts) == ("pk_1", "PSP_TIMEOUT", 0)
+    assert (stored.pending_payment_key, stored.failure_code, stored.recovery_attempts) == ("pk_1", "PSP_TIMEOUT", 0)
+    assert stored.payment_key is None  # bound only once the PSP vouches for it
     assert store.rows.events == []
 
 
 async def test_not_found_inside_the_authorisation_window_is_unknown() -> None:
-    store = FakePaymentStore(an_order())
+    started = utcnow() - dt.timedelta(seconds=5)
+    order = an_order(
+        status=PaymentStatus.UNKNOWN, pending_payment_key="pk_1", confirm_started_at=started, in_doubt_since=started,
+        next_attempt_at=utcnow() - dt.timedelta(seconds=1),
+    )  # fmt: skip
+    store = FakePaymentStore(order)
     payment = await confirm_payment(store, FakeGateway(approvals=[NOT_FOUND]))("pk_1", "order-1", AMOUNT)
     assert payment.status is PaymentStatus.UNKNOWN
     assert store.rows.events == []

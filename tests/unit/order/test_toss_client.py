@@ -81,7 +81,7 @@ async def test_an_approval_request_sends_an_integer_amount_and_the_orders_idempo
     result = await toss.approve("pk_1", "order-1", AMOUNT)
     assert result.evidence is Evidence.APPROVED
     assert http.sent[0].path == "/v1/payments/confirm"
-    assert http.sent[0].headers["Idempotency-Key"] == "confirm-order-1"
+    assert http.sent[0].headers["Idempotency-Key"] == "confirm-order-1-pk_1"
     assert http.sent[0].json == {"paymentKey": "pk_1", "orderId": "order-1", "amount": 6000}
 
 
@@ -103,7 +103,7 @@ async def test_retryable_errors_are_retried_with_the_same_key_until_success() ->
     toss, http = client(error(400, "PROVIDER_ERROR"), error(500, "FAILED_INTERNAL_SYSTEM_PROCESSING"), done())
     result = await toss.approve("pk_1", "order-1", AMOUNT)
     assert result.evidence is Evidence.APPROVED
-    assert {s.headers["Idempotency-Key"] for s in http.sent} == {"confirm-order-1"}
+    assert {s.headers["Idempotency-Key"] for s in http.sent} == {"confirm-order-1-pk_1"}
     assert len(http.sent) == 3
 
 

@@ -26,9 +26,15 @@ from kiwishop.order.domain import (
 )
 from kiwishop.order.handlers.verdict import RecordVerdict, stored
 from kiwishop.order.ports import PaymentGateway, PaymentStore
+from kiwishop.order.verdicts import Evidence, PspResult
 from kiwishop.platform.clock import utcnow
 from kiwishop.platform.db import retry_on_conflict
 from kiwishop.platform.errors import AppError
+
+ROUNDS = 3  # a confirm that waited for another attempt of the order tries again if that one was released
+# Answers to an approval that don't show the PSP's payment of this order: whose key is it? (``_vouched``)
+UNVOUCHED = (Evidence.DECLINED, Evidence.NOT_FOUND, Evidence.FOREIGN, Evidence.IN_DOUBT)
+DECISIVE = (Evidence.APPROVED, Evidence.DECLINED, Evidence.MISMATCH, Evidence.ODD)  # a lookup that beats the answer
 
 
 class ConfirmPayment:
@@ -48,13 +54,39 @@ class ConfirmPayment:
         self._wait_s = wait_s
 
     async def __call__(self, payment_key: str, order_id: str, amount: Decimal) -> Payment:
-        payment, started = await retry_on_conflict(lambda: self._start(payment_key, order_id, amount))
-        if not started:
-            if payment.status is PaymentStatus.EXECUTING:
-                return await self._wait_for_verdict(order_id)
-            return payment
-        answer = await self._gateway.approve(payment_key, order_id, amount)
+        for _ in range(ROUNDS):
+            payment, started = await retry_on_conflict(lambda: self._start(payment_key, order_id, amount))
+            if started:
+                return await self._attempt(payment, payment_key, amount)
+            if payment.status is not PaymentStatus.EXECUTING:
+                return payment
+            payment = await self._wait_for_verdict(order_id)
+            if payment.status is not PaymentStatus.NOT_STARTED:  # else: that attempt's key wasn't the order's
+                return payment
+        raise AppError(OrderError.PAYMENT_IN_PROGRESS)
+
+    async def _attempt(self, payment: Payment, payment_key: str, amount: Decimal) -> Payment:
+        """Ask the PSP to approve; a key the PSP doesn't vouch for is released (``_vouched``)."""
+        fresh = payment.in_doubt_since is None  # nothing was asked about this order before: NOT_STARTED
+        answer = await self._gateway.approve(payment_key, payment.order_id, amount)
+        if fresh and answer.evidence in UNVOUCHED:
+            answer = await self._vouched(payment, payment_key, amount, answer)
         return await self._record_verdict(payment, answer, changed_by="api")
+
+    async def _vouched(self, payment: Payment, payment_key: str, amount: Decimal, answer: PspResult) -> PspResult:
+        """The approval didn't show the PSP's payment of this order: is ``payment_key`` this order's at all? A
+        lookup by key decides. Another order's key (or, after a refusal, no such payment) is released — nothing
+        was charged for this order by a request the PSP refused or couldn't match to it — and the order stays
+        payable with its real key; the key is never bound to it."""
+        found = await self._gateway.lookup(payment.order_id, amount, payment_key)
+        refused = answer.evidence is not Evidence.IN_DOUBT
+        if found.evidence is Evidence.FOREIGN or (refused and found.evidence is Evidence.NOT_FOUND):
+            await self._record_verdict.release(payment)
+            raise AppError(OrderError.PAYMENT_KEY_NOT_OF_ORDER)
+        if refused and found.evidence is Evidence.IN_DOUBT:  # refused, and the PSP can't say whose key it is
+            await self._record_verdict.release(payment)
+            raise AppError(OrderError.PSP_UNAVAILABLE)
+        return found if found.evidence in DECISIVE and answer.evidence is not Evidence.DECLINED else answer
 
     async def _start(self, payment_key: str, order_id: str, amount: Decimal) -> tuple[Payment, bool]:
         """tx1. Returns the payment and whether this call moved it to EXECUTING (and must ask the PSP)."""
@@ -67,6 +99,9 @@ class ConfirmPayment:
                     raise AppError(OrderError.INVALID_PAYMENT_AMOUNT)
                 if payment.payment_key is not None and payment.payment_key != payment_key:
                     raise AppError(OrderError.PAYMENT_KEY_MISMATCH)
+                in_doubt_key = payment.pending_payment_key if payment.status is PaymentStatus.UNKNOWN else None
+                if in_doubt_key is not None and in_doubt_key != payment_key:
+                    raise AppError(OrderError.PAYMENT_KEY_MISMATCH)  # the PSP hasn't answered about that one yet
                 now = utcnow()
                 if payment.status not in CONFIRMABLE or _backing_off(payment, now):
                     return payment, False

@@ -76,10 +76,11 @@ class RecoverPayments:
             payment = await self._claim(order_id)
             if payment is None:
                 return None
-            if payment.payment_key is None:  # cannot happen (the key is stored with EXECUTING): ask by orderId
+            key = payment.payment_key or payment.pending_payment_key  # vouched, else the one a confirm tried
+            if key is None:  # cannot happen (a confirm stores its key with EXECUTING): ask by orderId
                 answer: PspResult = await self._gateway.lookup(order_id, payment.total_amount, None, by_order=True)
             else:
-                answer = await self._gateway.resolve(order_id, payment.total_amount, payment.payment_key)
+                answer = await self._gateway.resolve(order_id, payment.total_amount, key)
             settled = await self._record_verdict(payment, answer, changed_by="recovery")
             log.info("recovered %s: %s (%s)", order_id, settled.status, answer.code or answer.evidence.value)
             return settled.status, answer.evidence

@@ -21,6 +21,7 @@ from kiwishop.order.domain import (
     approved_values,
     compensation_key,
     payment_confirmed,
+    released_values,
 )
 from kiwishop.order.ports import IdSource, PaymentCounters, PaymentGateway, PaymentStore
 from kiwishop.order.verdicts import Evidence, PspResult, Timing, Verdict, backoff, compensated, verdict
@@ -63,6 +64,27 @@ class RecordVerdict:
         self._wake(payment.order_id)
         return recorded or await stored(self._store, payment.order_id)
 
+    async def release(self, payment: Payment) -> None:
+        """EXECUTING → NOT_STARTED: the attempt's paymentKey isn't this order's (the PSP says so), so it decided
+        nothing; the key is forgotten and the order is payable again."""
+
+        async def undo() -> None:
+            async with self._store.transaction() as tx:
+                current = await tx.load_for_update(payment.order_id)
+                if current is None or current.status is not PaymentStatus.EXECUTING:
+                    return
+                if current.pending_payment_key != payment.pending_payment_key:
+                    return  # another attempt took the order over meanwhile
+                moved = await tx.move(current, PaymentStatus.NOT_STARTED, reason="PSP_KEY_NOT_OF_ORDER",
+                                      changed_by="api", values=released_values())  # fmt: skip
+                if moved:
+                    await tx.commit()
+
+        await retry_on_conflict(undo)
+        log.warning("order %s: paymentKey %s is not this order's at the PSP; the order stays payable",
+                    payment.order_id, payment.pending_payment_key)  # fmt: skip
+        self._wake(payment.order_id)
+
     def recorded(self, order_id: str) -> asyncio.Event:
         """Set once a verdict of ``order_id`` is recorded in this process (a waiting confirm's alarm)."""
         return self._waiting.setdefault(order_id, asyncio.Event())
@@ -99,7 +121,8 @@ class RecordVerdict:
     def _outcome_values(self, payment: Payment, decided: Verdict, now: dt.datetime, *, counted: bool) -> dict[str, Any]:
         code, message = (decided.code or "")[:100] or None, (decided.message or "")[:500] or None
         if decided.status is PaymentStatus.SUCCESS:
-            return approved_values(decided.approved_at, self._ids.next_id(), now + self.timing.settlement_grace)
+            key = payment.payment_key or decided.payment_key or payment.pending_payment_key  # judged equal if bound
+            return approved_values(key, decided.approved_at, self._ids.next_id(), now + self.timing.settlement_grace)
         if decided.status is PaymentStatus.FAILURE:
             return {"failure_code": code, "failure_message": message, "next_attempt_at": None}
         attempts = payment.recovery_attempts + (1 if counted else 0)

@@ -91,11 +91,10 @@ class PaymentReplay:
         payment = self.new_payment(chosen)
         conn = conns[ORDER_DB]
         await self.checkout(conn, payment)
-        payment.payment_key = f"tgen_{uuid.uuid4().hex[:24]}"
-        now = utcnow()
+        key, now = f"tgen_{uuid.uuid4().hex[:24]}", utcnow()
         await self.move(conn, payment, PaymentStatus.EXECUTING, "CONFIRM_STARTED",
-                        started_values(payment.payment_key, now, now + LEASE))  # fmt: skip
-        approved = approved_values(now.replace(microsecond=0), self.ids.next_id(), now + SETTLEMENT_GRACE)
+                        started_values(key, now, now + LEASE))  # fmt: skip
+        approved = approved_values(key, now.replace(microsecond=0), self.ids.next_id(), now + SETTLEMENT_GRACE)
         confirm = await self.move(conn, payment, PaymentStatus.SUCCESS, "PSP_APPROVED", approved, confirmed=True)
         await self.settle(conns[WALLET_DB], payment, confirm)
         async with conn.cursor() as cur:
