@@ -29,6 +29,7 @@ def test_the_drill_knows_every_consumer_group_of_every_topic() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # the short drill runs ~110 s on 2 cores; its phases have deadlines of their own
 async def test_after_crashes_a_database_restart_psp_faults_and_poison_the_books_agree(tmp_path: Path) -> None:
     result = await drills.run_drills(drills.SHORT, tmp_path)
     report = drill_report.render_result(result)
@@ -44,6 +45,9 @@ async def test_after_crashes_a_database_restart_psp_faults_and_poison_the_books_
     assert killed == set(drills.KILLED)
     assert "toss-emulator" in killed
     assert result.failed_but_done == [], report
+    assert result.server_errors == {}, report  # an outage answers 503 …
+    assert result.no_retry_after == {}, report  # … with Retry-After
+    assert result.clean, report
     assert result.settled_after_psp_back_s is not None, report
     assert result.in_doubt_at_psp_back > 0, report  # the outage did leave orders in doubt
     assert result.late_sale, report

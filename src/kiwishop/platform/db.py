@@ -8,6 +8,7 @@ across a network call.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Awaitable, Callable
 from types import TracebackType
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from kiwishop.platform.settings import InfraSettings
 
 T = TypeVar("T")
+log = logging.getLogger("kiwishop.db")
 
 
 class ConflictError(Exception):
@@ -115,10 +117,16 @@ class UnitOfWork:
         if conn is None:
             return
         try:
-            if not self._committed and conn.in_transaction():
-                await conn.rollback()
-        finally:
-            await conn.close()
+            try:
+                if not self._committed and conn.in_transaction():
+                    await conn.rollback()
+            finally:
+                await conn.close()
+        except Exception:
+            if exc is None:
+                raise
+            # the block failed already (a lost connection, typically): that error is the answer, not this one
+            log.debug("cleaning up a failed unit of work failed too", exc_info=True)
 
 
 class Database:
@@ -137,8 +145,13 @@ class Database:
         self._outbox_listeners.append(listener)
 
     def notify_outbox_commit(self) -> None:
+        """Wake the relay. The commit has happened: a listener that fails must not fail the caller's request
+        (the relay polls anyway), so its error is logged, not raised."""
         for listener in self._outbox_listeners:
-            listener()
+            try:
+                listener()
+            except Exception:
+                log.exception("an outbox commit listener failed; the relay will find the rows when it polls")
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

@@ -13,15 +13,15 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse as StarletteJSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kiwishop.platform import logs
+from kiwishop.platform import logs, openapi, outages
 from kiwishop.platform.errors import AppError, CommonError, ErrorCode, language
 from kiwishop.platform.jsonutil import dumps
 from kiwishop.platform.metrics import CONTENT_TYPE_LATEST, Metrics
+from kiwishop.platform.validation import validation_message
 
 log = logging.getLogger("kiwishop.web")
 
@@ -43,7 +43,8 @@ def model_response(model: BaseModel, status_code: int = 200, headers: Mapping[st
 
 def error_response(request: Request, code: ErrorCode, *, details: Any = None, **params: Any) -> JSONResponse:
     err = AppError(code, details=details, **params)
-    return JSONResponse(err.body(language(request.headers.get("accept-language"))), status_code=err.status)
+    body = err.body(language(request.headers.get("accept-language")))
+    return JSONResponse(body, status_code=err.status, headers=outages.retry_after(err.status))
 
 
 _STATUS_CODES = {
@@ -55,27 +56,28 @@ _STATUS_CODES = {
 }
 
 
-def _validation_details(exc: RequestValidationError) -> tuple[ErrorCode, list[dict[str, Any]]]:
+def _validation_details(exc: RequestValidationError, lang: str) -> tuple[ErrorCode, list[dict[str, Any]]]:
     details: list[dict[str, Any]] = []
     code: ErrorCode = CommonError.INVALID_REQUEST
     for error in exc.errors():
         if error.get("type") == "json_invalid":
             code = CommonError.MALFORMED_JSON
-            details.append({"field": "body", "message": str(error.get("msg", ""))})
+            details.append({"field": "body", "message": validation_message(error, lang)})
             continue
         loc = [str(part) for part in error.get("loc", ()) if part not in ("body",)]
-        details.append({"field": ".".join(loc) or "body", "message": str(error.get("msg", ""))})
+        details.append({"field": ".".join(loc) or "body", "message": validation_message(error, lang)})
     return code, details
 
 
 def install_error_handlers(app: FastAPI) -> None:
     async def on_app_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, AppError)
-        return JSONResponse(exc.body(language(request.headers.get("accept-language"))), status_code=exc.status)
+        body = exc.body(language(request.headers.get("accept-language")))
+        return JSONResponse(body, status_code=exc.status, headers=outages.retry_after(exc.status))
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        code, details = _validation_details(exc)
+        code, details = _validation_details(exc, language(request.headers.get("accept-language")))
         return error_response(request, code, details=details)
 
     async def on_http(request: Request, exc: Exception) -> Response:
@@ -88,10 +90,6 @@ def install_error_handlers(app: FastAPI) -> None:
             return response
         return error_response(request, code)
 
-    async def on_database_down(request: Request, exc: Exception) -> Response:
-        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
-        return error_response(request, CommonError.SERVICE_UNAVAILABLE)
-
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return error_response(request, CommonError.INTERNAL_ERROR)
@@ -99,8 +97,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, on_app_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
-    app.add_exception_handler(OperationalError, on_database_down)
-    app.add_exception_handler(InterfaceError, on_database_down)
+    outages.install(app, on_unexpected)  # an outage: 503 with Retry-After, never 500
     app.add_exception_handler(Exception, on_unexpected)
 
 
@@ -172,9 +169,11 @@ def build_app(
     # One schema per model for requests and responses: pydantic's serialization schema would document Decimals
     # as strings, but ``model_response`` sends them as JSON numbers, which the validation schema allows.
     fastapi_kwargs.setdefault("separate_input_output_schemas", False)
+    fastapi_kwargs.update(docs_url=None, redoc_url=None)  # openapi.install serves them without a CDN
     app = FastAPI(title=title, lifespan=lifespan, default_response_class=JSONResponse, **fastapi_kwargs)
     app.state.metrics = metrics
     install_error_handlers(app)
+    openapi.install(app)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
 
     @app.get("/health/live", include_in_schema=False)

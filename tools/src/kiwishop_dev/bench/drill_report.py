@@ -16,6 +16,8 @@ from kiwishop.ops.reconcile import Findings, render
 class DrillResult:
     events: list[tuple[float, str]] = field(default_factory=list)  # seconds since the load started, what
     errors: dict[str, int] = field(default_factory=dict)
+    server_errors: dict[str, int] = field(default_factory=dict)  # per endpoint, answers 500 the load saw: none allowed
+    no_retry_after: dict[str, int] = field(default_factory=dict)  # per endpoint, 503s without Retry-After: none
     slowest_ms: dict[str, float] = field(default_factory=dict)  # per endpoint, the longest answer (or failure)
     order_counts: dict[str, int] = field(default_factory=dict)
     paid: int = 0
@@ -36,12 +38,16 @@ class DrillResult:
     def clean(self) -> bool:
         money = not self.failed_but_done and not self.late_sale_problems and self.settled_after_psp_back_s is not None
         findings = bool(self.findings and self.findings.clean)
-        return findings and money and not self.poison_problems and not self.pending
+        honest = not self.server_errors and not self.no_retry_after  # an outage answers 503 with Retry-After
+        return findings and money and honest and not self.poison_problems and not self.pending
 
 
 def render_result(result: DrillResult) -> str:
     lines = ["timeline (s since start):", *(f"  {at:6.1f}  {what}" for at, what in result.events), ""]
     lines.append(f"load: {result.paid} orders paid (confirm 200); answers that were not a success: {result.errors}")
+    server_errors, no_retry_after = result.server_errors, result.no_retry_after
+    lines.append(f"answers 500 (an outage must answer 503): {sum(server_errors.values())} {server_errors}")
+    lines.append(f"503 answers without Retry-After: {sum(no_retry_after.values())} {no_retry_after}")
     lines.append(f"longest call per endpoint (ms): {result.slowest_ms}")
     psp = {k: v for k, v in result.psp.items() if not isinstance(v, dict)}
     lines += [f"PSP (emulator) counters: {psp}", f"orders by status at the end: {result.order_counts}", ""]

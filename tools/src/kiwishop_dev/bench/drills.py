@@ -19,7 +19,8 @@ emulator keeping its books in a file), a mixed load runs (``bench.load``) while:
 Then the load stops and the drill waits (with a deadline) until nothing is in flight: no order in doubt,
 every SUCCESS order ``is_wallet_done``, every outbox drained; more poison records prove every group still
 consumes. The verdict: ``reconcile`` with no lag allowance is clean, no order is FAILURE where the PSP says
-DONE, the late seller's sale is credited once, every poison record is in its DLT once per consumer group.
+DONE, the late seller's sale is credited once, every poison record is in its DLT once per consumer group, and
+the load saw no answer 500 (an outage answers 503 with ``Retry-After``; a 503 without it fails the drill too).
 """
 
 from __future__ import annotations
@@ -200,6 +201,11 @@ async def run_drills(plan: Plan, root: Path) -> DrillResult:
 async def _judge(shop: Shop, drill: Drill, load: Load, injected: poison.Injected) -> None:
     result = drill.result
     result.errors = load.recorder.errors()
+    result.server_errors = load.recorder.server_errors()
+    result.no_retry_after = dict(load.recorder.no_retry_after)
+    if result.server_errors:  # when they happened (seconds since the load started), next to the faults
+        at = [f"{e} {t:.1f}" for e, t, _, status in load.recorder.calls if 500 <= status < 600 and status != 503]
+        drill.note(f"answers 500 at: {', '.join(at[:20])}{' …' if len(at) > 20 else ''}")
     for endpoint, _, ms, _ in load.recorder.calls:
         result.slowest_ms[endpoint] = max(result.slowest_ms.get(endpoint, 0.0), round(ms))
     result.paid = len(load.orders.paid_at)

@@ -12,7 +12,8 @@
 - ``history``: ``GET order-query/api/orders/members/{m}?limit=10``.
 
 Every call is recorded as (endpoint, seconds since the start, latency ms, HTTP status; 0 = no answer), so
-the report can draw throughput and latency over time; the paid orders keep the wall-clock time their
+the report can draw throughput and latency over time (and a 503 without ``Retry-After`` is counted apart: an
+outage must say when to come back); the paid orders keep the wall-clock time their
 confirm answered 200 (for the confirm→credited lag), and every authorised order is remembered (for the
 "lost payment" check: approved at the PSP but never credited).
 """
@@ -70,10 +71,13 @@ class Recorder:
 
     started: float = field(default_factory=time.monotonic)
     calls: list[tuple[str, float, float, int]] = field(default_factory=list)
+    no_retry_after: Counter[str] = field(default_factory=Counter)  # per endpoint, 503s without Retry-After
 
-    def record(self, endpoint: str, began: float, status: int) -> None:
+    def record(self, endpoint: str, began: float, status: int, *, retry_after: bool = True) -> None:
         now = time.monotonic()
         self.calls.append((endpoint, began - self.started, (now - began) * 1000, status))
+        if status == 503 and not retry_after:
+            self.no_retry_after[endpoint] += 1
 
     def outcomes(self) -> Counter[tuple[str, int]]:
         return Counter((endpoint, status) for endpoint, _, _, status in self.calls)
@@ -85,6 +89,14 @@ class Recorder:
             for (endpoint, status), n in sorted(self.outcomes().items())
             if status != OK[endpoint]
         }
+
+    def server_errors(self) -> dict[str, int]:
+        """Per endpoint, the answers 500 (any 5xx but 503): a bug, since an outage answers 503."""
+        found: Counter[str] = Counter()
+        for (endpoint, status), n in self.outcomes().items():
+            if 500 <= status < 600 and status != 503:
+                found[endpoint] += n
+        return dict(sorted(found.items()))
 
 
 @dataclass
@@ -165,7 +177,8 @@ class Load:
             self.recorder.record(endpoint, began, 0)
             await asyncio.sleep(0.05)  # a peer that is down answers at once: do not spin
             return 0, None
-        self.recorder.record(endpoint, began, response.status_code)
+        retry_after = any(name.lower() == "retry-after" for name in response.headers)
+        self.recorder.record(endpoint, began, response.status_code, retry_after=retry_after)
         if response.status_code >= 500:
             await asyncio.sleep(0.05)
         try:
