@@ -19,8 +19,8 @@ SettingsDep = Annotated[CatalogLikeSettings, Depends(app_state("settings", Catal
 KnownProductsDep = Annotated[KnownProducts, Depends(app_state("known_products", KnownProducts))]
 MEMBER_PATH = "/products/{productNo}/members/{memberNo}"
 ERRORS: dict[int | str, dict[str, str]] = {
-    404: {"description": "catalog does not know the product"},
-    503: {"description": "catalog cannot be reached"},
+    404: {"description": "catalog does not know the product (LIK0001)"},
+    503: {"description": "catalog (LIK0002) or the database cannot be reached right now; retry"},
 }
 
 

@@ -19,7 +19,7 @@ HotListDep = Annotated[HotList, Depends(app_state("hot_list", HotList))]
     "/api/hot-products",
     response_model=HotProductListOut,
     summary="At most 10 hot products in rank order (catalog's fields plus score and rank)",
-    responses={503: {"description": "catalog or Redis cannot be reached"}},
+    responses={503: {"description": "catalog (HOT0001) or Redis (HOT0002) cannot be reached right now; retry"}},
 )
 async def hot_products(hot_list: HotListDep) -> Response:
     try:

@@ -23,7 +23,10 @@ SettingsDep = Annotated[SellerSettings, Depends(app_state("settings", SellerSett
     status_code=202,
     response_model=RegistrationAcceptedOut,
     summary="Register a seller; its wallet is created asynchronously (follow the Location header)",
-    responses={400: {"description": "invalid sellerId"}, 409: {"description": "sellerId already registered"}},
+    responses={
+        400: {"description": "invalid sellerId (SLR0001) or body"},
+        409: {"description": "sellerId already registered (SLR0002)"},
+    },
 )
 async def register_seller(
     body: RegisterSellerIn, db: DatabaseDep, outbox: OutboxDep, ids: IdsDep, settings: SettingsDep
@@ -44,12 +47,14 @@ async def register_seller(
 @router.get(
     "/api/sellers/registrations/{registrationId}",
     response_model=RegistrationOut,
-    responses={404: {"description": "unknown registration"}},
+    responses={404: {"description": "unknown registration (SLR0004)"}},
 )
 async def get_registration(registrationId: Id, db: DatabaseDep) -> JSONResponse:
     return model_response(RegistrationOut.of(await queries.get_registration(db, registrationId)))
 
 
-@router.get("/api/sellers/{sellerNo}", response_model=SellerOut, responses={404: {"description": "unknown seller"}})
+@router.get(
+    "/api/sellers/{sellerNo}", response_model=SellerOut, responses={404: {"description": "unknown seller (SLR0003)"}}
+)
 async def get_seller(sellerNo: Id, db: DatabaseDep) -> JSONResponse:
     return model_response(SellerOut.of(await queries.get_seller(db, sellerNo)))

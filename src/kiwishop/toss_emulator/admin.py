@@ -61,7 +61,15 @@ def _confirm_errors(codes: list[str]) -> list[TossError]:
     return [error for error in errors if error is not None]
 
 
-@router.post("/payments", status_code=201, summary="Authorise a payment as the window would (no browser)")
+@router.post(
+    "/payments",
+    status_code=201,
+    summary="Authorise a payment as the window would (no browser)",
+    responses={
+        400: {"description": "a bad order or card (INVALID_ORDER_ID, INVALID_CARD_NUMBER, …), as the window says"},
+        403: {"description": "the card company declines (REJECT_CARD_COMPANY)"},
+    },
+)
 async def authorise(request: Request, body: AuthoriseIn, emulator: EmulatorDep) -> Response:
     try:
         order_id, order_name, amount = domain.check_order(body.orderId, body.orderName, body.amount)

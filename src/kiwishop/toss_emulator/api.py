@@ -24,6 +24,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"description": "INCORRECT_BASIC_AUTH_FORMAT, FORBIDDEN_REQUEST, …"},
     404: {"description": "NOT_FOUND_PAYMENT, NOT_FOUND_PAYMENT_SESSION"},
     409: {"description": "IDEMPOTENT_REQUEST_PROCESSING"},
+    500: {"description": "FAILED_INTERNAL_SYSTEM_PROCESSING, …: an injected fault or a forced TossPayments-Test-Code"},
 }
 # Bodies and headers are read by hand (see above), so they are documented here, for clients and the fuzz tests.
 _IDEMPOTENCY_KEY = {

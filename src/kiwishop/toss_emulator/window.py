@@ -52,6 +52,10 @@ _FORM_FIELDS = {
     "cardNumber": {"type": "string"},
     "cardExpiry": {"type": "string"},
 }
+_ERROR_PAGE: dict[str, object] = {
+    "description": "arguments the window cannot work with: an error page with the SDK's code",
+    "content": {"text/html": {"schema": {"type": "string"}}},
+}
 _SUBMIT_DOC = {
     "requestBody": {
         "required": True,
@@ -168,7 +172,13 @@ async def sdk(emulator: EmulatorDep) -> Response:
     return Response(script, media_type="application/javascript; charset=utf-8", headers=NO_STORE)
 
 
-@router.get("/emulator/window", summary="The hosted payment window (card form)", openapi_extra=_SHOW_DOC)
+@router.get(
+    "/emulator/window",
+    summary="The hosted payment window (card form)",
+    response_class=HTMLResponse,
+    responses={400: _ERROR_PAGE},
+    openapi_extra=_SHOW_DOC,
+)
 async def show_window(request: Request, emulator: EmulatorDep) -> Response:
     try:
         req = window_request(request.query_params, emulator.settings.client_keys)
@@ -180,6 +190,9 @@ async def show_window(request: Request, emulator: EmulatorDep) -> Response:
 @router.post(
     "/emulator/window",
     summary="Pay or cancel in the window: 303 to successUrl or failUrl",
+    status_code=303,
+    response_class=RedirectResponse,
+    responses={303: {"description": "to successUrl, or to failUrl with code and message"}, 400: _ERROR_PAGE},
     openapi_extra=_SUBMIT_DOC,
 )
 async def submit_window(request: Request, emulator: EmulatorDep) -> Response:
