@@ -6,11 +6,11 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 
 from kiwishop.catalog import handlers, queries
 from kiwishop.catalog.domain import CatalogError
-from kiwishop.catalog.schemas import ProductListOut, ProductOut, RegisterProductIn
+from kiwishop.catalog.schemas import ProductListOut, ProductOut, ProductPageOut, RegisterProductIn
 from kiwishop.catalog.settings import CatalogSettings
-from kiwishop.platform.deps import DatabaseDep, IdsDep, app_state
+from kiwishop.platform.deps import DatabaseDep, IdsDep, PageLimit, app_state
 from kiwishop.platform.errors import AppError
-from kiwishop.platform.params import MAX_ID, parse_id_list
+from kiwishop.platform.params import MAX_ID, next_cursor, parse_id_list
 from kiwishop.platform.web import JSONResponse, model_response
 
 router = APIRouter()
@@ -32,6 +32,12 @@ PRODUCT_NO_LIST = {
     "/products",
     response_model=ProductListOut,
     summary="Products by id list (repeated or comma-separated productNoList), ascending productNo",
+    responses={
+        400: {
+            "description": "productNoList missing or not positive numbers (CTG0003), or more of them than one "
+            "lookup takes (CTG0004)"
+        }
+    },
     openapi_extra={"parameters": [PRODUCT_NO_LIST]},
 )
 async def list_products(request: Request, db: DatabaseDep, settings: SettingsDep) -> JSONResponse:
@@ -50,19 +56,21 @@ async def list_products(request: Request, db: DatabaseDep, settings: SettingsDep
 
 @router.get(
     "/api/products",
-    response_model=ProductListOut,
+    response_model=ProductPageOut,
     summary="Every product, a page at a time, ascending productNo (cursor: the last productNo seen)",
 )
 async def browse_products(
     db: DatabaseDep,
     after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: PageLimit = 20,
 ) -> JSONResponse:
-    found = await queries.list_products(db, after=after, limit=limit)
-    return model_response(ProductListOut(productList=[ProductOut.of(p) for p in found]))
+    found, last = await queries.list_products(db, after=after, limit=limit)
+    return model_response(ProductPageOut(productList=[ProductOut.of(p) for p in found], nextCursor=next_cursor(last)))
 
 
-@router.get("/products/{productNo}", response_model=ProductOut, responses={404: {"description": "unknown product"}})
+@router.get(
+    "/products/{productNo}", response_model=ProductOut, responses={404: {"description": "unknown product (CTG0001)"}}
+)
 async def get_product(productNo: ProductNo, db: DatabaseDep) -> JSONResponse:
     return model_response(ProductOut.of(await queries.get_product(db, productNo)))
 

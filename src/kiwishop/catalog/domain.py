@@ -43,6 +43,15 @@ class CatalogError(ErrorCode):
     )
 
 
+PRICE_NOT_WHOLE_WON_EN = "KRW has no minor unit: a price must be whole won, got {price}"
+PRICE_NOT_WHOLE_WON_KO = "원화에는 원 미만 단위가 없습니다. 가격은 원 단위 정수여야 합니다: {price}"
+
+
+def is_whole_won(price: Decimal) -> bool:
+    """A price order can charge: KRW has no minor unit, so 12345 and 12345.00 are, 12345.67 is not."""
+    return price.is_finite() and price == price.to_integral_value()
+
+
 @dataclass(frozen=True)
 class Product:
     product_no: int

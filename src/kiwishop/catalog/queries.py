@@ -57,17 +57,20 @@ async def find_products(db: Database, product_nos: list[int]) -> list[Product]:
         return [_product(row) for row in rows]
 
 
-async def list_products(db: Database, *, after: int, limit: int) -> list[Product]:
-    """A page of the products on sale, ascending productNo, starting after ``after``."""
+async def list_products(db: Database, *, after: int, limit: int) -> tuple[list[Product], int | None]:
+    """A page of the products on sale, ascending productNo, starting after ``after``; and the ``after`` of the
+    next page (the page's last productNo), or None when this page is the last."""
     async with db.engine.connect() as conn:
         rows = await conn.execute(
             select(*_COLUMNS)
             .select_from(_ON_SALE)
             .where(products.c.product_no > after)
             .order_by(products.c.product_no)
-            .limit(limit)
+            .limit(limit + 1)
         )
-        return [_product(row) for row in rows]
+        found = [_product(row) for row in rows]
+    page = found[:limit]
+    return page, (page[-1].product_no if len(found) > limit else None)
 
 
 async def get_product(db: Database, product_no: int) -> Product:

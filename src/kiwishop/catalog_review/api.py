@@ -9,9 +9,9 @@ from kiwishop.catalog_review.domain import ReviewError, StarRating, average_star
 from kiwishop.catalog_review.schemas import CreateReviewIn, ReviewOut, ReviewPageOut, ReviewSummaryOut
 from kiwishop.catalog_review.settings import CatalogReviewSettings
 from kiwishop.contracts.catalog import KnownProducts
-from kiwishop.platform.deps import DatabaseDep, IdsDep, OutboxDep, app_state
+from kiwishop.platform.deps import DatabaseDep, IdsDep, OutboxDep, PageLimit, app_state
 from kiwishop.platform.errors import AppError
-from kiwishop.platform.params import MAX_ID
+from kiwishop.platform.params import MAX_ID, next_cursor
 from kiwishop.platform.web import JSONResponse, model_response
 
 router = APIRouter(prefix="/api/product-reviews")
@@ -25,7 +25,10 @@ KnownProductsDep = Annotated[KnownProducts, Depends(app_state("known_products", 
     status_code=201,
     response_model=ReviewOut,
     summary="Review a product",
-    responses={404: {"description": "catalog does not know the product"}, 503: {"description": "catalog down"}},
+    responses={
+        404: {"description": "catalog does not know the product (REV0001)"},
+        503: {"description": "catalog (REV0002) or the database cannot be reached right now; retry"},
+    },
 )
 async def create_review(
     body: CreateReviewIn,
@@ -47,7 +50,7 @@ async def create_review(
     "/{productReviewNo}",
     status_code=204,
     summary="Delete a review (deleting it again changes nothing)",
-    responses={404: {"description": "unknown review"}},
+    responses={404: {"description": "unknown review (REV0003)"}},
 )
 async def delete_review(
     productReviewNo: PositiveId, db: DatabaseDep, outbox: OutboxDep, settings: SettingsDep
@@ -60,19 +63,15 @@ async def delete_review(
 async def list_reviews(
     productNo: PositiveId,
     db: DatabaseDep,
-    settings: SettingsDep,
     cursor: Annotated[str | None, Query(description="nextCursor of the previous page")] = None,
-    limit: Annotated[int | None, Query(ge=1)] = None,
+    limit: PageLimit = 20,
 ) -> JSONResponse:
     try:
         before = parse_cursor(cursor)
     except ValueError as exc:
         raise AppError(ReviewError.INVALID_CURSOR) from exc
-    size = min(limit or settings.default_page_size, settings.max_page_size)
-    reviews, next_no = await queries.list_reviews(db, productNo, before, size)
-    page = ReviewPageOut(
-        productReviewList=[ReviewOut.of(r) for r in reviews], nextCursor=str(next_no) if next_no else None
-    )
+    reviews, next_no = await queries.list_reviews(db, productNo, before, limit)
+    page = ReviewPageOut(productReviewList=[ReviewOut.of(r) for r in reviews], nextCursor=next_cursor(next_no))
     return model_response(page)
 
 

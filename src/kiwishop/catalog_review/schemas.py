@@ -4,6 +4,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from kiwishop.catalog_review.domain import CONTENT_MAX, TITLE_MAX, Review, StarRating, iso
 from kiwishop.platform.params import MAX_ID
@@ -11,7 +12,7 @@ from kiwishop.platform.params import MAX_ID
 
 def _no_bool(value: Any) -> Any:
     if isinstance(value, bool):
-        raise ValueError("must be a number")
+        raise PydanticCustomError("number_type", "must be a number", {"ko": "숫자여야 합니다."})
     return value
 
 

@@ -23,5 +23,3 @@ class CatalogReviewSettings(ServiceSettings):
     # Whole-transaction re-runs on a deadlock or lock timeout.
     conflict_attempts: int = 10
     topic: str = PRODUCT_REVIEW  # where the review events go (tests use their own)
-    default_page_size: int = Field(default=20, ge=1)
-    max_page_size: int = Field(default=100, ge=1)

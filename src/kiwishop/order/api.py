@@ -21,11 +21,31 @@ from kiwishop.order.schemas import (
     PaymentResultOut,
 )
 from kiwishop.order.services import OrderServicesDep
-from kiwishop.platform.params import MAX_ID
+from kiwishop.platform.deps import LanguageDep, PageLimit
+from kiwishop.platform.openapi import UNAVAILABLE, Responses
+from kiwishop.platform.params import MAX_ID, next_cursor
 from kiwishop.platform.web import JSONResponse, model_response
 
 router = APIRouter()
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+# Every route reads or writes the database (through OrderServicesDep), so every one can answer 503.
+CHECKOUT_ERRORS: Responses = {
+    400: {"description": "invalid body, unknown products (PEC0001) or a total that is not whole won (PEC0003)"},
+    503: {"description": "catalog (PEC0007) or the database cannot be reached right now; retry"},
+}
+CONFIRM_ERRORS: Responses = {
+    **UNAVAILABLE,
+    202: {"description": "in doubt, being resolved: poll GET /api/payments/{orderId}"},
+    400: {
+        "description": "declined (FAILURE: the PSP's code and message, and the payment's fields with `failure`), "
+        "an amount that is not the order's total (PEC0002), or an invalid body"
+    },
+    404: {"description": "unknown order (PEC0004)"},
+    409: {
+        "description": "another confirm of this order is still running (PEC0005), or the paymentKey is not this "
+        "order's (PEC0006)"
+    },
+}
 
 
 def result_response(result: PaymentResultOut) -> JSONResponse:
@@ -39,7 +59,7 @@ def result_response(result: PaymentResultOut) -> JSONResponse:
     return model_response(result, status_code=202)
 
 
-@router.post("/api/checkout", status_code=201, response_model=CheckoutOut)
+@router.post("/api/checkout", status_code=201, response_model=CheckoutOut, responses=CHECKOUT_ERRORS)
 async def create_checkout(body: CheckoutIn, s: OrderServicesDep) -> JSONResponse:
     result = await checkout(s.store, s.catalog, s.ids, member_no=body.memberNo, product_nos=body.productNoList)
     out = CheckoutOut(
@@ -49,42 +69,51 @@ async def create_checkout(body: CheckoutIn, s: OrderServicesDep) -> JSONResponse
     return model_response(out, status_code=201)
 
 
-@router.post(
-    "/api/payments/confirm",
-    response_model=PaymentResultOut,
-    responses={202: {"description": "in doubt, being resolved"}, 400: {"description": "declined or invalid"}},
-)
-async def confirm_payment(body: ConfirmIn, s: OrderServicesDep) -> JSONResponse:
+@router.post("/api/payments/confirm", response_model=PaymentResultOut, responses=CONFIRM_ERRORS)
+async def confirm_payment(body: ConfirmIn, s: OrderServicesDep, lang: LanguageDep) -> JSONResponse:
     payment = await s.confirm_payment(body.paymentKey, body.orderId, body.amount)
-    return result_response(PaymentResultOut.of(payment))
+    return result_response(PaymentResultOut.of(payment, lang))
 
 
-@router.get("/api/payments/{orderId}", response_model=PaymentResultOut)
+@router.get(
+    "/api/payments/{orderId}",
+    response_model=PaymentResultOut,
+    responses={**UNAVAILABLE, 404: {"description": "unknown order (PEC0004)"}},
+)
 async def payment_result(
-    orderId: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{6,64}$")], s: OrderServicesDep
+    orderId: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{6,64}$")], s: OrderServicesDep, lang: LanguageDep
 ) -> JSONResponse:
     payment = await queries.payment_of_order(s.db, orderId)
-    return model_response(PaymentResultOut.of(payment))
+    return model_response(PaymentResultOut.of(payment, lang))
 
 
-@router.get("/api/orders", response_model=PaymentOrderListOut)
+@router.get(
+    "/api/orders",
+    response_model=PaymentOrderListOut,
+    responses={**UNAVAILABLE, 404: {"description": "unknown order (PEC0004)"}},
+)
 async def order_lines(orderId: Annotated[OrderId, Query()], s: OrderServicesDep) -> JSONResponse:
     lines = await queries.lines_of_order(s.db, orderId)
     return model_response(PaymentOrderListOut(paymentOrderList=[PaymentOrderLineOut(**line) for line in lines]))
 
 
-@router.get("/api/orders/members/{memberNo}", response_model=PaymentEventListOut)
+@router.get("/api/orders/members/{memberNo}", response_model=PaymentEventListOut, responses=UNAVAILABLE)
 async def member_orders(
     memberNo: Id,
     s: OrderServicesDep,
     paymentEventNo: Annotated[int | None, Query(ge=1, le=MAX_ID, description="cursor: the last one seen")] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    limit: PageLimit = 10,
 ) -> JSONResponse:
-    events = await queries.paid_events_of_member(s.db, memberNo, paymentEventNo, limit)
-    return model_response(PaymentEventListOut(paymentEventList=[PaymentEventOut.of(e) for e in events]))
+    events, last = await queries.paid_events_of_member(s.db, memberNo, paymentEventNo, limit)
+    page = PaymentEventListOut(paymentEventList=[PaymentEventOut.of(e) for e in events], nextCursor=next_cursor(last))
+    return model_response(page)
 
 
-@router.get("/api/orders/payment-events/{paymentEventNo}/members/{memberNo}", response_model=PaymentEventOut)
+@router.get(
+    "/api/orders/payment-events/{paymentEventNo}/members/{memberNo}",
+    response_model=PaymentEventOut,
+    responses={**UNAVAILABLE, 404: {"description": "no such payment event of this member (PEC0008)"}},
+)
 async def member_order(paymentEventNo: Id, memberNo: Id, s: OrderServicesDep) -> JSONResponse:
     payment = await queries.event_of_member(s.db, paymentEventNo, memberNo)
     return model_response(PaymentEventOut.of(payment))

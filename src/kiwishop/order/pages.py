@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from kiwishop.order.domain import ORDER_ID_PATTERN, OrderError, PaymentStatus
 from kiwishop.order.handlers.checkout import checkout
+from kiwishop.order.messages import failure_text
 from kiwishop.order.services import OrderServicesDep
 from kiwishop.order.showcase import showcase
 from kiwishop.platform.errors import AppError, CommonError
@@ -95,7 +96,7 @@ async def success_page(request: Request, s: OrderServicesDep) -> HTMLResponse:
         )  # fmt: skip
     if payment.status is PaymentStatus.FAILURE:
         code = payment.failure_code or OrderError.PAYMENT_FAILED.code
-        reason = payment.failure_message or code
+        reason = failure_text(code, payment.failure_message, "ko")  # the pages are Korean
         return _render("fail.html", 400, code=code, message=reason, order_id=order_id)
     return _render("success.html", state="PENDING", order_id=order_id, amount_text=_won(payment.total_amount))
 

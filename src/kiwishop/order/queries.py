@@ -31,7 +31,8 @@ async def payment_of_order(db: Database, order_id: str) -> Payment:
 
 
 async def lines_of_order(db: Database, order_id: str) -> list[dict[str, object]]:
-    """O5: the payment lines of one order (any status); an unknown orderId has none."""
+    """O5: the payment lines of one order (any status); PEC0004 (404) for an unknown orderId, as for
+    ``payment_of_order`` (every order has at least one line)."""
     query = (
         select(po.c.payment_order_no, po.c.order_id, po.c.amount, po.c.payment_order_status, po.c.seller_no,
                po.c.product_no)
@@ -40,6 +41,8 @@ async def lines_of_order(db: Database, order_id: str) -> list[dict[str, object]]
     )  # fmt: skip
     async with db.engine.connect() as conn:
         rows = (await conn.execute(query)).all()
+    if not rows:
+        raise AppError(OrderError.ORDER_NOT_FOUND)
     return [
         {
             "paymentOrderNo": r.payment_order_no,
@@ -47,24 +50,29 @@ async def lines_of_order(db: Database, order_id: str) -> list[dict[str, object]]
             "amount": r.amount,
             "status": r.payment_order_status,
             "sellerNo": r.seller_no,
-            "sellerId": None,
             "productNo": r.product_no,
         }
         for r in rows
     ]
 
 
-async def paid_events_of_member(db: Database, member_no: int, before: int | None, limit: int) -> list[Payment]:
-    """O6: the member's paid payment events, newest first, ``limit`` whole events after the cursor."""
+async def paid_events_of_member(
+    db: Database, member_no: int, before: int | None, limit: int
+) -> tuple[list[Payment], int | None]:
+    """O6: the member's paid payment events, newest first, ``limit`` whole events after the cursor; and the
+    cursor of the next page (the last paymentEventNo of this one), or None when this page is the last."""
     condition = and_(pe.c.member_no == member_no, pe.c.is_payment_done.is_(True))
     if before is not None:
         condition = and_(condition, pe.c.payment_event_no < before)
-    page = select(pe.c.payment_event_no).where(condition).order_by(pe.c.payment_event_no.desc()).limit(limit)
+    page = select(pe.c.payment_event_no).where(condition).order_by(pe.c.payment_event_no.desc()).limit(limit + 1)
     async with db.engine.connect() as conn:
         numbers = list((await conn.execute(page)).scalars())
+        more = len(numbers) > limit
+        numbers = numbers[:limit]
         if not numbers:
-            return []
-        return await repository.load_payments(conn, pe.c.payment_event_no.in_(numbers), order_desc=True)
+            return [], None
+        events = await repository.load_payments(conn, pe.c.payment_event_no.in_(numbers), order_desc=True)
+    return events, (numbers[-1] if more else None)
 
 
 async def event_of_member(db: Database, payment_event_no: int, member_no: int) -> Payment:

@@ -6,6 +6,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from kiwishop.order.domain import Payment, PaymentStatus, seoul_iso
+from kiwishop.order.messages import failure_text
 from kiwishop.platform.params import MAX_ID
 
 OrderId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{6,64}$")]
@@ -49,10 +50,11 @@ class PaymentResultOut(BaseModel):
     failure: FailureOut | None
 
     @classmethod
-    def of(cls, p: Payment) -> PaymentResultOut:
+    def of(cls, p: Payment, lang: str = "ko") -> PaymentResultOut:
+        """``lang`` ('en' or Korean) picks the failure's message (``messages.failure_text``)."""
         failure = None  # only a FAILURE has one: in doubt and quarantined orders are "확인 중", never failed
         if p.status is PaymentStatus.FAILURE and p.failure_code:
-            failure = FailureOut(code=p.failure_code, message=p.failure_message or "")
+            failure = FailureOut(code=p.failure_code, message=failure_text(p.failure_code, p.failure_message, lang))
         return cls(
             orderId=p.order_id,
             status=p.status,
@@ -69,7 +71,6 @@ class PaymentOrderLineOut(BaseModel):
     amount: Decimal
     status: PaymentStatus
     sellerNo: int
-    sellerId: str | None
     productNo: int
 
 
@@ -123,4 +124,7 @@ class PaymentEventOut(BaseModel):
 
 
 class PaymentEventListOut(BaseModel):
+    """A page of a member's paid orders; ``nextCursor`` is the ``paymentEventNo`` of the next page (null: last)."""
+
     paymentEventList: list[PaymentEventOut]
+    nextCursor: str | None

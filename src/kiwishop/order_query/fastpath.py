@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kiwishop.order_query.store import ReadModelStore
-from kiwishop.platform.params import MAX_ID
+from kiwishop.platform.params import MAX_ID, PAGE_LIMIT_MAX
 
 log = logging.getLogger("kiwishop.order_query.fastpath")
 
 PATH = re.compile(rb"/api/orders/members/([1-9][0-9]{0,18})")
 NUMBER = re.compile(rb"[1-9][0-9]{0,18}")
 HEADERS = [(b"content-type", b"application/json")]
-DEFAULT_LIMIT, MAX_LIMIT = 10, 100
+DEFAULT_LIMIT, MAX_LIMIT = 10, PAGE_LIMIT_MAX  # the route's default and the paging rule's maximum
 
 
 def parse_query(query: bytes) -> tuple[int | None, int] | None:

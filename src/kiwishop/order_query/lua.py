@@ -101,9 +101,11 @@ return 1
 
 # One page, answered only when the index can prove it complete. KEYS: index, verified.
 # ARGV: model key prefix, upper bound ('(:' = from the newest, '(<padded cursor>' = below it), limit.
-# Returns the whole response body, or false: no floor, the claim has expired (no verified key), the page
-# reaches below the floor (unless the floor is the start of history), or a model in the page is missing
-# (expired or evicted).
+# Returns the whole response body with its nextCursor, or false: no floor, the claim has expired (no verified
+# key), the page reaches below the floor (unless the floor is the start of history), a full page whose next
+# event the index cannot vouch for (nothing below it, and the floor is not the start of history), or a model in
+# the page is missing (expired or evicted). Every id in the index is a paid event of the member, so one more id
+# after a full page (even below the floor) proves a next page.
 PAGE = (
     COMMON
     + """
@@ -112,19 +114,22 @@ if redis.call('EXISTS', KEYS[2]) == 0 then return false end
 local sentinel = sentinel_of(KEYS[1])
 if not sentinel then return false end
 local floor = string.sub(sentinel, 2)
-local ids = redis.call('ZREVRANGEBYLEX', KEYS[1], ARGV[2], '-', 'LIMIT', 0, limit)
+local ids = redis.call('ZREVRANGEBYLEX', KEYS[1], ARGV[2], '-', 'LIMIT', 0, limit + 1)
 local keys = {}
-for _, id in ipairs(ids) do
-  if id < floor then break end
-  keys[#keys + 1] = ARGV[1] .. unpad(id)
+for i = 1, math.min(#ids, limit) do
+  if ids[i] < floor then break end
+  keys[#keys + 1] = ARGV[1] .. unpad(ids[i])
 end
-if #keys < limit and floor ~= ZERO then return false end
-if #keys == 0 then return '{"paymentEventList":[]}' end
+local more = #keys == limit and #ids > limit
+if not more and floor ~= ZERO then return false end
+local next_cursor = 'null'
+if more then next_cursor = '"' .. unpad(ids[limit]) .. '"' end
+if #keys == 0 then return '{"paymentEventList":[],"nextCursor":null}' end
 local models = redis.call('MGET', unpack(keys))
 for i = 1, #models do
   if not models[i] then return false end
 end
-return '{"paymentEventList":[' .. table.concat(models, ',') .. ']}'
+return '{"paymentEventList":[' .. table.concat(models, ',') .. '],"nextCursor":' .. next_cursor .. '}'
 """
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiwishop.order_query.ports import OrderUnavailable
+from kiwishop.order_query.ports import OrderUnavailable, PaidPage
 from kiwishop.platform import jsonutil
 from kiwishop.platform.httpclient import HttpClient, HttpError
 
@@ -16,16 +16,24 @@ class OrderClient:
     def __init__(self, http: HttpClient) -> None:
         self._http = http
 
-    async def paid_page(self, member_no: int, cursor: int | None, limit: int) -> list[dict[str, Any]]:
-        """O6: the member's paid events below ``cursor``, newest first."""
+    async def paid_page(self, member_no: int, cursor: int | None, limit: int) -> PaidPage:
+        """O6: the member's paid events below ``cursor``, newest first, and the next page's cursor (an order
+        from before ``nextCursor``: the last event's number after a full page)."""
         params: dict[str, int] = {"limit": limit}
         if cursor is not None:
             params["paymentEventNo"] = cursor
         body = await self._get(f"/api/orders/members/{member_no}", params)
         events = body.get("paymentEventList") if isinstance(body, dict) else None
-        if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
-            raise OrderUnavailable("O6 answered without a paymentEventList")
-        return events
+        if not isinstance(events, list) or not all(isinstance(e, dict) and _number(e) for e in events):
+            raise OrderUnavailable("O6 answered without a paymentEventList of numbered events")
+        if "nextCursor" not in body:
+            return PaidPage(events, _number(events[-1]) if len(events) >= limit else None)
+        raw = body["nextCursor"]
+        if raw is None:
+            return PaidPage(events, None)
+        if isinstance(raw, str) and raw.isascii() and raw.isdigit() and 0 < len(raw) <= 19:
+            return PaidPage(events, int(raw))
+        raise OrderUnavailable(f"O6 answered a nextCursor that is not a number: {str(raw)[:40]!r}")
 
     async def detail(self, payment_event_no: int, member_no: int) -> dict[str, Any] | None:
         """O7: one payment event of this member (any status), or None when order says 404."""
@@ -50,3 +58,11 @@ class OrderClient:
         if response.status_code == 404 and isinstance(body, dict) and body.get("code") == NOT_FOUND_CODE:
             return None  # O7: no such payment event of this member (an unknown route is not this)
         raise OrderUnavailable(f"order answered {response.status_code} to {path}")
+
+
+def _number(event: dict[str, Any]) -> int | None:
+    """An O6 event's paymentEventNo (None when it has none that is a positive integer)."""
+    value = event.get("paymentEventNo")
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    return None

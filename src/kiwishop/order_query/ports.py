@@ -4,6 +4,7 @@ order's read APIs over HTTP (``order_client.OrderClient``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 
@@ -17,11 +18,20 @@ class ReadModelWriter(Protocol):
         (nothing changes). A paid model already stored for its paymentEventNo is never replaced."""
 
 
+@dataclass(frozen=True)
+class PaidPage:
+    """An O6 answer: the events (each with an integer ``paymentEventNo``), newest first, and the cursor of the
+    next page (None: order has no more)."""
+
+    events: list[dict[str, Any]]
+    next_cursor: int | None
+
+
 class OrderOrigin(Protocol):
     """order's O6 and O7, the source of truth behind every miss; OrderUnavailable when order cannot answer."""
 
-    async def paid_page(self, member_no: int, cursor: int | None, limit: int) -> list[dict[str, Any]]:
-        """O6: the member's paid events below ``cursor``, newest first."""
+    async def paid_page(self, member_no: int, cursor: int | None, limit: int) -> PaidPage:
+        """O6: the member's paid events below ``cursor``, newest first, and the next page's cursor."""
 
     async def detail(self, payment_event_no: int, member_no: int) -> dict[str, Any] | None:
         """O7: one payment event of this member (any status), or None when order says 404."""

@@ -7,6 +7,10 @@ Otherwise ONE O6 call (through the cache) fetches ``fill_page_size`` events from
 refresher stores them (models + index, and the floor when the page joins the complete range) and the
 caller gets the first ``limit`` of them. So a page never costs N detail calls (G29), and one miss warms
 the next pages too. Q2 reads the model; a miss asks O7 through the cache and stores a paid answer.
+
+Every Q1 page carries ``nextCursor`` as O6 does: the last paymentEventNo of a page that has a next one, else
+null. A page from order's answer knows it from the events fetched beyond ``limit``, or from O6's own
+``nextCursor`` when the page took all of them.
 """
 
 from __future__ import annotations
@@ -30,8 +34,10 @@ log = logging.getLogger("kiwishop.order_query.queries")
 NOT_FOUND = b""  # what the cache holds for an O7 404
 
 
-def list_body(events: list[bytes]) -> bytes:
-    return b'{"paymentEventList":[' + b",".join(events) + b"]}"
+def list_body(events: list[bytes], next_cursor: int | None) -> bytes:
+    """O6's JSON, byte for byte: the events, then ``nextCursor`` (a string, or null)."""
+    cursor = b"null" if next_cursor is None else b'"%d"' % next_cursor
+    return b'{"paymentEventList":[' + b",".join(events) + b'],"nextCursor":' + cursor + b"}"
 
 
 class OrderReads:
@@ -49,9 +55,12 @@ class OrderReads:
             raise AppError(CommonError.SERVICE_UNAVAILABLE) from exc
         if body is not None:
             return body
-        name = f"o6:{member_no}:{'-' if cursor is None else cursor}"
-        events = await self._through_cache(name, lambda: self._load_page(member_no, cursor))
-        return list_body(events.split(b"\n")[:limit] if events else [])
+        name = f"o6n:{member_no}:{'-' if cursor is None else cursor}"  # o6n: values with their next cursor
+        head, _, rest = (await self._through_cache(name, lambda: self._load_page(member_no, cursor))).partition(b"\n")
+        fetched = [line.partition(b" ") for line in rest.split(b"\n")] if rest else []
+        shown = fetched[:limit]
+        next_cursor = int(shown[-1][0]) if len(fetched) > limit else (int(head) if head else None)
+        return list_body([body for _, _, body in shown], next_cursor)
 
     async def detail(self, payment_event_no: int, member_no: int) -> bytes:
         """Q2: one payment event of this member (any status); 404 when order has none."""
@@ -77,25 +86,28 @@ class OrderReads:
             raise AppError(CommonError.SERVICE_UNAVAILABLE) from exc
 
     async def _load_page(self, member_no: int, cursor: int | None) -> bytes:
-        """Refresher only: one O6 call; store what it proves; the events as newline-separated JSON."""
+        """Refresher only: one O6 call; store what it proves. The value: O6's next cursor ('' for none), then one
+        line per event, ``<paymentEventNo> <JSON>``."""
         epoch = await self.store.epoch()  # before asking order: a flush meanwhile voids the floor
         asked_at = time.monotonic()  # the completeness claim counts from here
-        events = await self.order.paid_page(member_no, cursor, self.fill_page_size)
+        page = await self.order.paid_page(member_no, cursor, self.fill_page_size)
+        events = page.events
         bodies: list[bytes] = []
         storable: list[tuple[int, bytes]] = []
         for raw in events:
             model = self._storable(raw, member_no)
             if model is None:
-                bodies.append(jsonutil.dumps(raw))
+                bodies.append(b"%d %s" % (raw["paymentEventNo"], jsonutil.dumps(raw)))
                 continue
             body = model_json(model)
-            bodies.append(body)
+            bodies.append(b"%d %s" % (model["paymentEventNo"], body))
             storable.append((model["paymentEventNo"], body))
         last = storable[-1][0] if storable else None
         # An event that could not be stored leaves a gap: then the page proves nothing about completeness.
         floor = page_floor(len(events), self.fill_page_size, last) if len(storable) == len(events) else None
         await self.store.fill(member_no, storable, epoch=epoch, cursor=cursor, floor=floor, asked_at=asked_at)
-        return b"\n".join(bodies)
+        head = b"" if page.next_cursor is None else b"%d" % page.next_cursor
+        return b"\n".join([head, *bodies])
 
     async def _load_detail(self, payment_event_no: int, member_no: int) -> bytes:
         raw = await self.order.detail(payment_event_no, member_no)

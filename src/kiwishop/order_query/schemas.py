@@ -30,4 +30,7 @@ class PaymentEventOut(BaseModel):
 
 
 class PaymentEventListOut(BaseModel):
+    """A page of a member's paid orders; ``nextCursor`` is the ``paymentEventNo`` of the next page (null: last)."""
+
     paymentEventList: list[PaymentEventOut]
+    nextCursor: str | None

@@ -3,8 +3,9 @@ service keeps on ``app.state`` (``app_state``). A route takes them as parameters
 
     async def get_seller(sellerNo: Id, db: DatabaseDep) -> JSONResponse: ...
 
-Each reads ``request.app`` only, so none of them adds a parameter to the OpenAPI document. They are
-coroutines, so FastAPI runs them on the event loop instead of handing each to a worker thread.
+Each reads ``request.app`` (or a request header) only, so none of them adds a parameter to the OpenAPI
+document. They are coroutines, so FastAPI runs them on the event loop instead of handing each to a worker
+thread. ``PageLimit`` is the one query parameter every paged list shares (``limit: PageLimit = 20``).
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from kiwishop.platform.db import Database
+from kiwishop.platform.errors import language
 from kiwishop.platform.ids import Snowflake
 from kiwishop.platform.outbox import Outbox
+from kiwishop.platform.params import PAGE_LIMIT_MAX
 from kiwishop.platform.runtime import Runtime
 
 T = TypeVar("T")
@@ -40,10 +43,18 @@ async def outbox_of(request: Request) -> Outbox:
     return (await runtime_of(request)).outbox()
 
 
+async def language_of(request: Request) -> str:
+    """The answer's language: 'en' with ``Accept-Language: en``, Korean ('ko') otherwise."""
+    return language(request.headers.get("accept-language"))
+
+
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 DatabaseDep = Annotated[Database, Depends(database_of)]
 IdsDep = Annotated[Snowflake, Depends(ids_of)]
 OutboxDep = Annotated[Outbox, Depends(outbox_of)]
+LanguageDep = Annotated[str, Depends(language_of)]
+# The page size of every paged list: 1..PAGE_LIMIT_MAX, anything else a 400 (platform/params.py).
+PageLimit = Annotated[int, Query(ge=1, le=PAGE_LIMIT_MAX, description=f"page size, 1 to {PAGE_LIMIT_MAX}")]
 
 
 def app_state(name: str, kind: type[T]) -> Callable[[Request], Awaitable[T]]:

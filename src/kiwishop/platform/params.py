@@ -1,8 +1,19 @@
-"""Query parameters the original accepted in two forms."""
+"""Query parameters shared by every service: id lists in two forms, and the one paging rule.
+
+Paging: every paged list takes ``limit`` from 1 to ``PAGE_LIMIT_MAX`` (anything else — 0, 101, -1, abc — is
+a 400, never clamped; each list keeps its own default) and answers ``nextCursor``: a string to pass back as
+the list's cursor parameter for the next page, or null when there is none.
+"""
 
 from __future__ import annotations
 
 MAX_ID = 2**63 - 1
+PAGE_LIMIT_MAX = 100  # routes take it as ``limit: PageLimit = <default>`` (platform/deps.py)
+
+
+def next_cursor(last_seen: int | None) -> str | None:
+    """``nextCursor`` as every list writes it: the last item's number as a string, or None (no next page)."""
+    return None if last_seen is None else str(last_seen)
 
 
 def parse_id_list(values: list[str]) -> list[int] | str:

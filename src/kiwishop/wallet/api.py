@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 
 from kiwishop.platform.deps import DatabaseDep, app_state
-from kiwishop.platform.params import MAX_ID
+from kiwishop.platform.params import MAX_ID, PAGE_LIMIT_MAX, next_cursor
 from kiwishop.platform.web import JSONResponse, model_response
 from kiwishop.wallet import queries
 from kiwishop.wallet.domain import parse_page
@@ -28,7 +28,7 @@ PAGE_PARAMETERS = [
     "/api/wallets/sellers/{sellerNo}",
     response_model=WalletOut,
     summary="A seller's wallet: balance and version",
-    responses={404: {"description": "the seller has no wallet"}},
+    responses={404: {"description": "the seller has no wallet (WLT0001)"}},
 )
 async def get_wallet(sellerNo: SellerNo, db: DatabaseDep) -> JSONResponse:
     return model_response(WalletOut.of(await queries.get_wallet(db, sellerNo)))
@@ -38,7 +38,10 @@ async def get_wallet(sellerNo: SellerNo, db: DatabaseDep) -> JSONResponse:
     "/api/wallets/sellers/{sellerNo}/transactions",
     response_model=WalletTransactionPageOut,
     summary="A seller's wallet transactions, newest first; pass nextCursor as cursor for the next page",
-    responses={400: {"description": "bad limit or cursor"}, 404: {"description": "the seller has no wallet"}},
+    responses={
+        400: {"description": "bad limit (WLT0002) or cursor (WLT0003), or an invalid sellerNo"},
+        404: {"description": "the seller has no wallet (WLT0001)"},
+    },
     openapi_extra={"parameters": PAGE_PARAMETERS},
 )
 async def list_transactions(
@@ -48,11 +51,10 @@ async def list_transactions(
         request.query_params.get("cursor"),
         request.query_params.get("limit"),
         default=settings.transactions_page_default,
-        maximum=settings.transactions_page_max,
+        maximum=PAGE_LIMIT_MAX,
     )
-    items, next_cursor = await queries.list_transactions(db, sellerNo, page)
+    items, last = await queries.list_transactions(db, sellerNo, page)
     body = WalletTransactionPageOut(
-        transactions=[WalletTransactionOut.of(t) for t in items],
-        nextCursor=str(next_cursor) if next_cursor is not None else None,
+        transactions=[WalletTransactionOut.of(t) for t in items], nextCursor=next_cursor(last)
     )
     return model_response(body)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from kiwishop.platform.params import PAGE_LIMIT_MAX
 from kiwishop.platform.settings import ServiceSettings
 
 
@@ -26,5 +27,5 @@ class WalletSettings(ServiceSettings):
     # How often held settlements (paid lines of sellers that had no wallet) are checked against new wallets.
     held_sweep_interval_s: float = Field(default=2.0, gt=0)
 
-    transactions_page_default: int = Field(default=20, ge=1)
-    transactions_page_max: int = Field(default=100, ge=1)
+    # The transactions' page size when the client gives none; a client may ask for 1..PAGE_LIMIT_MAX (100).
+    transactions_page_default: int = Field(default=20, ge=1, le=PAGE_LIMIT_MAX)

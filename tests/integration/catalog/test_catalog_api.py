@@ -83,12 +83,12 @@ async def test_one_product_by_number_and_404_for_an_unknown_one(catalog: httpx.A
 async def test_a_seller_registers_a_product_and_can_look_it_up(catalog: httpx.AsyncClient) -> None:
     product_id = unique("sku")
     response = await catalog.post(
-        "/api/products", json={"sellerNo": 7, "productId": product_id, "name": "새 상품", "price": 1234.5}
+        "/api/products", json={"sellerNo": 7, "productId": product_id, "name": "새 상품", "price": 1234}
     )
     assert response.status_code == 201
     created = exact(response)
-    assert created["price"] == Decimal("1234.50")
-    assert b'"price":1234.50' in response.content
+    assert created["price"] == Decimal("1234.00")
+    assert b'"price":1234.00' in response.content
     assert created["productNo"] > 3
     again = await catalog.get(f"/products/{created['productNo']}")
     assert exact(again) == created

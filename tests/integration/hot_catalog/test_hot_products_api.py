@@ -41,7 +41,7 @@ async def hot(client: httpx.AsyncClient) -> list[tuple[int, int, int]]:
 async def test_products_are_listed_by_descending_score_with_catalog_data_skipping_unknown_ids(
     hot_settings: SettingsFactory, hot_catalog_url: str, publisher: KafkaPublisher
 ) -> None:
-    a, b, c = [await register_product(hot_catalog_url, price) for price in ("1000", "2000.5", "3000")]
+    a, b, c = [await register_product(hot_catalog_url, price) for price in ("1000", "2000", "3000")]
     settings = hot_settings()
     async with running_app(create_app(settings)) as client:
         assert (await client.get("/api/hot-products")).json() == {"productList": []}
@@ -55,7 +55,7 @@ async def test_products_are_listed_by_descending_score_with_catalog_data_skippin
     first = response.json()["productList"][0]
     assert first == product_b | {"score": 28, "rank": 1}
     assert list(first) == ["productNo", "sellerNo", "productId", "name", "price", "score", "rank"]
-    assert b'"price":2000.50' in response.content
+    assert b'"price":2000.00' in response.content
 
 
 async def test_at_most_ten_products_are_listed(

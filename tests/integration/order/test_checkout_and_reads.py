@@ -132,7 +132,7 @@ async def test_an_unknown_order_detail_is_404_and_lists_only_paid_orders(order: 
         "paymentOrderList", "paymentDone",
     ]  # fmt: skip
     listed = await order.get("/api/orders/members/77")
-    assert listed.json() == {"paymentEventList": []}
+    assert listed.json() == {"paymentEventList": [], "nextCursor": None}
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=x", "paymentEventNo=abc", "paymentEventNo=-5"])

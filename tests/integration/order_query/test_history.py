@@ -159,7 +159,7 @@ async def test_an_unknown_member_has_an_empty_history_and_bad_paging_is_a_400(
     async with running_app(create_app(oq_settings(order_url=order_server.url))) as oq:
         response = await oq.get(f"/api/orders/members/{new_member()}")
         assert response.status_code == 200
-        assert response.json() == {"paymentEventList": []}
+        assert response.json() == {"paymentEventList": [], "nextCursor": None}
         for query in ("limit=0", "limit=101", "limit=x", "paymentEventNo=abc", "paymentEventNo=0"):
             bad = await oq.get(f"/api/orders/members/1?{query}", headers={"Accept-Language": "en"})
             assert bad.status_code == 400, query

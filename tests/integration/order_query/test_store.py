@@ -87,7 +87,8 @@ async def test_the_index_keeps_the_newest_ids_and_raises_the_floor_past_what_it_
     state = await store.index_state(MEMBER)
     assert state.numbers == [60, 50, 40, 30, 20]
     assert state.floor == 20
-    assert numbers_of(await store.page(MEMBER, None, 5)) == [60, 50, 40, 30, 20]
+    assert numbers_of(await store.page(MEMBER, None, 4)) == [60, 50, 40, 30]
+    assert await store.page(MEMBER, None, 5) is None  # a full page down to the floor: is there a next one?
     assert await store.page(MEMBER, None, 6) is None  # below 20 the index no longer knows
     assert await store.detail(MEMBER, 5) is not None  # dropped from the index, the model itself stays
 
@@ -236,7 +237,8 @@ async def test_a_later_page_joining_the_claim_extends_its_floor_but_never_its_ex
     state = await store.index_state(MEMBER)
     assert state.floor == 80
     assert 0 < state.claim_ms <= 2000
-    assert numbers_of(await store.page(MEMBER, None, 3)) == [100, 90, 80]
+    assert numbers_of(await store.page(MEMBER, None, 2)) == [100, 90]
+    assert await store.page(MEMBER, None, 3) is None  # a full page down to the floor: is there a next one?
     stale_answer = time.monotonic() - 299.5  # order was asked 299.5 s of the 300 s claim ago
     await store.fill(MEMBER, [(70, model_json(model(70)))], epoch=epoch, cursor=80, floor=0, asked_at=stale_answer)
     state = await store.index_state(MEMBER)

@@ -90,7 +90,13 @@ async def test_transactions_come_newest_first_in_cursor_pages_until_next_cursor_
 
 @pytest.mark.parametrize(
     ("query", "code"),
-    [("limit=0", "WLT0002"), ("limit=101", "WLT0002"), ("limit=x", "WLT0002"), ("cursor=abc", "WLT0003")],
+    [
+        ("limit=0", "WLT0002"),
+        ("limit=101", "WLT0002"),
+        ("limit=-1", "WLT0002"),
+        ("limit=x", "WLT0002"),
+        ("cursor=abc", "WLT0003"),
+    ],
 )
 async def test_a_bad_limit_or_cursor_is_a_400_with_the_error_body(
     wallet: httpx.AsyncClient, wallet_db: Database, query: str, code: str
