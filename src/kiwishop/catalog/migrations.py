@@ -34,7 +34,7 @@ MIGRATIONS = (
     inbox_migration("0003_inbox"),
 )
 
-# The original's seed rows (shared/spec/original-readme.md), loaded by the local stack only; seller 1 is
+# The original's seed rows (docs/original.md, "Seed data"), loaded by the local stack only; seller 1 is
 # seller's seed seller, ACTIVE here at once so that the seed products sell before its announcement arrives.
 SEED = (
     """

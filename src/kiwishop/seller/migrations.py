@@ -55,7 +55,7 @@ MIGRATIONS = (
     Migration("0004_sellers_announced_at", (SELLERS_ANNOUNCED_AT,)),
 )
 
-# The original's seed row (shared/spec/original-readme.md), loaded by the local stack only.
+# The original's seed row (docs/original.md, "Seed data"), loaded by the local stack only.
 SEED = (
     """
     INSERT IGNORE INTO sellers (seller_no, seller_id, is_deleted, created_at, updated_at)

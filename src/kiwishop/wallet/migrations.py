@@ -59,7 +59,7 @@ MIGRATIONS = (
     Migration("0004_held_settlements", (HELD_SETTLEMENTS,)),
 )
 
-# The original's seed row (shared/spec/original-readme.md): wallet 1 of seller 1, loaded by the local stack only.
+# The original's seed row (docs/original.md, "Seed data"): wallet 1 of seller 1, loaded by the local stack only.
 SEED = (
     """
     INSERT IGNORE INTO wallets (wallet_no, seller_no, balance, version, created_at, updated_at)
