@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from fastapi import FastAPI
 
 from kiwishop.platform.settings import InfraSettings
@@ -68,6 +69,80 @@ async def read_topic(
     return records
 
 
+async def read_to_end(
+    infra: InfraSettings, topic: str, *, timeout_s: float = 20.0
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record ``topic`` holds now: each partition read from its first offset up to its end as the broker
+    reports it on this call's first fetch (positive evidence that nothing published before that point was
+    missed; no idle window). A topic the broker does not know holds nothing.
+
+    To show that something was *not* published, first get evidence that it would be there by now (a record
+    published after it, a consumer's committed offset past its cause), then read to the end.
+
+    The end of a partition is the high watermark of its first fetch: Tansu answers ListOffsets(latest) with the
+    base offset of the last batch + 1 (too low after a batch of several records), but never with more than 0
+    for an empty partition, so that answer only tells which partitions are empty."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=infra.kafka_bootstrap_servers,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        request_timeout_ms=infra.kafka_request_timeout_ms,
+    )
+    await consumer.start()
+    records: list[ConsumerRecord[bytes, bytes]] = []
+    try:
+        if topic not in await consumer.topics():
+            return []
+        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(parts)
+        listed: dict[TopicPartition, int] = await consumer.end_offsets(parts)
+        ends = {tp: 0 for tp, end in listed.items() if end == 0}  # empty
+        await consumer.seek_to_beginning(*parts)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            for tp in parts:
+                high = consumer.highwater(tp)
+                if tp not in ends and high is not None:
+                    ends[tp] = max(high, listed[tp])
+            behind = [tp for tp in parts if tp not in ends or await consumer.position(tp) < ends[tp]]
+            if not behind:
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{topic}: not read to its end {ends} (listed {listed}) within {timeout_s}s")
+            batch = await consumer.getmany(*behind, timeout_ms=200)
+            for tp, recs in batch.items():
+                end = ends.setdefault(tp, max(consumer.highwater(tp) or recs[-1].offset + 1, listed[tp]))
+                records.extend(r for r in recs if r.offset < end)
+    finally:
+        await consumer.stop()
+    return sorted(records, key=lambda r: (r.partition, r.offset))
+
+
+async def committed_offset(infra: InfraSettings, group: str, topic: str, partition: int) -> int:
+    """The next offset ``group`` committed for the partition (0 when it never committed): every record below
+    it was consumed and its effect committed (the runners commit offsets after their database commit)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=infra.kafka_bootstrap_servers, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        return int(await consumer.committed(TopicPartition(topic, partition)) or 0)
+    finally:
+        await consumer.stop()
+
+
+async def consumed_past(
+    infra: InfraSettings, group: str, record: ConsumerRecord[Any, Any], *, timeout_s: float = 30.0
+) -> None:
+    """Wait until ``group`` committed an offset past ``record``: the record was consumed (handled, skipped or
+    parked) — positive evidence, not a pause."""
+    await eventually(
+        lambda: committed_offset(infra, group, record.topic, record.partition),
+        lambda offset: offset > record.offset,
+        timeout_s=timeout_s,
+    )
+
+
 @asynccontextmanager
 async def running_app(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """Run the app's lifespan and give an in-process HTTP client for it."""
@@ -92,8 +167,6 @@ async def served_app(app: FastAPI) -> AsyncIterator[str]:
     The socket is bound here (port 0), so there is no race for a "free" port. The app's lifespan runs
     (relays, consumers, workers) as in production.
     """
-    import socket
-
     import uvicorn
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -119,10 +192,35 @@ async def served_app(app: FastAPI) -> AsyncIterator[str]:
         sock.close()
 
 
-def dead_url() -> str:
-    """A loopback address nobody listens on (a peer that is down)."""
-    import socket
+_HELD: list[socket.socket] = []
 
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+def dead_port() -> int:
+    """A loopback port where nobody listens, and nobody can start to: it stays bound (never listening) by this
+    process until it exits, so a connection is refused, while a port probed free and let go could be taken by
+    any other process a moment later."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    _HELD.append(sock)
+    return cast(int, sock.getsockname()[1])
+
+
+def dead_url() -> str:
+    """A loopback address nobody listens on (a peer that is down); see ``dead_port``."""
+    return f"http://127.0.0.1:{dead_port()}"
+
+
+def on_free_port(start: Callable[[int], T], *, attempts: int = 5) -> T:
+    """``start(port)`` a server process on a port the kernel just called free. A process cannot be handed a bound
+    socket, so another process may take the port between the probe and the server's own bind; that start
+    fails (the port is busy, or the server exits), and this tries again on another port."""
+    from kiwishop_dev.devstack.procs import PortBusyError, free_port
+
+    for attempt in range(attempts):
+        port = free_port()
+        try:
+            return start(port)
+        except (PortBusyError, RuntimeError, TimeoutError):
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")

@@ -99,6 +99,7 @@ def on_broker(bootstrap: str, expect: int) -> list[tuple[bytes | None, bytes | N
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # three stack starts and stops, each with deadlines of its own (up to 240 s for a stop)
 def test_make_run_keeps_rows_and_broker_records_across_make_stop_and_kill_9_and_stops_cleanly(tmp_path: Path) -> None:
     ports = {name: free_port() for name in ("db", "redis", "kafka")}
     service_ports = {service.name: free_port() for service in definitions()}

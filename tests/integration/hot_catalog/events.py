@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any
 
 from kiwishop.platform.envelope import Envelope
+from tests.payloads import ConfirmLine, payment_confirm
 
 _ids = itertools.count(7_000_000_000_000)
 
@@ -40,16 +40,6 @@ def reviewed(product: int, count: int, stars: int, version: int, *, deleted: boo
 
 
 def paid(*products: int, order_id: str = "order-1", event_id: int | None = None) -> Envelope:
-    lines: list[dict[str, Any]] = [
-        {
-            "paymentOrderNo": next(_ids),
-            "productNo": p,
-            "sellerNo": 1,
-            "productName": "x",
-            "amount": 1000,
-            "status": "SUCCESS",
-        }
-        for p in products
-    ]
-    payload = {"orderId": order_id, "paymentOrderList": lines, "paymentDone": True}
-    return Envelope(event_id=event_id or next(_ids), type="PAYMENT_CONFIRM", payload=payload, key=order_id)
+    """PAYMENT_CONFIRM of a paid order with one line per product, as order builds it (tests/payloads.py)."""
+    lines = [ConfirmLine(next(_ids), seller_no=1, amount="1000.00", product_no=p, product_name="x") for p in products]
+    return payment_confirm(order_id, lines, event_id=event_id or next(_ids))

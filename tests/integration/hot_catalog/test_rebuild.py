@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
+import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -83,12 +84,13 @@ async def live(ranking: Ranking, events: list[Envelope], *, wait_for_rebuild: bo
     as the runner does for an outage."""
     handlers = {kind.name: handler for kind, handler in consumers.handlers(ranking, lambda: NOW).items()}
     for event in events:
+        deadline = time.monotonic() + 30  # a fence never lifted fails the test here, not at the runner's timeout
         while True:
             try:
                 await handlers[event.type](event)
                 break
             except RankingRebuilding:
-                if not wait_for_rebuild:
+                if not wait_for_rebuild or time.monotonic() > deadline:
                     raise
                 await asyncio.sleep(0.001)
 

@@ -45,10 +45,15 @@ async def catalog_url(infra: InfraSettings) -> AsyncIterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def order_schema(infra: InfraSettings) -> str:
-    await migrate(infra, ORDER_DB, MIGRATIONS)
-    return ORDER_DB
+    """A schema of this test's own. Every order app runs a recovery and a settlement worker that sweep *every*
+    order of its schema: in a shared one, an order a failed or earlier test left in doubt would be confirmed,
+    looked up or re-published by the next test's app, and change that test's counts (PSP approvals and
+    confirm calls, outbox rows, events on its topics)."""
+    name = unique(ORDER_DB).replace("-", "_")
+    await migrate(infra, name, MIGRATIONS)
+    return name
 
 
 @dataclass(frozen=True)

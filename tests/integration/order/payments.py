@@ -7,6 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from sqlalchemy import text
+
+from kiwishop.platform.db import Database
+from kiwishop.platform.envelope import Envelope
+from kiwishop.platform.settings import InfraSettings
+from tests.support import eventually, read_to_end
 
 
 def exact(response: httpx.Response) -> Any:
@@ -50,3 +56,19 @@ async def confirm(order: httpx.AsyncClient, payment_key: str, order_id: str, amo
     return await order.post(
         "/api/payments/confirm", json={"paymentKey": payment_key, "orderId": order_id, "amount": str(amount)}
     )
+
+
+async def published_confirms(infra: InfraSettings, db: Database, topic: str, order_id: str) -> list[Envelope]:
+    """The PAYMENT_CONFIRM records of ``order_id`` on ``topic``, read once the relay published every outbox row
+    of the order (the broker acknowledged them: they are on the topic), up to the topic's end — no idle window."""
+
+    async def unpublished() -> int:
+        async with db.engine.connect() as conn:
+            found = await conn.execute(
+                text("SELECT COUNT(*) FROM outbox WHERE message_key = :o AND status <> 'SUCCESS'"), {"o": order_id}
+            )
+            return int(found.scalar_one())
+
+    await eventually(unpublished, lambda n: n == 0, timeout_s=20)
+    envelopes = [Envelope.from_record(r.key, r.value) for r in await read_to_end(infra, topic)]
+    return [e for e in envelopes if e.key == order_id and e.type == "PAYMENT_CONFIRM"]

@@ -14,11 +14,10 @@ from sqlalchemy import text
 from kiwishop.order.app import create_app
 from kiwishop.order.settings import OrderSettings
 from kiwishop.platform.db import Database
-from kiwishop.platform.envelope import Envelope
 from kiwishop.platform.settings import InfraSettings
 from tests.integration.order.conftest import OrderTopics
-from tests.integration.order.payments import Emulator, checkout, confirm, exact
-from tests.support import eventually, read_topic, running_app
+from tests.integration.order.payments import Emulator, checkout, confirm, exact, published_confirms
+from tests.support import eventually, running_app
 
 
 async def history(db: Database, order_id: str) -> list[tuple[str | None, str, str]]:
@@ -42,11 +41,6 @@ async def outbox_rows(db: Database, order_id: str) -> int:
                 await conn.execute(text("SELECT COUNT(*) FROM outbox WHERE message_key = :o"), {"o": order_id})
             ).scalar_one()
         )
-
-
-async def events_for(infra: InfraSettings, topic: str, order_id: str) -> list[Envelope]:
-    records = await read_topic(infra, topic, idle_s=1.5)
-    return [Envelope.from_record(r.key, r.value) for r in records if r.key == order_id.encode()]
 
 
 async def status_of(order: httpx.AsyncClient, order_id: str) -> str:
@@ -78,9 +72,7 @@ async def test_an_approved_payment_is_success_with_history_and_one_post_update_e
         ("NOT_STARTED", "EXECUTING", "CONFIRM_STARTED"),
         ("EXECUTING", "SUCCESS", "PSP_APPROVED"),
     ]
-    events = await eventually(
-        lambda: events_for(infra, order_topics.payment, created["orderId"]), lambda e: len(e) >= 1, timeout_s=20
-    )
+    events = await published_confirms(infra, order_db, order_topics.payment, created["orderId"])
     assert len(events) == 1
     payload = events[0].payload
     assert events[0].type == "PAYMENT_CONFIRM"
@@ -133,14 +125,17 @@ async def test_a_timeout_is_unknown_then_recovery_confirms_it_to_success(
 ) -> None:
     created = await checkout(paying_order, [1, 2])
     key = await emulator.authorise(created["orderId"], created["amount"])
+    approved_before = await emulator.approved()
     await emulator.faults(faultTimeoutRate=1.0, hangS=3.0)
     response = await confirm(paying_order, key, created["orderId"], created["amount"])
     assert response.status_code == 202
     assert response.json()["status"] == "UNKNOWN"
     assert response.json()["failure"] is None  # in doubt is "확인 중", never a failure
+    assert await emulator.approved() == approved_before  # a timed-out confirm charged nothing
 
     await emulator.faults(faultTimeoutRate=0.0)
     await eventually(lambda: status_of(paying_order, created["orderId"]), lambda s: s == "SUCCESS", timeout_s=30)
+    assert await emulator.approved() == approved_before + 1  # SUCCESS because the PSP approved it, once
     reasons = [reason for _, _, reason in await history(order_db, created["orderId"])]
     assert "PSP_IN_DOUBT:PSP_TIMEOUT" in reasons
     assert "RECOVERY_STARTED" in reasons
@@ -167,10 +162,10 @@ async def test_approved_then_dropped_is_found_done_by_recovery_with_a_single_cha
         created = await checkout(order, [3])
         key = await emulator.authorise(created["orderId"], created["amount"])
         approved_before = await emulator.approved()
-        await emulator.faults(faultDropRate=1.0, hangS=3.0)
+        await emulator.faults(faultDropRate=1.0, hangS=3.0, faultLookups=True)  # the confirm's lookup is lost too
         response = await confirm(order, key, created["orderId"], created["amount"])
         assert response.status_code == 202
-        await emulator.faults(faultDropRate=0.0)
+        await emulator.faults(faultDropRate=0.0, faultLookups=False)
         await eventually(lambda: status_of(order, created["orderId"]), lambda s: s == "SUCCESS", timeout_s=30)
     assert await emulator.approved() == approved_before + 1
     assert await outbox_rows(order_db, created["orderId"]) == 1

@@ -17,7 +17,9 @@ from sqlalchemy import text
 from kiwishop.order.app import create_app
 from kiwishop.order.settings import OrderSettings
 from kiwishop.platform.db import Database
-from tests.integration.order.payments import Emulator, checkout, confirm
+from kiwishop.platform.settings import InfraSettings
+from tests.integration.order.conftest import OrderTopics
+from tests.integration.order.payments import Emulator, checkout, confirm, published_confirms
 from tests.support import dead_url, eventually, running_app
 
 
@@ -102,12 +104,17 @@ async def test_in_doubt_past_the_horizon_is_quarantined_and_still_shown_as_pendi
 
 
 async def test_an_order_left_executing_by_a_crash_is_taken_over_and_charged_once(
-    order_settings: Callable[..., OrderSettings], emulator_url: str, emulator: Emulator, order_db: Database
+    order_settings: Callable[..., OrderSettings],
+    emulator_url: str,
+    emulator: Emulator,
+    order_db: Database,
+    infra: InfraSettings,
+    order_topics: OrderTopics,
 ) -> None:
     async with running_app(create_app(order_settings(toss_api_url=emulator_url, executing_stale_s=1.0))) as order:
         created = await checkout(order, [2])
         key = await emulator.authorise(created["orderId"], created["amount"])
-        approved_before = await emulator.approved()
+        approved_before, amount_before = await emulator.approved(), (await emulator.stats())["approvedAmount"]
         async with order_db.uow() as uow:  # what a crash between tx1 and the PSP call leaves behind
             await uow.conn.execute(
                 text("UPDATE payment_orders SET payment_order_status = 'EXECUTING' WHERE order_id = :o"),
@@ -124,9 +131,14 @@ async def test_an_order_left_executing_by_a_crash_is_taken_over_and_charged_once
         result = await eventually(
             lambda: status_of(order, created["orderId"]), lambda r: r["status"] == "SUCCESS", timeout_s=30
         )
+        # the schema and the topics are this test's own: nothing but this order reaches the PSP or the topic
+        published = await published_confirms(infra, order_db, order_topics.payment, created["orderId"])
     assert result["paymentKey"] == key
-    assert await emulator.approved() == approved_before + 1
-    assert await confirm_events(order_db, created["orderId"]) == 1
+    assert await emulator.approved() == approved_before + 1  # one charge at the PSP …
+    assert (await emulator.stats())["approvedAmount"] == amount_before + created["amount"]  # … of this order
+    assert await confirm_events(order_db, created["orderId"]) == 1  # one event written …
+    assert len(published) == 1  # … and published once
+    assert (published[0].payload["paymentKey"], published[0].payload["totalAmount"]) == (key, created["amount"])
     assert "RECOVERY_TOOK_OVER_STALE_EXECUTION" in await reasons(order_db, created["orderId"])
 
 
@@ -176,13 +188,16 @@ async def test_a_key_the_psp_never_saw_fails_only_after_the_authorisation_window
 ) -> None:
     settings = order_settings(
         toss_api_url=emulator_url, psp_confirm_deadline_s=1.0, authorization_window_s=3.0,
-        recovery_backoff_base_s=0.2, recovery_backoff_max_s=0.5,
+        recovery_backoff_base_s=0.2, recovery_backoff_max_s=0.5, psp_max_attempts=1, psp_read_timeout_s=0.5,
     )  # fmt: skip
     async with running_app(create_app(settings)) as order:
         created = await checkout(order, [1])
+        # The confirm's answer and its lookup are lost: in doubt (a refused key would simply be released).
+        await emulator.faults(faultTimeoutRate=1.0, faultLookups=True, hangS=1.0)
         response = await confirm(order, "tgen_made_up_key_0001", created["orderId"], created["amount"])
-        assert response.status_code == 202  # the PSP says "no such payment": evidence, not yet a verdict
-        started = time.monotonic()
+        assert response.status_code == 202, response.text
+        await emulator.faults(faultTimeoutRate=0.0, faultLookups=False)
+        started = time.monotonic()  # from now on the PSP says "no such payment": evidence, not yet a verdict
         result = await eventually(
             lambda: status_of(order, created["orderId"]), lambda r: r["status"] == "FAILURE", timeout_s=20
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+from aiokafka import ConsumerRecord
 from sqlalchemy import text
 
 from kiwishop.platform.db import Database
@@ -12,7 +13,7 @@ from kiwishop.platform.kafka import KafkaPublisher, OutgoingRecord
 from kiwishop.platform.settings import InfraSettings
 from tests.integration.order.conftest import OrderTopics
 from tests.integration.order.payments import Emulator, checkout, confirm
-from tests.support import eventually, headers_dict, read_topic
+from tests.support import consumed_past, headers_dict, read_to_end
 
 
 async def wallet_done(db: Database, order_id: str) -> bool:
@@ -21,6 +22,10 @@ async def wallet_done(db: Database, order_id: str) -> bool:
             await conn.execute(text("SELECT is_wallet_done FROM payment_events WHERE order_id = :o"), {"o": order_id})
         ).scalar_one()
     return bool(value)
+
+
+def event_id(record: ConsumerRecord[bytes, bytes]) -> int:
+    return Envelope.from_record(record.key, record.value).event_id
 
 
 async def publish(
@@ -55,9 +60,14 @@ async def test_wallet_settled_sets_is_wallet_done_and_other_wallet_events_are_ig
         "5",
     )
     for _ in range(2):  # a duplicate delivery changes nothing more
-        settled = {"orderId": created["orderId"], "sellers": [{"sellerNo": 1, "amount": 1000}]}
+        settled = {"orderId": created["orderId"], "sellers": [{"sellerNo": 1, "amount": 1000}], "held": []}
         await publish(infra, order_topics.wallet, base + 1, "WALLET_SETTLED", settled, created["orderId"])
-    await eventually(lambda: wallet_done(order_db, created["orderId"]), lambda done: done, timeout_s=30)
+    deliveries = [r for r in await read_to_end(infra, order_topics.wallet) if event_id(r) == base + 1]
+    assert len(deliveries) == 2
+    # Positive evidence that the duplicate was consumed (handled, skipped or parked), not a pause: order's group
+    # committed an offset past it, and the runner commits only after the handler's transaction (or the parking).
+    await consumed_past(infra, f"{order_topics.wallet}-group", deliveries[-1])
+    assert await wallet_done(order_db, created["orderId"])
     async with order_db.engine.connect() as conn:
         processed = (
             await conn.execute(
@@ -65,6 +75,7 @@ async def test_wallet_settled_sets_is_wallet_done_and_other_wallet_events_are_ig
             )
         ).scalar_one()
     assert processed == 1
+    assert await read_to_end(infra, f"{order_topics.wallet}.DLT") == []  # neither delivery was parked
 
 
 async def test_a_settlement_for_an_unknown_order_is_parked_in_the_dlt(
@@ -78,11 +89,8 @@ async def test_a_settlement_for_an_unknown_order_is_parked_in_the_dlt(
         {"orderId": "no-such-order-xyz"},
         "no-such-order-xyz",
     )
-    records = await eventually(
-        lambda: read_topic(infra, f"{order_topics.wallet}.DLT", idle_s=0.5),
-        lambda rs: any(r.key == b"no-such-order-xyz" for r in rs),
-        timeout_s=30,
-    )
-    parked = [r for r in records if r.key == b"no-such-order-xyz"]
+    (sent,) = [r for r in await read_to_end(infra, order_topics.wallet) if r.key == b"no-such-order-xyz"]
+    await consumed_past(infra, f"{order_topics.wallet}-group", sent)  # parked before its offset is committed
+    parked = [r for r in await read_to_end(infra, f"{order_topics.wallet}.DLT") if r.key == b"no-such-order-xyz"]
     assert len(parked) == 1
     assert "not a paid order" in headers_dict(parked[0])["kiwi.dlt.error"]

@@ -18,31 +18,21 @@ from kiwishop.order_query.store import ReadModelStore
 from kiwishop.platform.envelope import Envelope
 from kiwishop.platform.kafka import KafkaPublisher, OutgoingRecord
 from kiwishop.platform.settings import InfraSettings
+from tests.payloads import ConfirmLine, payment_confirm
 from tests.support import eventually, headers_dict, read_topic, running_app, unique
 
 
 def payload(number: int, member: int, **changes: Any) -> dict[str, Any]:
-    """A PAYMENT_CONFIRM payload as docs/events.md defines it (more fields than the read model keeps)."""
-    body: dict[str, Any] = {
-        "paymentEventNo": number,
-        "memberNo": member,
-        "orderId": f"order-{number}",
-        "paymentKey": f"tgen_{number}",
-        "orderName": "상품A 그외",
-        "method": "CARD",
-        "type": "NORMAL",
-        "approvedDateTime": "2026-11-25T11:40:58+09:00",
-        "totalAmount": Decimal("3000.00"),
-        "paymentOrderList": [
-            {"paymentOrderNo": number + 1, "productNo": 1, "sellerNo": 1, "productName": "상품A",
-             "amount": Decimal("1000.00"), "status": "SUCCESS"},
-            {"paymentOrderNo": number + 2, "productNo": 2, "sellerNo": 1, "productName": "상품B",
-             "amount": Decimal("2000.00"), "status": "SUCCESS"},
-        ],
-        "paymentDone": True,
-    }  # fmt: skip
-    body.update(changes)
-    return body
+    """A PAYMENT_CONFIRM payload as order builds it (tests/payloads.py: more fields than the read model keeps),
+    with ``changes`` made on purpose."""
+    lines = [
+        ConfirmLine(number + 1, seller_no=1, amount="1000.00", product_no=1, product_name="상품A"),
+        ConfirmLine(number + 2, seller_no=1, amount="2000.00", product_no=2, product_name="상품B"),
+    ]
+    event = payment_confirm(
+        f"order-{number}", lines, payment_event_no=number, member_no=member, payment_key=f"tgen_{number}", **changes
+    )
+    return dict(event.payload)
 
 
 class Topic:

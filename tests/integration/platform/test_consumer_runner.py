@@ -13,7 +13,7 @@ from kiwishop.platform.inbox import idempotent
 from kiwishop.platform.kafka import KafkaPublisher, OutgoingRecord, ensure_topics
 from kiwishop.platform.metrics import Metrics
 from kiwishop.platform.settings import InfraSettings
-from tests.support import eventually, headers_dict, read_topic, unique
+from tests.support import dead_port, eventually, headers_dict, read_to_end, read_topic, unique
 
 FAST_RETRIES = (0.05, 0.1, 0.2)
 
@@ -159,7 +159,7 @@ async def test_a_handler_that_recovers_within_its_retries_is_not_parked(
         await eventually(lambda: hits(db, "recovered"), lambda n: n == 1)
     finally:
         await runner.stop()
-    assert await read_topic(infra, f"{topic}.DLT", idle_s=0.5) == []
+    assert await read_to_end(infra, f"{topic}.DLT") == []
 
 
 async def test_a_permanent_error_skips_the_retries(
@@ -264,9 +264,7 @@ async def test_records_of_several_partitions_with_a_backlog_are_handled_concurre
 
 def unreachable_database(infra: InfraSettings) -> Database:
     """A database on a port where nothing listens: every unit of work fails as during a server restart."""
-    from kiwishop_dev.devstack.procs import free_port
-
-    return Database.connect(infra.model_copy(update={"db_port": free_port()}), "nowhere")
+    return Database.connect(infra.model_copy(update={"db_port": dead_port()}), "nowhere")
 
 
 async def test_a_handler_that_cannot_reach_the_database_waits_for_it_instead_of_being_parked(
@@ -290,7 +288,7 @@ async def test_a_handler_that_cannot_reach_the_database_waits_for_it_instead_of_
         await runner.stop()
         await down.close()
     assert len(calls) == 7
-    assert await read_topic(infra, f"{topic}.DLT", idle_s=0.5) == []
+    assert await read_to_end(infra, f"{topic}.DLT") == []
 
 
 async def test_a_record_waiting_for_the_database_at_stop_is_left_for_the_next_consumer(
@@ -316,4 +314,4 @@ async def test_a_record_waiting_for_the_database_at_stop_is_left_for_the_next_co
         await eventually(lambda: hits(db, "handed-over"), lambda n: n == 1, timeout_s=30)
     finally:
         await runner.stop()
-    assert await read_topic(infra, f"{topic}.DLT", idle_s=0.5) == []
+    assert await read_to_end(infra, f"{topic}.DLT") == []

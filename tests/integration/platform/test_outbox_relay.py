@@ -13,8 +13,7 @@ from kiwishop.platform.outbox import Outbox
 from kiwishop.platform.relay import OutboxRelay
 from kiwishop.platform.settings import InfraSettings
 from kiwishop_dev.devstack.infra import TansuBroker
-from kiwishop_dev.devstack.procs import free_port
-from tests.support import eventually, read_topic, unique
+from tests.support import eventually, on_free_port, read_to_end, read_topic, unique
 
 
 async def write_events(db: Database, outbox: Outbox, topic: str, n: int, *, commit: bool = True) -> list[int]:
@@ -31,6 +30,15 @@ async def write_events(db: Database, outbox: Outbox, topic: str, n: int, *, comm
 async def pending(db: Database) -> int:
     async with db.engine.connect() as conn:
         return int((await conn.execute(text("SELECT COUNT(*) FROM outbox WHERE status = 'INIT'"))).scalar_one())
+
+
+def started_broker(broker: TansuBroker) -> TansuBroker:
+    try:
+        broker.start()
+    except BaseException:
+        broker.stop()
+        raise
+    return broker
 
 
 def event_ids(records: list) -> Counter[int]:
@@ -65,11 +73,14 @@ async def test_a_rolled_back_transaction_publishes_nothing(infra: InfraSettings,
     try:
         await write_events(db, outbox, topic, 5, commit=False)
         assert await relay.relay_once() == 0
+        (sentinel,) = await write_events(db, outbox, topic, 1)  # committed after them, published by the same relay
+        assert await relay.relay_once() == 1
     finally:
         await publisher.close()
-    assert await read_topic(infra, topic, idle_s=1.0) == []
+    # Read up to the topic's end, past the acknowledged sentinel: whatever was published before it is here.
+    assert event_ids(await read_to_end(infra, topic)) == Counter({sentinel: 1})
     async with db.engine.connect() as conn:
-        assert (await conn.execute(text("SELECT COUNT(*) FROM outbox"))).scalar_one() == 0
+        assert (await conn.execute(text("SELECT COUNT(*) FROM outbox"))).scalar_one() == 1  # the sentinel's row
 
 
 async def test_two_relays_running_at_once_publish_each_row_exactly_once(infra: InfraSettings, db: Database) -> None:
@@ -103,22 +114,35 @@ async def test_the_relay_is_woken_by_a_commit_and_does_not_wait_for_its_poll(
 ) -> None:
     topic = unique("relay")
     outbox, publisher = Outbox(Snowflake(14)), KafkaPublisher(infra)
-    relay = OutboxRelay(db, publisher, poll_interval_s=120)
+    # Polling every 10 minutes: within this test, only a wake-up can start a pass after the first one.
+    relay = OutboxRelay(db, publisher, poll_interval_s=600)
+    passes: list[int] = []  # rows each pass published
+    real_pass = relay.relay_once
+
+    async def counted_pass() -> int:
+        published = await real_pass()
+        passes.append(published)
+        return published
+
+    relay.relay_once = counted_pass  # type: ignore[method-assign]
     await relay.start()
     try:
-        await asyncio.sleep(0.3)  # the relay is now parked waiting for a wake-up
-        await write_events(db, outbox, topic, 1)
+        # Evidence, not a pause: the first pass ran (and found nothing) before the row exists; the relay now
+        # waits for a wake-up or its poll.
+        await eventually(lambda: asyncio.sleep(0, list(passes)), lambda p: p == [0])
+        (event_id,) = await write_events(db, outbox, topic, 1)
         await eventually(lambda: pending(db), lambda n: n == 0, timeout_s=5)
+        assert passes == [0, 1]  # a second pass started — woken by the commit — and it published the row
     finally:
-        await relay.stop()
+        await relay.stop(drain_s=0)
         await publisher.close()
+    assert event_ids(await read_to_end(infra, topic)) == Counter({event_id: 1})
 
 
 async def test_a_row_committed_while_the_broker_is_down_is_published_once_after_it_returns(
     infra: InfraSettings, db: Database, tmp_path: Path
 ) -> None:
-    broker = TansuBroker(free_port(), tmp_path, name="tansu-outage")
-    broker.start()
+    broker = on_free_port(lambda port: started_broker(TansuBroker(port, tmp_path, name="tansu-outage")))
     own = infra.model_copy(update={"kafka_bootstrap_servers": broker.bootstrap, "kafka_request_timeout_ms": 1500})
     topic = unique("relay")
     outbox, publisher = Outbox(Snowflake(15)), KafkaPublisher(own)

@@ -28,6 +28,8 @@ from kiwishop.seller.app import SERVICE as SELLER_SERVICE
 from kiwishop.seller.settings import SellerSettings
 from kiwishop.wallet.app import SERVICE as WALLET_SERVICE
 from kiwishop.wallet.settings import WalletSettings
+from tests import payloads
+from tests.payloads import ConfirmLine
 
 SELLER_DB = "it_seller"
 WALLET_DB = "it_wallet"
@@ -82,20 +84,12 @@ def exact(response: httpx.Response) -> Any:
 
 
 def payment_confirm(order_id: str, lines: Iterable[Line], *, event_id: int | None = None, **extra: Any) -> Envelope:
-    """A PAYMENT_CONFIRM envelope shaped like docs/events.md."""
-    payment_orders = [
-        {
-            "paymentOrderNo": no,
-            "productNo": 1,
-            "sellerNo": seller_no,
-            "productName": "상품",
-            "amount": Decimal(amount),
-            "status": status,
-        }
-        for no, seller_no, amount, status in lines
+    """PAYMENT_CONFIRM of an order with these lines, as order builds it (tests/payloads.py); ``extra`` replaces
+    payload fields on purpose."""
+    order_lines = [
+        ConfirmLine(no, seller_no, amount, status, product_name="상품") for no, seller_no, amount, status in lines
     ]
-    payload = {"orderId": order_id, "paymentOrderList": payment_orders, "paymentDone": True, **extra}
-    return Envelope(event_id=event_id or IDS.next_id(), type="PAYMENT_CONFIRM", payload=payload, key=order_id)
+    return payloads.payment_confirm(order_id, order_lines, event_id=event_id or IDS.next_id(), **extra)
 
 
 def envelope(event_type: str, key: str, **payload: Any) -> Envelope:

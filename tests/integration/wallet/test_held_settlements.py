@@ -30,7 +30,7 @@ from tests.integration.seller_wallet.support import (
     rows,
     wallet_settings,
 )
-from tests.support import eventually, read_topic, running_app, unique
+from tests.support import eventually, read_to_end, running_app, unique
 
 
 async def open_holds(db: Database, seller_no: int) -> int:
@@ -41,7 +41,7 @@ async def open_holds(db: Database, seller_no: int) -> int:
 
 
 async def dead_letters_of(infra: InfraSettings, event_id: int) -> int:
-    parked = decoded(await read_topic(infra, f"{PAYMENT}.DLT", idle_s=0.3))
+    parked = decoded(await read_to_end(infra, f"{PAYMENT}.DLT"))
     return sum(1 for e in parked if e.event_id == event_id)
 
 

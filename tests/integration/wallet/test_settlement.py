@@ -33,7 +33,7 @@ from tests.integration.seller_wallet.support import (
     wallet_row,
     wallet_settings,
 )
-from tests.support import eventually, headers_dict, read_topic, running_app, unique
+from tests.support import eventually, headers_dict, read_to_end, read_topic, running_app, unique
 
 
 async def settled(db: Database, event_id: int) -> bool:
@@ -177,7 +177,7 @@ async def test_a_line_for_a_seller_without_a_wallet_is_held_not_parked_and_the_o
 
 
 async def _dlt_copies(infra: InfraSettings, event_id: int) -> list[object]:
-    records = await read_topic(infra, f"{PAYMENT}.DLT", idle_s=0.3)
+    records = await read_to_end(infra, f"{PAYMENT}.DLT")
     return [r for r, e in zip(records, decoded(records), strict=True) if e.event_id == event_id]
 
 

@@ -14,6 +14,7 @@ from kiwishop.hot_catalog.handlers import RankingHandlers
 from kiwishop.hot_catalog.ranking import APPLIED, DUPLICATE, STALE
 from kiwishop.platform.consumer import PermanentError
 from kiwishop.platform.envelope import Envelope
+from tests.payloads import ConfirmLine, payment_confirm
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=SEOUL)
 
@@ -58,8 +59,11 @@ def liked(event_id: int, product: int, count: int, version: int) -> Envelope:
 
 
 def paid(event_id: int, *lines: tuple[int, str]) -> Envelope:
-    order_lines = [{"productNo": product, "status": status} for product, status in lines]
-    return envelope(event_id, "PAYMENT_CONFIRM", paymentOrderList=order_lines)
+    """PAYMENT_CONFIRM with lines (productNo, status), as order builds it (tests/payloads.py)."""
+    order_lines = [
+        ConfirmLine(event_id * 100 + i, 1, "1000.00", status, product_no=p) for i, (p, status) in enumerate(lines)
+    ]
+    return payment_confirm(f"order-{event_id}", order_lines, event_id=event_id)
 
 
 @pytest.fixture

@@ -19,21 +19,16 @@ from kiwishop.platform.db import ConflictError
 from kiwishop.platform.envelope import Envelope
 from kiwishop.wallet.domain import HeldLine, LockedWallet, PaymentLine, credit_key
 from kiwishop.wallet.ports import Ledger, LedgerTransaction, Lookup
+from tests.payloads import ConfirmLine, payment_confirm
 
 _event_ids = iter(range(1, 1_000_000))
 
 
 def paid(order_id: str, *lines: tuple[int, int, str, str]) -> Envelope:
-    """A PAYMENT_CONFIRM with lines (paymentOrderNo, sellerNo, amount, status)."""
-    payload: dict[str, Any] = {
-        "orderId": order_id,
-        "paymentOrderList": [
-            {"paymentOrderNo": no, "productNo": 1, "sellerNo": s, "amount": Decimal(a), "status": st}
-            for no, s, a, st in lines
-        ],
-        "paymentDone": True,
-    }
-    return Envelope(event_id=next(_event_ids), type="PAYMENT_CONFIRM", payload=payload, key=order_id)
+    """A PAYMENT_CONFIRM with lines (paymentOrderNo, sellerNo, amount, status), as order builds it
+    (tests/payloads.py)."""
+    order_lines = [ConfirmLine(no, s, a, st) for no, s, a, st in lines]
+    return payment_confirm(order_id, order_lines, event_id=next(_event_ids))
 
 
 @dataclass

@@ -36,11 +36,12 @@ async def test_each_success_line_is_credited_once_to_the_wallet_of_its_seller_nu
 async def test_a_wallet_grows_by_the_exact_decimal_sum_of_its_lines_in_one_version_step() -> None:
     ledger = FakeLedger()
     ledger.add_wallet(7, balance="1.00")
-    lines = [(1, 7, "0.10", "SUCCESS"), (2, 7, "0.20", "SUCCESS"), (3, 7, "9999999999999.99", "SUCCESS")]
+    # the order's total (the lines' sum, as order sends it) is the largest amount a payload may carry
+    lines = [(1, 7, "0.10", "SUCCESS"), (2, 7, "0.20", "SUCCESS"), (3, 7, "9999999999999.69", "SUCCESS")]
     await settle(ledger, paid("o-2", *lines))
     wallet = ledger.state.wallets[7]
-    assert (wallet.balance, wallet.version) == (Decimal("10000000000001.29"), 1)
-    assert str(wallet.balance) == "10000000000001.29"
+    assert (wallet.balance, wallet.version) == (Decimal("10000000000000.99"), 1)
+    assert str(wallet.balance) == "10000000000000.99"
 
 
 async def test_failure_lines_are_ignored() -> None:
