@@ -1,6 +1,8 @@
 """Payments in doubt: verdicts only on the PSP's evidence — never FAILURE by a count of attempts.
 
-Real MariaDB, the broker and the Toss emulator over HTTP; the order app runs its recovery worker.
+Real MariaDB, the broker and the Toss emulator over HTTP; the order app runs its recovery worker. This file: an
+order in doubt stays in doubt (or quarantined) while the PSP cannot answer, and ends SUCCESS, charged once, when it
+can; test_recovery_verdicts.py: the FAILURE verdicts the PSP's evidence allows.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import text
 
@@ -20,35 +21,8 @@ from kiwishop.platform.db import Database
 from kiwishop.platform.settings import InfraSettings
 from tests.integration.order.conftest import OrderTopics
 from tests.integration.order.payments import Emulator, checkout, confirm, published_confirms
+from tests.integration.order.recovery_support import confirm_events, reasons, status_of
 from tests.support import dead_url, eventually, running_app
-
-
-async def status_of(order: httpx.AsyncClient, order_id: str) -> dict[str, Any]:
-    body: dict[str, Any] = (await order.get(f"/api/payments/{order_id}")).json()
-    return body
-
-
-async def reasons(db: Database, order_id: str) -> list[str]:
-    """History reasons of the order's first line, oldest first."""
-    async with db.engine.connect() as conn:
-        rows = await conn.execute(
-            text(
-                "SELECT h.reason FROM payment_order_histories h JOIN payment_orders o USING (payment_order_no)"
-                " WHERE o.order_id = :o AND o.payment_order_no = (SELECT MIN(payment_order_no) FROM payment_orders"
-                " WHERE order_id = :o) ORDER BY h.payment_order_history_no"
-            ),
-            {"o": order_id},
-        )
-        return [str(r.reason) for r in rows]
-
-
-async def confirm_events(db: Database, order_id: str) -> int:
-    async with db.engine.connect() as conn:
-        found = await conn.execute(
-            text("SELECT COUNT(*) FROM outbox WHERE message_key = :o AND event_type = 'PAYMENT_CONFIRM'"),
-            {"o": order_id},
-        )
-        return int(found.scalar_one())
 
 
 async def test_an_unreachable_psp_never_fails_an_order_it_stays_in_doubt_with_growing_backoff(
@@ -181,81 +155,6 @@ async def test_a_lost_approval_during_a_psp_outage_with_failing_lookups_ends_suc
     assert await emulator.approved() == approved_before + len(ids)
     for order_id in ids:
         assert await confirm_events(order_db, order_id) == 1
-
-
-async def test_a_key_the_psp_never_saw_fails_only_after_the_authorisation_window(
-    order_settings: Callable[..., OrderSettings], emulator_url: str, emulator: Emulator
-) -> None:
-    settings = order_settings(
-        toss_api_url=emulator_url, psp_confirm_deadline_s=1.0, authorization_window_s=3.0,
-        recovery_backoff_base_s=0.2, recovery_backoff_max_s=0.5, psp_max_attempts=1, psp_read_timeout_s=0.5,
-    )  # fmt: skip
-    async with running_app(create_app(settings)) as order:
-        created = await checkout(order, [1])
-        # The confirm's answer and its lookup are lost: in doubt (a refused key would simply be released).
-        await emulator.faults(faultTimeoutRate=1.0, faultLookups=True, hangS=1.0)
-        response = await confirm(order, "tgen_made_up_key_0001", created["orderId"], created["amount"])
-        assert response.status_code == 202, response.text
-        await emulator.faults(faultTimeoutRate=0.0, faultLookups=False)
-        started = time.monotonic()  # from now on the PSP says "no such payment": evidence, not yet a verdict
-        result = await eventually(
-            lambda: status_of(order, created["orderId"]), lambda r: r["status"] == "FAILURE", timeout_s=20
-        )
-        assert time.monotonic() - started >= 2.0
-    assert result["failure"]["code"] == "NOT_FOUND_PAYMENT"
-
-
-async def make_in_doubt(db: Database, order_id: str, payment_key: str) -> None:
-    """The state a confirm whose answer was lost leaves: UNKNOWN, with the key, due now."""
-    async with db.uow() as uow:
-        await uow.conn.execute(
-            text("UPDATE payment_orders SET payment_order_status = 'UNKNOWN' WHERE order_id = :o"), {"o": order_id}
-        )
-        await uow.conn.execute(
-            text(
-                "UPDATE payment_events SET payment_key = :k, confirm_started_at = UTC_TIMESTAMP(3),"
-                " in_doubt_since = UTC_TIMESTAMP(3), next_attempt_at = UTC_TIMESTAMP(3) WHERE order_id = :o"
-            ),
-            {"k": payment_key, "o": order_id},
-        )
-        await uow.commit()
-
-
-@pytest.mark.parametrize("cancel_fails_first", [False, True])
-async def test_an_approval_for_another_amount_is_cancelled_at_the_psp_before_the_order_fails(
-    order_settings: Callable[..., OrderSettings],
-    emulator_url: str,
-    emulator: Emulator,
-    order_db: Database,
-    cancel_fails_first: bool,
-) -> None:
-    settings = order_settings(toss_api_url=emulator_url, quarantine_recheck_s=1.0, psp_max_attempts=1)
-    async with running_app(create_app(settings)) as order:
-        created = await checkout(order, [1, 2])  # 3,000 won
-        key = await emulator.authorise(created["orderId"], 2500)  # the buyer was charged another amount
-        done = await emulator.client.post(
-            "/v1/payments/confirm",
-            json={"paymentKey": key, "orderId": created["orderId"], "amount": 2500},
-            auth=("test_sk_zXLkKEypNArWmo50nX3lmeaxYG5R", ""),
-        )
-        assert done.json()["status"] == "DONE"
-        canceled_before = int((await emulator.stats())["canceled"])
-        if cancel_fails_first:
-            await emulator.faults(fault5xxRate=1.0)  # POSTs fail, lookups still answer
-        await make_in_doubt(order_db, created["orderId"], key)
-        if cancel_fails_first:
-            await eventually(
-                lambda: status_of(order, created["orderId"]), lambda r: r["status"] == "QUARANTINED", timeout_s=20
-            )
-            await emulator.faults(fault5xxRate=0.0)
-        result = await eventually(
-            lambda: status_of(order, created["orderId"]), lambda r: r["status"] == "FAILURE", timeout_s=20
-        )
-        lookup = await emulator.client.get(f"/v1/payments/{key}", auth=("test_sk_zXLkKEypNArWmo50nX3lmeaxYG5R", ""))
-    assert result["failure"]["code"] == "PSP_AMOUNT_MISMATCH"
-    assert lookup.json()["status"] == "CANCELED"
-    assert int((await emulator.stats())["canceled"]) == canceled_before + 1  # cancelled exactly once
-    assert await confirm_events(order_db, created["orderId"]) == 0
 
 
 async def test_a_buyers_confirm_while_the_order_backs_off_does_not_call_the_psp(

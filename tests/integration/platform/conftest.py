@@ -6,6 +6,7 @@ import pytest
 
 from kiwishop.platform.db import Database
 from kiwishop.platform.inbox import inbox_migration
+from kiwishop.platform.kafka import KafkaPublisher, ensure_topics
 from kiwishop.platform.migrations import Migration, migrate
 from kiwishop.platform.outbox import outbox_migration
 from kiwishop.platform.settings import InfraSettings
@@ -31,3 +32,19 @@ async def db(infra: InfraSettings, schema: str) -> AsyncIterator[Database]:
     database = Database.connect(infra, schema)
     yield database
     await database.close()
+
+
+@pytest.fixture
+async def publisher(infra: InfraSettings) -> AsyncIterator[KafkaPublisher]:
+    """A publisher for the ConsumerRunner tests' records (and the runner's dead letters)."""
+    pub = KafkaPublisher(infra)
+    yield pub
+    await pub.close()
+
+
+@pytest.fixture
+async def topic(infra: InfraSettings) -> str:
+    """A fresh one-partition topic and its dead-letter topic ``<topic>.DLT``."""
+    name = unique("cons")
+    await ensure_topics(infra, [name, f"{name}.DLT"], partitions=1)
+    return name

@@ -1,82 +1,20 @@
+"""ConsumerRunner against the real broker and MariaDB: each event applied once, poison and failing records parked
+after their retries, offsets committed after processing, a clean stop, partitions handled concurrently. A database
+that cannot be reached: test_consumer_runner_outages.py."""
+
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
-import pytest
-from sqlalchemy import text
-
-from kiwishop.platform.consumer import ConsumerRunner, Handler, PermanentError
-from kiwishop.platform.db import Database, UnitOfWork
+from kiwishop.platform.consumer import PermanentError
+from kiwishop.platform.db import Database
 from kiwishop.platform.envelope import Envelope
 from kiwishop.platform.inbox import idempotent
 from kiwishop.platform.kafka import KafkaPublisher, OutgoingRecord, ensure_topics
 from kiwishop.platform.metrics import Metrics
 from kiwishop.platform.settings import InfraSettings
-from tests.support import dead_port, eventually, headers_dict, read_to_end, read_topic, unique
-
-FAST_RETRIES = (0.05, 0.1, 0.2)
-
-
-@pytest.fixture
-async def publisher(infra: InfraSettings) -> AsyncIterator[KafkaPublisher]:
-    pub = KafkaPublisher(infra)
-    yield pub
-    await pub.close()
-
-
-@pytest.fixture
-async def topic(infra: InfraSettings) -> str:
-    name = unique("cons")
-    await ensure_topics(infra, [name, f"{name}.DLT"], partitions=1)
-    return name
-
-
-async def hits(db: Database, name: str) -> int:
-    async with db.engine.connect() as conn:
-        value = (await conn.execute(text("SELECT hits FROM effects WHERE name = :n"), {"n": name})).scalar()
-        return int(value or 0)
-
-
-async def processed(db: Database) -> int:
-    async with db.engine.connect() as conn:
-        return int((await conn.execute(text("SELECT COUNT(*) FROM processed_messages"))).scalar_one())
-
-
-def bump(uow_effect_name: str) -> Callable[[UnitOfWork, Envelope], Awaitable[None]]:
-    async def effect(uow: UnitOfWork, envelope: Envelope) -> None:
-        await uow.conn.execute(
-            text("INSERT INTO effects (name, hits) VALUES (:n, 1) ON DUPLICATE KEY UPDATE hits = hits + 1"),
-            {"n": envelope.payload.get("target", uow_effect_name)},
-        )
-
-    return effect
-
-
-def record(topic: str, event_id: int, event_type: str = "BUMP", **payload: object) -> OutgoingRecord:
-    env = Envelope(event_id=event_id, type=event_type, payload=dict(payload), key="k")
-    return OutgoingRecord(topic, "k", env.to_json())
-
-
-async def run_consumer(
-    infra: InfraSettings,
-    publisher: KafkaPublisher,
-    topic: str,
-    handlers: Mapping[str, Handler],
-    metrics: Metrics | None = None,
-    group: str | None = None,
-) -> ConsumerRunner:
-    runner = ConsumerRunner(
-        infra,
-        group_id=group or unique("grp"),
-        topics=[topic],
-        handlers=handlers,
-        publisher=publisher,
-        metrics=metrics,
-        retry_backoff_s=FAST_RETRIES,
-    )
-    await runner.start()
-    return runner
+from tests.integration.platform.consumer_support import bump, hits, processed, record, run_consumer
+from tests.support import eventually, headers_dict, read_to_end, read_topic, unique
 
 
 async def test_the_same_event_delivered_twice_is_applied_once(
@@ -260,58 +198,3 @@ async def test_records_of_several_partitions_with_a_backlog_are_handled_concurre
     finally:
         await runner.stop()
     assert set(handled[:30]) == {0, 1, 2}  # not one partition's backlog after the other
-
-
-def unreachable_database(infra: InfraSettings) -> Database:
-    """A database on a port where nothing listens: every unit of work fails as during a server restart."""
-    return Database.connect(infra.model_copy(update={"db_port": dead_port()}), "nowhere")
-
-
-async def test_a_handler_that_cannot_reach_the_database_waits_for_it_instead_of_being_parked(
-    infra: InfraSettings, db: Database, publisher: KafkaPublisher, topic: str
-) -> None:
-    """Found by the fault drill: a MariaDB restart longer than the retries (1 s, 2 s, 4 s) parked valid
-    PAYMENT_CONFIRM and WALLET_SETTLED records, leaving paid orders unsettled."""
-    down = unreachable_database(infra)
-    calls: list[int] = []
-
-    async def during_an_outage(envelope: Envelope) -> None:
-        calls.append(envelope.event_id)
-        target = down if len(calls) <= 6 else db  # twice as many failures as the retry budget allows
-        await idempotent(target, "test", bump("x"))(envelope)
-
-    await publisher.send(record(topic, 10001, target="after-outage"))
-    runner = await run_consumer(infra, publisher, topic, {"BUMP": during_an_outage})
-    try:
-        await eventually(lambda: hits(db, "after-outage"), lambda n: n == 1, timeout_s=30)
-    finally:
-        await runner.stop()
-        await down.close()
-    assert len(calls) == 7
-    assert await read_to_end(infra, f"{topic}.DLT") == []
-
-
-async def test_a_record_waiting_for_the_database_at_stop_is_left_for_the_next_consumer(
-    infra: InfraSettings, db: Database, publisher: KafkaPublisher, topic: str
-) -> None:
-    down = unreachable_database(infra)
-    attempts: list[int] = []
-
-    async def outage(envelope: Envelope) -> None:
-        attempts.append(envelope.event_id)
-        await idempotent(down, "test", bump("x"))(envelope)
-
-    group = unique("grp")
-    await publisher.send(record(topic, 11001, target="handed-over"))
-    runner = await run_consumer(infra, publisher, topic, {"BUMP": outage}, group=group)
-    try:
-        await eventually(lambda: asyncio.sleep(0, len(attempts)), lambda n: n >= 2, timeout_s=30)
-    finally:
-        await runner.stop()
-        await down.close()
-    runner = await run_consumer(infra, publisher, topic, {"BUMP": idempotent(db, "test", bump("x"))}, group=group)
-    try:
-        await eventually(lambda: hits(db, "handed-over"), lambda n: n == 1, timeout_s=30)
-    finally:
-        await runner.stop()
-    assert await read_to_end(infra, f"{topic}.DLT") == []
