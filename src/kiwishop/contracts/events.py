@@ -25,6 +25,7 @@ class EventType:
 
 
 PAYMENT_CONFIRM = EventType("PAYMENT_CONFIRM", topics.PAYMENT, "order")
+PAYMENT_CANCELED = EventType("PAYMENT_CANCELED", topics.PAYMENT, "order")
 PRODUCT_LIKED = EventType("PRODUCT_LIKED", topics.PRODUCT_LIKE, "catalog-like")
 PRODUCT_UNLIKED = EventType("PRODUCT_UNLIKED", topics.PRODUCT_LIKE, "catalog-like")
 PRODUCT_CREATED_REVIEW = EventType("PRODUCT_CREATED_REVIEW", topics.PRODUCT_REVIEW, "catalog-review")
@@ -38,6 +39,7 @@ SELLER_DEREGISTERED = EventType("SELLER_DEREGISTERED", topics.SELLER, "seller")
 
 EVENT_TYPES = (
     PAYMENT_CONFIRM,
+    PAYMENT_CANCELED,
     PRODUCT_LIKED,
     PRODUCT_UNLIKED,
     PRODUCT_CREATED_REVIEW,
@@ -80,6 +82,29 @@ class PaymentConfirmV1(TypedDict):
     totalAmount: Decimal
     paymentOrderList: list[PaymentOrderLineV1]
     paymentDone: bool
+
+
+class CanceledLineV1(TypedDict):
+    paymentOrderNo: int
+    productNo: int
+    sellerNo: int
+    amount: Decimal  # the line's whole amount: lines are canceled whole
+
+
+class PaymentCanceledV1(TypedDict):
+    """One cancel of a paid order at the PSP (some or all of its lines), keyed by orderId on the payment topic,
+    after the order's PAYMENT_CONFIRM. Wallet debits each line once (key ``debit:{orderId}:{paymentOrderNo}``)."""
+
+    paymentEventNo: int
+    memberNo: int
+    orderId: str
+    paymentKey: str
+    cancelNo: int  # the order's cancels are numbered 1, 2, … (its idempotency key: cancel-{orderId}-{cancelNo})
+    cancelReason: str
+    canceledDateTime: str | None  # Asia/Seoul, +09:00 (the PSP's canceledAt)
+    cancelAmount: Decimal  # the sum of the lines
+    lines: list[CanceledLineV1]
+    orderStatus: str  # the order after this cancel: PARTIAL_CANCELED or CANCELED
 
 
 class SellerAmountV1(TypedDict):
