@@ -55,6 +55,7 @@ class Shop:
     like_url: str
     review_url: str
     hot_url: str
+    emulator_url: str  # the Toss emulator: its window, its /emulator test surface (faults, stats)
 
 
 @pytest.fixture(scope="session")
@@ -102,7 +103,7 @@ async def shop_services(infra: InfraSettings) -> AsyncIterator[Shop]:
             wallet_group_id=f"{tag}-order-wallet-result",
         )
         async with served_app(create_order(order_settings)) as order_url:
-            yield Shop(order_url, like_url, review_url, hot_url)
+            yield Shop(order_url, like_url, review_url, hot_url, emulator_url)
 
 
 @pytest.fixture(scope="session")

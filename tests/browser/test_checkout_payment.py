@@ -2,7 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
 from playwright.async_api import Browser, expect
+
+from tests.browser.conftest import Shop
+
+# The emulator's fault injection for a PSP that never answers in time: every confirm *and* lookup hangs, then
+# fails (nothing is done at the PSP). The hang is short: the order's confirm retries 3 times, then looks the
+# key up 3 times, before it answers "in doubt".
+PSP_TIMING_OUT = {"faultTimeoutRate": 1.0, "fault5xxRate": 0.0, "faultDropRate": 0.0, "faultLookups": True,
+                  "hangS": 0.2}  # fmt: skip
+
+
+async def emulator_stats(shop: Shop) -> dict[str, int]:
+    async with httpx.AsyncClient(base_url=shop.emulator_url) as emulator:
+        response = await emulator.get("/emulator/stats")
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+
+async def payment_of(shop: Shop, order_id: str) -> dict[str, Any]:
+    """What order knows about the payment: GET /api/payments/{orderId}."""
+    async with httpx.AsyncClient(base_url=shop.url) as order:
+        response = await order.get(f"/api/payments/{order_id}")
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+
+@pytest.fixture
+async def emulator_faults(shop_services: Shop) -> AsyncIterator[httpx.AsyncClient]:
+    """The emulator's PUT /emulator/faults; whatever a test sets is put back afterwards (the emulator is shared)."""
+    async with httpx.AsyncClient(base_url=shop_services.emulator_url) as emulator:
+        before = (await emulator.get("/emulator/faults")).json()
+        try:
+            yield emulator
+        finally:
+            assert (await emulator.put("/emulator/faults", json=before)).status_code == 200
 
 
 async def test_paying_with_the_approving_card_shows_success_with_the_amount(browser: Browser, shop: str) -> None:
@@ -21,20 +61,36 @@ async def test_paying_with_the_approving_card_shows_success_with_the_amount(brow
         await page.close()
 
 
-async def test_a_declining_card_lands_on_the_failure_page_with_the_decline_code(browser: Browser, shop: str) -> None:
+async def test_a_declining_card_shows_the_decline_and_leaves_the_order_unpaid_and_payable(
+    browser: Browser, shop_services: Shop
+) -> None:
+    """The window declines before the shop is asked to confirm: the shop never calls the PSP's confirm, nothing
+    is charged, and the order stays NOT_STARTED (payable with another card), not FAILURE."""
+    shop = shop_services.url
     page = await browser.new_page()
     try:
         await page.goto(f"{shop}/?productNoList=2")
         await expect(page.locator("#amount")).to_have_text("2,000원")
+        order_id = await page.locator("#order-id").inner_text()
+        before = await emulator_stats(shop_services)
         await page.click("#payment-button")
         await page.wait_for_selector("#card-number")
         await page.fill("#card-number", "4000-0000-0000-0002")
         await page.click("#pay-button")
         await expect(page.locator("#result-title")).to_have_text("결제 실패", timeout=20_000)
         await expect(page.locator("#error-code")).to_have_text("REJECT_CARD_COMPANY")
+        await expect(page.locator("#error-message")).to_have_text("결제 승인이 거절되었습니다.")
         assert page.url.startswith(f"{shop}/fail?code=REJECT_CARD_COMPANY")
     finally:
         await page.close()
+    after = await emulator_stats(shop_services)
+    assert after["declined"] == before["declined"] + 1  # the PSP did see the card, and declined it
+    counted = ("authorized", "approved", "approvedAmount", "confirmRequests")
+    assert {name: after[name] for name in counted} == {name: before[name] for name in counted}
+    assert await payment_of(shop_services, order_id) == {
+        "orderId": order_id, "status": "NOT_STARTED", "paymentKey": None, "approvedAt": None, "amount": 2000,
+        "failure": None,
+    }  # fmt: skip
 
 
 async def test_cancelling_the_window_lands_on_the_failure_page(browser: Browser, shop: str) -> None:
@@ -47,3 +103,48 @@ async def test_cancelling_the_window_lands_on_the_failure_page(browser: Browser,
         await expect(page.locator("#error-code")).to_have_text("PAY_PROCESS_CANCELED", timeout=20_000)
     finally:
         await page.close()
+
+
+async def test_the_result_page_shows_checking_while_the_psp_times_out_and_turns_to_success_on_its_own(
+    browser: Browser, shop_services: Shop, emulator_faults: httpx.AsyncClient
+) -> None:
+    """The buyer authorised in the window, but the PSP times out on every confirm and lookup: the result page
+    says 결제 확인 중 (the order is in doubt, not failed). Once the PSP answers again, order's recovery approves
+    the payment, and the page the buyer is looking at — polling GET /api/payments/{orderId} — shows 결제 성공
+    without anyone reloading it."""
+    shop = shop_services.url
+    page = await browser.new_page()
+    try:
+        await page.goto(f"{shop}/?productNoList=3")
+        await expect(page.locator("#amount")).to_have_text("3,000원")
+        order_id = await page.locator("#order-id").inner_text()
+        await page.click("#payment-button")
+        await page.wait_for_selector("#card-number")
+        await page.fill("#card-number", "4111-1111-1111-1111")
+        before = await emulator_stats(shop_services)
+        assert (await emulator_faults.put("/emulator/faults", json=PSP_TIMING_OUT)).status_code == 200
+        await page.click("#pay-button")
+        await expect(page.locator("#result-title")).to_have_text("결제 확인 중", timeout=30_000)
+        await expect(page.locator("#order-id")).to_have_text(order_id)
+        await expect(page.locator("#amount")).to_have_text("3,000원")
+        pending_url = page.url
+        assert pending_url.startswith(f"{shop}/success?paymentType=NORMAL&orderId={order_id}&paymentKey=")
+        in_doubt = await payment_of(shop_services, order_id)
+        assert (in_doubt["status"], in_doubt["paymentKey"], in_doubt["failure"]) in {
+            ("UNKNOWN", None, None), ("EXECUTING", None, None)  # EXECUTING: recovery is asking again right now
+        }  # fmt: skip
+        during = await emulator_stats(shop_services)
+        assert during["faultTimeouts"] > before["faultTimeouts"]  # the PSP did time out on the shop
+        assert (during["approved"], during["approvedAmount"]) == (before["approved"], before["approvedAmount"])
+
+        assert (await emulator_faults.put("/emulator/faults", json={"faultTimeoutRate": 0.0})).status_code == 200
+        await expect(page.locator("#result-title")).to_have_text("결제 성공", timeout=30_000)
+        await expect(page.locator("#amount")).to_have_text("3,000원")
+        assert page.url == pending_url  # the same result page, turned by its own polling
+    finally:
+        await page.close()
+    paid = await payment_of(shop_services, order_id)
+    assert (paid["status"], paid["failure"]) == ("SUCCESS", None)
+    assert [paid["paymentKey"]] == parse_qs(urlsplit(pending_url).query)["paymentKey"]  # the buyer's key, bound
+    after = await emulator_stats(shop_services)
+    assert (after["approved"], after["approvedAmount"]) == (before["approved"] + 1, before["approvedAmount"] + 3000)
