@@ -1,10 +1,13 @@
-"""PAYMENT_CONFIRM for the consumers' tests, as order really sends it.
+"""PAYMENT_CONFIRM (and PAYMENT_CANCELED) for the consumers' tests, as order really sends it.
 
 ``payment_confirm`` builds the payload with order's own function (``order.domain.payment_confirmed`` over an
 order's rows), sends it through the outbox's encoding and decodes it as a consumer does, and checks it
 against the contract (``contracts.events.PaymentConfirmV1``, ``check_payment_confirm``). A consumer's test
 that wants a malformed or unusual event changes this one on purpose (``**changes``), so what it changes is
 visible; it never writes a look-alike by hand that order would not send.
+
+``payment_canceled`` builds a cancel of some lines of such an order from the same rows (``paid_order``), by
+the contract's fields (``contracts.events.PaymentCanceledV1``), encoded and checked the same way.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from kiwishop.contracts.events import PAYMENT_CONFIRM, PaymentConfirmV1
+from kiwishop.contracts.events import PAYMENT_CANCELED, PAYMENT_CONFIRM, PaymentCanceledV1, PaymentConfirmV1
 from kiwishop.order.domain import Line, Payment, PaymentStatus, order_name, payment_confirmed
 from kiwishop.platform.envelope import Envelope
 from kiwishop.platform.ids import Snowflake
@@ -27,6 +30,7 @@ from kiwishop.platform.outbox import outbox_row
 _IDS = Snowflake(1001)
 _NUMBERS = itertools.count(1)
 APPROVED_AT = dt.datetime(2026, 11, 25, 2, 40, 58)  # UTC, as order stores it
+CANCELED_AT = "2026-11-25T12:10:58+09:00"  # the PSP's canceledAt, Asia/Seoul
 
 
 @dataclass(frozen=True)
@@ -170,3 +174,52 @@ def lines_of(*products: int, seller_no: int = 1, amount: Decimal | str | int = "
         ConfirmLine(next(_NUMBERS) + 1_000_000, seller_no, amount, product_no=p, product_name=f"상품{p}")
         for p in products
     ]
+
+
+def payment_canceled(
+    order_id: str,
+    lines: Iterable[ConfirmLine],
+    canceled: Iterable[ConfirmLine],
+    /,
+    *,
+    cancel_no: int = 1,
+    earlier: Iterable[ConfirmLine] = (),
+    event_id: int | None = None,
+    payment_event_no: int | None = None,
+    member_no: int = 1,
+    payment_key: str | None = None,
+    reason: str = "고객 변심",
+    **changes: Any,
+) -> Envelope:
+    """PAYMENT_CANCELED of the lines ``canceled`` (whole) of the paid order with ``lines`` — its ``cancel_no``-th
+    cancel, after the ``earlier`` ones — from the order's rows, encoded and checked against the contract, then
+    (only if asked) changed: ``changes`` replace payload fields after the check."""
+    payment = paid_order(
+        order_id, lines, payment_event_no=payment_event_no, member_no=member_no, payment_key=payment_key
+    )
+    chosen = {line.payment_order_no for line in canceled}
+    gone = [line for line in payment.lines if line.payment_order_no in chosen]  # in the order's line order
+    if not gone or len(gone) != len(chosen):
+        raise ValueError(f"lines {sorted(chosen)} are not lines of order {order_id}")
+    after = chosen | {line.payment_order_no for line in earlier}
+    payload: PaymentCanceledV1 = {
+        "paymentEventNo": payment.payment_event_no,
+        "memberNo": payment.member_no,
+        "orderId": payment.order_id,
+        "paymentKey": str(payment.payment_key),
+        "cancelNo": cancel_no,
+        "cancelReason": reason,
+        "canceledDateTime": CANCELED_AT,
+        "cancelAmount": sum((line.amount for line in gone), Decimal("0.00")),
+        "lines": [
+            {"paymentOrderNo": line.payment_order_no, "productNo": line.product_no, "sellerNo": line.seller_no,
+             "amount": line.amount}
+            for line in gone
+        ],
+        "orderStatus": "CANCELED" if after >= {line.payment_order_no for line in payment.lines} else "PARTIAL_CANCELED",
+    }  # fmt: skip
+    sent = on_the_wire(Envelope(event_id or _IDS.next_id(), PAYMENT_CANCELED.name, dict(payload), order_id))
+    conforms(sent.payload, PaymentCanceledV1, "PAYMENT_CANCELED")
+    if changes:
+        return Envelope(sent.event_id, sent.type, {**sent.payload, **changes}, sent.key, sent.occurred_at)
+    return sent

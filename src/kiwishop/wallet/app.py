@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from kiwishop.contracts.events import PAYMENT_CONFIRM, WALLET_CREATE_REQUESTED, on_topics
+from kiwishop.contracts.events import PAYMENT_CANCELED, PAYMENT_CONFIRM, WALLET_CREATE_REQUESTED, on_topics
 from kiwishop.contracts.topics import PAYMENT, SELLER, WALLET
 from kiwishop.platform.runtime import Runtime
 from kiwishop.platform.service import ServiceDefinition
 from kiwishop.wallet.api import router
-from kiwishop.wallet.consumers import creation_handler, settlement_handler
+from kiwishop.wallet.consumers import creation_handler, refund_handler, settlement_handler
 from kiwishop.wallet.migrations import MIGRATIONS, SEED
 from kiwishop.wallet.repository import SqlLedger
 from kiwishop.wallet.settings import WalletSettings
@@ -32,7 +32,8 @@ def create_app(settings: WalletSettings) -> FastAPI:
         handlers={
             PAYMENT_CONFIRM: settlement_handler(
                 db, outbox, ids, conflict_attempts=settings.settlement_conflict_attempts
-            )
+            ),
+            PAYMENT_CANCELED: refund_handler(db, outbox, ids, conflict_attempts=settings.settlement_conflict_attempts),
         },
         contract=on_topics(PAYMENT),
         money_topics=[PAYMENT],

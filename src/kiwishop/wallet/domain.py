@@ -1,5 +1,5 @@
-"""Wallet rules: reading a paid order, what gets credited to whom (exact Decimal), the messages exchanged
-with seller and order (docs/events.md), and paging. Standard library only."""
+"""Wallet rules: reading a paid order and a cancel of its lines, what gets credited (debited) to whom (exact
+Decimal), the messages exchanged with seller and order (docs/events.md), and paging. Standard library only."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ MAX_ORDER_ID_LENGTH = 200  # settle:{orderId}:{paymentOrderNo} fits the 255-char
 
 REFERENCE_PAYMENT_ORDER = "PAYMENT_ORDER"
 CREDIT = "CREDIT"
+DEBIT = "DEBIT"
 SUCCESS = "SUCCESS"
+CANCELED = "CANCELED"  # the status of a line read from PAYMENT_CANCELED
 
 
 class WalletError(ErrorCode):
@@ -59,6 +61,10 @@ class PaidOrder:
 
 def credit_key(order_id: str, payment_order_no: int) -> str:
     return f"settle:{order_id}:{payment_order_no}"
+
+
+def debit_key(order_id: str, payment_order_no: int) -> str:
+    return f"debit:{order_id}:{payment_order_no}"
 
 
 def exact_sum(amounts: Iterable[Decimal]) -> Decimal:
@@ -150,18 +156,26 @@ def _line(raw: Any) -> PaymentLine:
     return PaymentLine(_int(raw, "paymentOrderNo"), _int(raw, "sellerNo"), parse_amount(raw.get("amount")), status)
 
 
-def parse_payment_confirm(payload: dict[str, Any]) -> PaidOrder:
-    """PAYMENT_CONFIRM v1 (docs/events.md). Rejects what could credit the wrong amount or the wrong seller."""
+def _order_id(payload: Mapping[str, Any]) -> str:
     order_id = payload.get("orderId")
     if not isinstance(order_id, str) or not 0 < len(order_id) <= MAX_ORDER_ID_LENGTH:
         raise InvalidPayload(f"orderId must be a string of 1..{MAX_ORDER_ID_LENGTH} characters")
+    return order_id
+
+
+def _distinct(lines: tuple[PaymentLine, ...]) -> tuple[PaymentLine, ...]:
+    if len({line.payment_order_no for line in lines}) != len(lines):
+        raise InvalidPayload("paymentOrderNo values must be distinct")
+    return lines
+
+
+def parse_payment_confirm(payload: dict[str, Any]) -> PaidOrder:
+    """PAYMENT_CONFIRM v1 (docs/events.md). Rejects what could credit the wrong amount or the wrong seller."""
+    order_id = _order_id(payload)
     raw_lines = payload.get("paymentOrderList")
     if not isinstance(raw_lines, list):
         raise InvalidPayload("paymentOrderList must be a list")
-    lines = tuple(_line(raw) for raw in raw_lines)
-    if len({line.payment_order_no for line in lines}) != len(lines):
-        raise InvalidPayload("paymentOrderNo values must be distinct")
-    order = PaidOrder(order_id, lines)
+    order = PaidOrder(order_id, _distinct(tuple(_line(raw) for raw in raw_lines)))
     total = payload.get("totalAmount")
     if total is not None:
         approved = parse_amount(total, "totalAmount")
@@ -169,6 +183,35 @@ def parse_payment_confirm(payload: dict[str, Any]) -> PaidOrder:
         if credited > approved:
             raise InvalidPayload(f"SUCCESS lines ({credited}) exceed the approved totalAmount ({approved})")
     return order
+
+
+@dataclass(frozen=True)
+class CanceledOrder:
+    """A PAYMENT_CANCELED: the lines (whole) of a paid order canceled at the PSP, each debited once."""
+
+    order_id: str
+    cancel_no: int
+    lines: tuple[PaymentLine, ...]  # status CANCELED
+
+
+def parse_payment_canceled(payload: dict[str, Any]) -> CanceledOrder:
+    """PAYMENT_CANCELED v1 (docs/events.md). Rejects what could debit the wrong amount or the wrong seller: a
+    missing or malformed orderId, cancelNo, line or cancelAmount, no line, a line twice, or a cancelAmount that
+    is not the exact sum of the lines."""
+    order_id = _order_id(payload)
+    raw_lines = payload.get("lines")
+    if not isinstance(raw_lines, list) or not raw_lines or not all(isinstance(raw, dict) for raw in raw_lines):
+        raise InvalidPayload("lines must be a non-empty list of objects")
+    lines = _distinct(
+        tuple(
+            PaymentLine(_int(raw, "paymentOrderNo"), _int(raw, "sellerNo"), parse_amount(raw.get("amount")), CANCELED)
+            for raw in raw_lines
+        )
+    )
+    total = exact_sum(line.amount for line in lines)
+    if parse_amount(payload.get("cancelAmount"), "cancelAmount") != total:
+        raise InvalidPayload(f"cancelAmount ({payload.get('cancelAmount')}) is not the sum of the lines ({total})")
+    return CanceledOrder(order_id, _int(payload, "cancelNo"), lines)
 
 
 @dataclass(frozen=True)

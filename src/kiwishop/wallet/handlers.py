@@ -10,7 +10,7 @@ topic. WALLET_SETTLED is answered in the same transaction on every delivery, a r
 re-sends PAYMENT_CONFIRM (same eventId) until it hears WALLET_SETTLED, so a repeat makes the same
 WALLET_SETTLED due again instead of being dropped as a duplicate. Credits never repeat: the keys see to that.
 Settlement is therefore idempotent by its credit keys, not by event id (the delivery is recorded, not
-filtered on).
+filtered on). A line canceled while it was held (PAYMENT_CANCELED, ``refunds.py``) is not credited either.
 
 **release_held**: a seller's held lines, credited exactly once — with the key a direct credit would have had —
 once its wallet exists. It runs inside ``create_wallet``'s transaction and as the sweeper's step, which catches
@@ -73,7 +73,8 @@ async def settle(ledger: Ledger, envelope: Envelope) -> None:
     async with ledger.transaction() as tx:
         await tx.record_delivery(SETTLEMENT_CONSUMER, envelope)  # a record of handling, not a filter
         found = await _look_up(tx, order)
-        held, to_credit = split_for_settlement(order, found.wallets, found.credited)
+        # a line canceled while held (refunds.py) is never credited, like a line credited already
+        held, to_credit = split_for_settlement(order, found.wallets, found.credited | found.canceled)
         # The result first: it depends on the order only.
         await tx.answer(
             WALLET_SETTLED,

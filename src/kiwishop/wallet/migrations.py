@@ -16,7 +16,9 @@ CREATE TABLE IF NOT EXISTS wallets (
 ) ENGINE=InnoDB
 """
 
-# idempotency_key = settle:{orderId}:{paymentOrderNo}: the database itself refuses a second credit (W4).
+# idempotency_key = settle:{orderId}:{paymentOrderNo} (a CREDIT) or debit:{orderId}:{paymentOrderNo} (a DEBIT, of a
+# canceled line): the database itself refuses a second credit (W4) or debit. amount is positive either way; the
+# type says which way it went.
 WALLET_TRANSACTIONS = """
 CREATE TABLE IF NOT EXISTS wallet_transactions (
     wallet_transaction_no  BIGINT                  NOT NULL PRIMARY KEY,
@@ -52,11 +54,16 @@ CREATE TABLE IF NOT EXISTS held_settlements (
 ) ENGINE=InnoDB
 """
 
+# A held line canceled (PAYMENT_CANCELED) before its credit: released without a credit, and never credited
+# later; a line canceled before its PAYMENT_CONFIRM arrived, for a seller without a wallet, is written canceled.
+HELD_SETTLEMENTS_CANCELED = "ALTER TABLE held_settlements ADD COLUMN canceled_at DATETIME(3) NULL AFTER released_at"
+
 MIGRATIONS = (
     Migration("0001_wallets", (WALLETS, WALLET_TRANSACTIONS)),
     outbox_migration("0002_outbox"),
     inbox_migration("0003_inbox"),
     Migration("0004_held_settlements", (HELD_SETTLEMENTS,)),
+    Migration("0005_held_settlements_canceled", (HELD_SETTLEMENTS_CANCELED,)),
 )
 
 # The original's seed row (docs/original.md, "Seed data"): wallet 1 of seller 1, loaded by the local stack only.

@@ -9,6 +9,11 @@ conflict — our MySQL dialect reports *matched* rows). With a handful of hot wa
 partitions concurrently, optimistic-only locking re-ran ~40% of the transactions and settled fewer orders per
 second than a single partition (the settlement benchmark); the version check stays, so a writer that bypasses
 the lock is still detected.
+
+A cancel (``refunds.py``) is shaped the same way (``refund_sql.py``): one lookup, one ``INSERT`` of its DEBIT
+rows (the same statement as the credits'), one ``UPDATE`` of its wallets (the same, with negative amounts).
+Settlement's lookup also reads which of its keys were canceled while held, so a repeated PAYMENT_CONFIRM never
+credits a line canceled before its seller had a wallet.
 """
 
 from __future__ import annotations
@@ -30,30 +35,37 @@ from kiwishop.platform.envelope import Envelope
 from kiwishop.platform.ids import Snowflake
 from kiwishop.platform.inbox import claim
 from kiwishop.platform.outbox import Outbox
+from kiwishop.wallet import refund_sql
 from kiwishop.wallet.domain import (
     CREDIT,
+    DEBIT,
     REFERENCE_PAYMENT_ORDER,
     SUCCESS,
     HeldLine,
     LockedWallet,
     PaymentLine,
     credit_key,
+    debit_key,
 )
-from kiwishop.wallet.ports import Lookup
+from kiwishop.wallet.ports import Lookup, RefundLookup
 from kiwishop.wallet.tables import wallet_transactions, wallets
 
 _DUPLICATE_KEY = 1062
 
 LOOKUP = text(
-    "(SELECT seller_no, wallet_no, version, NULL AS credited_key FROM wallets WHERE seller_no IN :sellers"
-    " FOR UPDATE)"
+    "(SELECT seller_no, wallet_no, version, NULL AS credited_key, NULL AS canceled_key FROM wallets"
+    " WHERE seller_no IN :sellers FOR UPDATE)"
     " UNION ALL"
-    " (SELECT NULL, NULL, NULL, idempotency_key FROM wallet_transactions WHERE idempotency_key IN :keys)"
+    " (SELECT NULL, NULL, NULL, idempotency_key, NULL FROM wallet_transactions WHERE idempotency_key IN :keys)"
+    " UNION ALL"
+    " (SELECT NULL, NULL, NULL, NULL, idempotency_key FROM held_settlements WHERE idempotency_key IN :keys"
+    " AND canceled_at IS NOT NULL)"
 ).bindparams(bindparam("sellers", expanding=True), bindparam("keys", expanding=True))
 WALLET_FOR_UPDATE = text("SELECT wallet_no, version FROM wallets WHERE seller_no = :s FOR UPDATE")
 WALLET_OF = select(wallets.c.wallet_no)
 INSERT_WALLET = insert(wallets)
-INSERT_CREDITS = insert(wallet_transactions)
+INSERT_TRANSACTIONS = insert(wallet_transactions)
+INSERT_CREDITS = INSERT_TRANSACTIONS  # and the debits: one statement, one row per line
 CREDITED = text("SELECT idempotency_key FROM wallet_transactions WHERE idempotency_key IN :keys").bindparams(
     bindparam("keys", expanding=True)
 )
@@ -85,16 +97,36 @@ def credit_rows(
     ids: Snowflake, order_id: str, lines: Sequence[PaymentLine], wallet_no_of: Mapping[int, int], now: dt.datetime
 ) -> list[dict[str, Any]]:
     """The ``INSERT_CREDITS`` rows of ``lines``: one CREDIT each, keyed ``credit_key(order_id, line)``."""
+    return transaction_rows(ids, CREDIT, order_id, lines, wallet_no_of, now)
+
+
+def debit_rows(
+    ids: Snowflake, order_id: str, lines: Sequence[PaymentLine], wallet_no_of: Mapping[int, int], now: dt.datetime
+) -> list[dict[str, Any]]:
+    """The ``INSERT_TRANSACTIONS`` rows of canceled ``lines``: one DEBIT each (the line's amount, positive: the
+    type says which way it goes), keyed ``debit_key(order_id, line)``."""
+    return transaction_rows(ids, DEBIT, order_id, lines, wallet_no_of, now)
+
+
+def transaction_rows(
+    ids: Snowflake,
+    kind: str,
+    order_id: str,
+    lines: Sequence[PaymentLine],
+    wallet_no_of: Mapping[int, int],
+    now: dt.datetime,
+) -> list[dict[str, Any]]:
+    key = credit_key if kind == CREDIT else debit_key
     return [
         {
             "wallet_transaction_no": ids.next_id(),
             "wallet_no": wallet_no_of[line.seller_no],
             "amount": line.amount,
-            "type": CREDIT,
+            "type": kind,
             "reference_id": line.payment_order_no,
             "reference_type": REFERENCE_PAYMENT_ORDER,
             "order_id": order_id,
-            "idempotency_key": credit_key(order_id, line.payment_order_no),
+            "idempotency_key": key(order_id, line.payment_order_no),
             "created_at": now,
             "updated_at": now,
         }
@@ -157,13 +189,19 @@ class SqlLedgerTransaction:
 
     async def lookup(self, sellers: Collection[int], keys: Collection[str]) -> Lookup:
         result = await self._uow.conn.execute(LOOKUP, {"sellers": sorted(sellers), "keys": list(keys)})
-        found = Lookup(wallets={}, credited=set())
+        found = Lookup(wallets={}, credited=set(), canceled=set())
         for row in result:  # the UNION's columns are named by its first SELECT
             if row.credited_key is not None:
                 found.credited.add(row.credited_key)
+            elif row.canceled_key is not None:
+                found.canceled.add(row.canceled_key)
             else:
                 found.wallets[int(row.seller_no)] = LockedWallet(int(row.wallet_no), int(row.version))
         return found
+
+    async def refund_lookup(self, sellers: Collection[int], keys: Collection[str]) -> RefundLookup:
+        params = {"sellers": sorted(sellers), "keys": list(keys)}
+        return refund_sql.refund_lookup(await self._uow.conn.execute(refund_sql.REFUND_LOOKUP, params))
 
     async def wallet_for_update(self, seller_no: int) -> LockedWallet | None:
         row = (await self._uow.conn.execute(WALLET_FOR_UPDATE, {"s": seller_no})).first()
@@ -196,12 +234,19 @@ class SqlLedgerTransaction:
 
     async def credit(self, order_id: str, lines: Sequence[PaymentLine], wallet_no_of: Mapping[int, int]) -> None:
         rows = credit_rows(self._ids, order_id, lines, wallet_no_of, self._now)
+        await self._insert(INSERT_CREDITS, rows, f"order {order_id} was credited concurrently")
+
+    async def debit(self, order_id: str, lines: Sequence[PaymentLine], wallet_no_of: Mapping[int, int]) -> None:
+        rows = debit_rows(self._ids, order_id, lines, wallet_no_of, self._now)
+        await self._insert(INSERT_TRANSACTIONS, rows, f"order {order_id} was debited concurrently")
+
+    async def _insert(self, statement: Any, rows: list[dict[str, Any]], taken: str) -> None:
         try:
-            await self._uow.conn.execute(INSERT_CREDITS, rows)
+            await self._uow.conn.execute(statement, rows)
         except IntegrityError as exc:
             code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
-            if code == _DUPLICATE_KEY:  # another delivery of this order credited it meanwhile: re-run, then skip
-                raise ConflictError(f"order {order_id} was credited concurrently") from exc
+            if code == _DUPLICATE_KEY:  # another delivery wrote a key meanwhile: re-run, then skip it
+                raise ConflictError(taken) from exc
             raise
 
     async def hold(self, event_id: int, order_id: str, lines: Sequence[PaymentLine]) -> int:
@@ -226,6 +271,15 @@ class SqlLedgerTransaction:
 
     async def mark_released(self, keys: Collection[str]) -> None:
         await self._uow.conn.execute(RELEASE, {"keys": list(keys), "now": self._now})
+
+    async def cancel_held(self, keys: Collection[str]) -> None:
+        result = await self._uow.conn.execute(refund_sql.CANCEL_HELD, {"keys": list(keys), "now": self._now})
+        if result.rowcount != len(keys):
+            raise ConflictError(f"{len(keys) - result.rowcount} held line(s) released since they were read")
+
+    async def hold_canceled(self, event_id: int, order_id: str, lines: Sequence[PaymentLine]) -> None:
+        rows = refund_sql.canceled_hold_rows(event_id, order_id, lines, self._now)
+        await self._insert(refund_sql.HOLD_CANCELED, rows, f"order {order_id}: a canceled line was held meanwhile")
 
     async def commit(self) -> None:
         await self._uow.commit()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from kiwishop.platform.jsonutil import utc_iso
 from kiwishop.wallet.domain import Wallet, WalletTransaction
@@ -11,7 +11,7 @@ from kiwishop.wallet.domain import Wallet, WalletTransaction
 class WalletOut(BaseModel):
     walletNo: int
     sellerNo: int
-    balance: Decimal
+    balance: Decimal = Field(description="Σ CREDIT − Σ DEBIT; below zero when the seller owes canceled lines")
     version: int
 
     @classmethod
@@ -22,8 +22,8 @@ class WalletOut(BaseModel):
 class WalletTransactionOut(BaseModel):
     walletTransactionNo: int
     walletNo: int
-    amount: Decimal
-    type: str
+    amount: Decimal = Field(description="the line's amount, positive for both types")
+    type: str = Field(description="CREDIT (a paid line) or DEBIT (a canceled line taken back)")
     referenceType: str
     referenceId: int
     orderId: str | None

@@ -36,7 +36,7 @@ wallet_transactions = Table(
     Column("idempotency_key", String(255), nullable=False),
     Column("created_at", DATETIME(fsp=3), nullable=False),
     Column("updated_at", DATETIME(fsp=3), nullable=False),
-    Index("uk_wallet_transactions_idempotency_key", "idempotency_key", unique=True),  # no second credit (W4)
+    Index("uk_wallet_transactions_idempotency_key", "idempotency_key", unique=True),  # no 2nd credit (W4) or debit
     Index("idx_wallet_transactions_wallet", "wallet_no", "wallet_transaction_no"),
     Index("idx_wallet_transactions_order", "order_id"),
 )
@@ -52,6 +52,7 @@ held_settlements = Table(
     Column("event_id", BigInteger, nullable=False),
     Column("created_at", DATETIME(fsp=3), nullable=False),
     Column("released_at", DATETIME(fsp=3)),
+    Column("canceled_at", DATETIME(fsp=3)),  # released by a cancel: never credited
     Index("idx_held_settlements_seller", "seller_no", "released_at"),
     Index("idx_held_settlements_open", "released_at"),
 )

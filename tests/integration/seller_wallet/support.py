@@ -92,6 +92,28 @@ def payment_confirm(order_id: str, lines: Iterable[Line], *, event_id: int | Non
     return payloads.payment_confirm(order_id, order_lines, event_id=event_id or IDS.next_id(), **extra)
 
 
+def payment_canceled(
+    order_id: str,
+    lines: Iterable[Line],
+    canceled: Iterable[int],
+    /,
+    *,
+    cancel_no: int = 1,
+    event_id: int | None = None,
+    **extra: Any,
+) -> Envelope:
+    """PAYMENT_CANCELED of the lines numbered ``canceled`` (paymentOrderNos) of the order with ``lines``, as order
+    builds it (tests/payloads.py); ``extra`` replaces payload fields on purpose."""
+    order_lines = [
+        ConfirmLine(no, seller_no, amount, status, product_name="상품") for no, seller_no, amount, status in lines
+    ]
+    numbers = set(canceled)
+    gone = [line for line in order_lines if line.payment_order_no in numbers]
+    return payloads.payment_canceled(
+        order_id, order_lines, gone, cancel_no=cancel_no, event_id=event_id or IDS.next_id(), **extra
+    )
+
+
 def envelope(event_type: str, key: str, **payload: Any) -> Envelope:
     return Envelope(event_id=IDS.next_id(), type=event_type, payload=payload, key=key)
 
@@ -150,6 +172,11 @@ async def credits_of_order(db: Database, order_id: str) -> list[Any]:
         " FROM wallet_transactions WHERE order_id = :o ORDER BY reference_id",
         o=order_id,
     )
+
+
+async def debits_of_order(db: Database, order_id: str) -> list[Any]:
+    """The order's DEBIT rows (canceled lines), by paymentOrderNo."""
+    return [row for row in await credits_of_order(db, order_id) if row.type == "DEBIT"]
 
 
 async def processed(db: Database, consumer: str, event_id: int) -> bool:

@@ -44,4 +44,5 @@ def test_on_topics_lists_the_types_of_those_topics_only() -> None:
         "SELLER_REGISTERED",
         "SELLER_DEREGISTERED",
         "PAYMENT_CONFIRM",
+        "PAYMENT_CANCELED",
     }

@@ -17,9 +17,19 @@ from typing import Any
 from kiwishop.contracts.events import EventType
 from kiwishop.platform.db import ConflictError
 from kiwishop.platform.envelope import Envelope
-from kiwishop.wallet.domain import HeldLine, LockedWallet, PaymentLine, credit_key
-from kiwishop.wallet.ports import Ledger, LedgerTransaction, Lookup
-from tests.payloads import ConfirmLine, payment_confirm
+from kiwishop.wallet.domain import HeldLine, LockedWallet, PaymentLine, credit_key, debit_key
+from kiwishop.wallet.ports import (
+    CANCELED_WHILE_HELD,
+    HELD,
+    RELEASED,
+    Entry,
+    HeldEntry,
+    Ledger,
+    LedgerTransaction,
+    Lookup,
+    RefundLookup,
+)
+from tests.payloads import ConfirmLine, payment_canceled, payment_confirm
 
 _event_ids = iter(range(1, 1_000_000))
 
@@ -29,6 +39,20 @@ def paid(order_id: str, *lines: tuple[int, int, str, str]) -> Envelope:
     (tests/payloads.py)."""
     order_lines = [ConfirmLine(no, s, a, st) for no, s, a, st in lines]
     return payment_confirm(order_id, order_lines, event_id=next(_event_ids))
+
+
+def canceled(
+    order_id: str,
+    *lines: tuple[int, int, str],
+    of: Sequence[tuple[int, int, str]] = (),
+    cancel_no: int = 1,
+    event_id: int | None = None,
+) -> Envelope:
+    """A PAYMENT_CANCELED of lines (paymentOrderNo, sellerNo, amount) of the paid order with lines ``of``
+    (default: these lines alone), as order builds it (tests/payloads.py)."""
+    gone = [ConfirmLine(no, s, a) for no, s, a in lines]
+    order_lines = [ConfirmLine(no, s, a) for no, s, a in of] or gone
+    return payment_canceled(order_id, order_lines, gone, cancel_no=cancel_no, event_id=event_id or next(_event_ids))
 
 
 @dataclass
@@ -51,6 +75,7 @@ class Held:
     line: HeldLine
     event_id: int
     released: bool = False
+    canceled: bool = False  # released by a cancel: never credited
 
 
 @dataclass
@@ -67,6 +92,7 @@ class Message:
 class State:
     wallets: dict[int, Wallet] = field(default_factory=dict)  # seller number → wallet
     credits: dict[str, Credit] = field(default_factory=dict)  # idempotency key → credit
+    debits: dict[str, Credit] = field(default_factory=dict)  # idempotency key → debit (its amount positive)
     held: dict[str, Held] = field(default_factory=dict)  # idempotency key → held line
     deliveries: list[tuple[str, int]] = field(default_factory=list)  # (consumer, event id), in order
     outbox: dict[str, Message] = field(default_factory=dict)  # idempotency key → message
@@ -93,6 +119,13 @@ class FakeLedger:
 
     def balance(self, seller_no: int) -> Decimal:
         return self.state.wallets[seller_no].balance
+
+    def ledger_sum(self, seller_no: int) -> Decimal:
+        """Σ CREDIT − Σ DEBIT of the seller's wallet: its balance, whatever happened."""
+        wallet_no = self.state.wallets[seller_no].wallet_no
+        credits = sum((c.amount for c in self.state.credits.values() if c.wallet_no == wallet_no), Decimal("0.00"))
+        debits = sum((d.amount for d in self.state.debits.values() if d.wallet_no == wallet_no), Decimal("0.00"))
+        return credits - debits
 
     def messages(self, event_type: EventType) -> list[Message]:
         return [m for m in self.state.outbox.values() if m.type == event_type.name]
@@ -132,7 +165,24 @@ class FakeTransaction:
     async def lookup(self, sellers: Collection[int], keys: Collection[str]) -> Lookup:
         self._call("lookup")
         wallets = {s: LockedWallet(w.wallet_no, w.version) for s, w in self._work.wallets.items() if s in sellers}
-        return Lookup(wallets=wallets, credited={k for k in keys if k in self._work.credits})
+        canceled = {k for k in keys if k in self._work.held and self._work.held[k].canceled}
+        return Lookup(wallets=wallets, credited={k for k in keys if k in self._work.credits}, canceled=canceled)
+
+    async def refund_lookup(self, sellers: Collection[int], keys: Collection[str]) -> RefundLookup:
+        self._call("refund_lookup")
+        wallets = {s: LockedWallet(w.wallet_no, w.version) for s, w in self._work.wallets.items() if s in sellers}
+        entries = {
+            k: Entry(row.wallet_no, row.amount)
+            for k in keys
+            for row in (self._work.credits.get(k), self._work.debits.get(k))
+            if row is not None
+        }
+        held = {
+            k: HeldEntry(h.line.line.seller_no, h.line.line.amount, _state(h))
+            for k in keys
+            if (h := self._work.held.get(k)) is not None
+        }
+        return RefundLookup(wallets=wallets, entries=entries, held=held)
 
     async def wallet_for_update(self, seller_no: int) -> LockedWallet | None:
         self._call("wallet_for_update")
@@ -178,6 +228,14 @@ class FakeTransaction:
                 raise ConflictError(f"order {order_id} was credited concurrently")
             self._work.credits[key] = Credit(wallet_no_of[line.seller_no], line.amount, order_id, line.payment_order_no)
 
+    async def debit(self, order_id: str, lines: Sequence[PaymentLine], wallet_no_of: Mapping[int, int]) -> None:
+        self._call("debit")
+        for line in lines:
+            key = debit_key(order_id, line.payment_order_no)
+            if key in self._work.debits:
+                raise ConflictError(f"order {order_id} was debited concurrently")
+            self._work.debits[key] = Credit(wallet_no_of[line.seller_no], line.amount, order_id, line.payment_order_no)
+
     async def hold(self, event_id: int, order_id: str, lines: Sequence[PaymentLine]) -> int:
         self._call("hold")
         new = 0
@@ -199,10 +257,30 @@ class FakeTransaction:
         for key in keys:
             self._work.held[key].released = True
 
+    async def cancel_held(self, keys: Collection[str]) -> None:
+        self._call("cancel_held")
+        for key in keys:
+            held = self._work.held[key]
+            if held.released:
+                raise ConflictError("a held line was released since it was read")
+            held.released = held.canceled = True
+
+    async def hold_canceled(self, event_id: int, order_id: str, lines: Sequence[PaymentLine]) -> None:
+        self._call("hold_canceled")
+        for line in lines:
+            key = credit_key(order_id, line.payment_order_no)
+            if key in self._work.held:
+                raise ConflictError(f"order {order_id}: a canceled line was held meanwhile")
+            self._work.held[key] = Held(HeldLine(key, order_id, line), event_id, released=True, canceled=True)
+
     async def commit(self) -> None:
         self._call("commit")
         self._ledger.state = self._work
         self._ledger.commits += 1
+
+
+def _state(held: Held) -> str:
+    return CANCELED_WHILE_HELD if held.canceled else RELEASED if held.released else HELD
 
 
 def _fakes_are_the_ports(ledger: FakeLedger, tx: FakeTransaction) -> tuple[Ledger, LedgerTransaction]:
