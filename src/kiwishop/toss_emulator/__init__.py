@@ -1,9 +1,10 @@
-"""Toss Payments emulator (8090): the confirm/lookup/cancel API and the payment window; state in memory or
-in a SQLite state file (``KIWI_TOSS_EMULATOR_DATA_PATH``).
+"""Toss Payments emulator (8090): the confirm/lookup/cancel API, the payment window and webhooks; state in
+memory or in a SQLite state file (``KIWI_TOSS_EMULATOR_DATA_PATH``).
 
-Modules: ``errors`` (the Toss error table), ``domain`` (auth, amounts, test cards, payment states),
+Modules: ``errors`` (the Toss error table), ``domain`` (auth, amounts, test cards, payment states), ``cancels``,
 ``store`` (payments, idempotency, counters), ``statefile``, ``codec`` and ``filestore`` (the same state in
-a file), ``faults``, ``emulator`` (use cases), ``wire`` (the Payment object), ``pipeline`` (how one API
-request is answered), ``api`` (/v1), ``window`` (SDK script and hosted window), ``admin`` (/emulator
-controls), ``settings``, ``app``.
+a file), ``faults``, ``emulator`` (use cases), ``wire`` (the Payment object), ``webhooks`` (a delivery per
+status change, the retry ladder) and ``sender`` (the background POSTs), ``pipeline`` (how one API request is
+answered), ``api`` (/v1), ``window`` (SDK script and hosted window), ``admin`` (/emulator controls),
+``settings``, ``app``.
 """

@@ -4,15 +4,18 @@
   the window without a browser → 201 ``{paymentKey, orderId, amount}``, or the decline as a Toss error.
 - ``GET|PUT /emulator/faults``: latency, fault rates and hang time at run time (partial PUT).
 - ``GET /emulator/stats``, ``POST /emulator/reset``, ``POST /emulator/clock`` ``{"advanceS": n}``.
+- Changes at the PSP without the shop, each with its webhook: ``POST /emulator/payments/{paymentKey}/cancel-outside``
+  ``{cancelReason?, cancelAmount?}`` (a cancel in Toss's console) and ``…/approve-outside`` (approved, but the
+  confirm's answer never reached the shop) → 200 with the Payment object, or the Toss error.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Body, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from kiwishop.platform.errors import language
@@ -21,6 +24,7 @@ from kiwishop.toss_emulator import domain
 from kiwishop.toss_emulator.emulator import AuthoriseRequest
 from kiwishop.toss_emulator.errors import TossError, TossFailure
 from kiwishop.toss_emulator.pipeline import EmulatorDep, error_response
+from kiwishop.toss_emulator.wire import payment_json
 
 router = APIRouter(prefix="/emulator", tags=["emulator controls"])
 
@@ -46,6 +50,20 @@ class FaultsIn(BaseModel):
     faultDropRate: float | None = Field(default=None, ge=0.0, le=1.0)
     hangS: float | None = Field(default=None, ge=0.0, le=3600.0)
     faultLookups: bool | None = None
+
+
+class CancelOutsideIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cancelReason: str = Field(default="상점 관리자 취소", min_length=1, max_length=domain.MAX_CANCEL_REASON)
+    cancelAmount: int | None = Field(default=None, ge=1, le=domain.MAX_AMOUNT)
+
+
+_OUTSIDE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "ALREADY_CANCELED_PAYMENT, ALREADY_PROCESSED_PAYMENT, PAY_PROCESS_ABORTED, a bad body"},
+    403: {"description": "NOT_CANCELABLE_PAYMENT, NOT_CANCELABLE_AMOUNT"},
+    404: {"description": "NOT_FOUND_PAYMENT; NOT_FOUND_PAYMENT_SESSION past the confirm deadline"},
+}
 
 
 class ClockIn(BaseModel):
@@ -111,11 +129,46 @@ async def stats(emulator: EmulatorDep) -> JSONResponse:
         "payments": len(emulator.payments),
         "storedResponses": len(emulator.idempotency),
         "inFlight": emulator.idempotency.in_flight,
+        "webhooksPending": len(emulator.webhooks.deliveries),
     }
     return JSONResponse({**emulator.stats.as_json(), **sizes})
 
 
-@router.post("/reset", status_code=204, summary="Forget every payment, stored response and counter")
+@router.post(
+    "/payments/{paymentKey}/cancel-outside",
+    summary="Cancel all or part of a payment at the PSP, without the shop (sends the webhook)",
+    responses=_OUTSIDE_RESPONSES,
+)
+async def cancel_outside(
+    request: Request, paymentKey: str, emulator: EmulatorDep, body: Annotated[CancelOutsideIn | None, Body()] = None
+) -> Response:
+    lang = language(request.headers.get("accept-language"))
+    given = body or CancelOutsideIn()
+    reason = given.cancelReason.strip()
+    if not domain.is_text(reason) or not reason:
+        return error_response(TossError.INVALID_REQUEST, lang)
+    try:
+        payment = emulator.cancel_outside(paymentKey, reason, given.cancelAmount)
+    except TossFailure as failure:
+        return error_response(failure.error, lang)
+    return JSONResponse(payment_json(payment, lang))
+
+
+@router.post(
+    "/payments/{paymentKey}/approve-outside",
+    summary="Approve an authorised payment at the PSP as if the confirm's answer was lost (sends the webhook)",
+    responses=_OUTSIDE_RESPONSES,
+)
+async def approve_outside(request: Request, paymentKey: str, emulator: EmulatorDep) -> Response:
+    lang = language(request.headers.get("accept-language"))
+    try:
+        payment = emulator.approve_outside(paymentKey)
+    except TossFailure as failure:
+        return error_response(failure.error, lang)
+    return JSONResponse(payment_json(payment, lang))
+
+
+@router.post("/reset", status_code=204, summary="Forget every payment, stored response, webhook and counter")
 async def reset(emulator: EmulatorDep) -> Response:
     emulator.reset()
     return Response(status_code=204)

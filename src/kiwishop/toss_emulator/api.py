@@ -21,7 +21,9 @@ router = APIRouter(prefix="/v1/payments", tags=["Toss API"])
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "Toss error {code, message}"},
     401: {"description": "UNAUTHORIZED_KEY"},
-    403: {"description": "INCORRECT_BASIC_AUTH_FORMAT, FORBIDDEN_REQUEST, …"},
+    403: {
+        "description": "INCORRECT_BASIC_AUTH_FORMAT, FORBIDDEN_REQUEST, NOT_CANCELABLE_*, FORBIDDEN_CONSECUTIVE_REQUEST"
+    },
     404: {"description": "NOT_FOUND_PAYMENT, NOT_FOUND_PAYMENT_SESSION"},
     409: {"description": "IDEMPOTENT_REQUEST_PROCESSING"},
     500: {"description": "FAILED_INTERNAL_SYSTEM_PROCESSING, …: an injected fault or a forced TossPayments-Test-Code"},
@@ -144,6 +146,8 @@ async def by_key(request: Request, paymentKey: str, emulator: EmulatorDep) -> Re
     "/{paymentKey}/cancel", summary="Cancel all or part of a payment", responses=_RESPONSES, openapi_extra=_CANCEL_DOC
 )
 async def cancel(request: Request, paymentKey: str, emulator: EmulatorDep) -> Response:
+    with emulator.transaction():
+        emulator.stats.cancel_requests += 1
 
     def use_case(body: CancelIn) -> Payment:
         return emulator.cancel(paymentKey, body.reason, body.amount, body.refundable)

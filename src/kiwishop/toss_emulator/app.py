@@ -1,5 +1,6 @@
 """toss-emulator (8090): stands in for the Toss Payments API and its payment window; its state is in memory,
-or in the state file ``KIWI_TOSS_EMULATOR_DATA_PATH`` (opened here, closed when the app stops)."""
+or in the state file ``KIWI_TOSS_EMULATOR_DATA_PATH`` (opened here, closed when the app stops). With a
+``KIWI_TOSS_EMULATOR_WEBHOOK_URL``, the webhook sender runs from start to stop."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from kiwishop.platform.runtime import Runtime
 from kiwishop.platform.service import ServiceDefinition
 from kiwishop.toss_emulator import admin, api, window
 from kiwishop.toss_emulator.emulator import Emulator
+from kiwishop.toss_emulator.sender import WebhookSender
 from kiwishop.toss_emulator.settings import TossEmulatorSettings
 from kiwishop.toss_emulator.store import Clock
 
@@ -21,6 +23,8 @@ def create_app(settings: TossEmulatorSettings, *, clock: Clock | None = None) ->
         routers=[api.router, window.router, admin.router],
     )
     emulator = Emulator(settings, clock)
+    if settings.webhook_url:
+        runtime.worker(WebhookSender(emulator, settings.webhook_url, settings.webhook_timeout_s))
 
     async def close_state() -> None:
         emulator.close()

@@ -1,5 +1,6 @@
 """The emulated PSP's rules: who may call, what an amount is, which test card does what, and how a
-payment moves IN_PROGRESS → DONE → PARTIAL_CANCELED/CANCELED (or EXPIRED/ABORTED). Stdlib only.
+payment moves IN_PROGRESS → DONE (or EXPIRED/ABORTED); its cancels (→ PARTIAL_CANCELED/CANCELED) are in
+``cancels``. Stdlib only.
 
 Every rule raises ``TossFailure`` with the code a real Toss answer would carry (toss.md A1–A6).
 """
@@ -258,27 +259,6 @@ def approve(payment: Payment, now: dt.datetime, approve_no: str, transaction_key
     payment.approved_at = now
     payment.approve_no = approve_no
     payment.last_transaction_key = transaction_key
-
-
-def cancel_amount(payment: Payment, requested: int | None, refundable: int | None) -> int:
-    """How much this cancel takes back, after the state and balance checks."""
-    if payment.status is PaymentStatus.CANCELED:
-        raise TossFailure(TossError.ALREADY_CANCELED_PAYMENT)
-    if payment.status not in (PaymentStatus.DONE, PaymentStatus.PARTIAL_CANCELED):
-        raise TossFailure(TossError.NOT_CANCELABLE_PAYMENT)
-    if refundable is not None and refundable != payment.balance:
-        raise TossFailure(TossError.NOT_MATCHES_REFUNDABLE_AMOUNT)
-    amount = payment.balance if requested is None else requested
-    if amount > payment.balance:
-        raise TossFailure(TossError.NOT_CANCELABLE_AMOUNT)
-    return amount
-
-
-def apply_cancel(payment: Payment, amount: int, reason: str, now: dt.datetime, transaction_key: str) -> None:
-    payment.balance -= amount
-    payment.status = PaymentStatus.CANCELED if payment.balance == 0 else PaymentStatus.PARTIAL_CANCELED
-    payment.last_transaction_key = transaction_key
-    payment.cancels.append(Cancel(amount, reason, now, transaction_key, payment.balance))
 
 
 def can_reauthorise(payment: Payment) -> bool:

@@ -1,10 +1,13 @@
-"""The emulator's use cases over its state: authorise (the window), confirm, cancel, look up.
+"""The emulator's use cases over its state: authorise (the window), confirm, cancel, look up — and the changes
+made at the PSP without the shop (``approve_outside``, ``cancel_outside``).
 
 Every use case is synchronous: on one event loop, the checks and the state change of one request can
 never interleave with another request, so two confirms of one payment cannot both approve.
 
 The state is in memory, or in the state file (``settings.data_path``): then each use case reads the
 payment from the file, and writes it back with the counters in one transaction before it returns.
+
+Every status change (and every cancel) adds a webhook delivery in that same step (``webhooks``).
 """
 
 from __future__ import annotations
@@ -18,14 +21,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from kiwishop.platform.clock import utcnow_aware
-from kiwishop.toss_emulator import domain
+from kiwishop.toss_emulator import cancels, domain
 from kiwishop.toss_emulator.domain import Payment, Timing
 from kiwishop.toss_emulator.errors import TossError, TossFailure
 from kiwishop.toss_emulator.faults import FaultConfig, Faults
-from kiwishop.toss_emulator.filestore import FilePaymentBook, FileResponses
+from kiwishop.toss_emulator.filestore import FileDeliveries, FilePaymentBook, FileResponses
 from kiwishop.toss_emulator.settings import TossEmulatorSettings
 from kiwishop.toss_emulator.statefile import StateFile
 from kiwishop.toss_emulator.store import Book, Clock, IdempotencyStore, PaymentBook, Stats
+from kiwishop.toss_emulator.webhooks import Deliveries, MemoryDeliveries, Webhooks
 
 _ALPHABET = string.ascii_letters + string.digits
 _RANDOM = secrets.SystemRandom()
@@ -55,14 +59,18 @@ class Emulator:
         ttl = dt.timedelta(seconds=settings.idempotency_ttl_s)
         self.file = StateFile.open(settings.data_path) if settings.data_path else None
         self.payments: Book
+        deliveries: Deliveries
         if self.file is None:
             self.payments = PaymentBook()
             self.idempotency = IdempotencyStore(self.now, ttl)
             self.stats = Stats()
+            deliveries = MemoryDeliveries()
         else:
             self.payments = FilePaymentBook(self.file)
             self.idempotency = IdempotencyStore(self.now, ttl, FileResponses(self.file))
             self.stats = Stats.from_counters(self.file.counters())
+            deliveries = FileDeliveries(self.file)
+        self.webhooks = Webhooks(deliveries, enabled=bool(settings.webhook_url), scale=settings.webhook_time_scale)
         self._written = self.stats.counters()
 
     def now(self) -> dt.datetime:
@@ -93,10 +101,12 @@ class Emulator:
             self._written = counters
 
     def reset(self) -> None:
-        """Forget every payment, stored response and counter; faults and clock back to the settings."""
+        """Forget every payment, stored response, webhook delivery and counter; faults and clock back to the
+        settings."""
         with self.transaction():
             self.payments.clear()
             self.idempotency.clear()
+            self.webhooks.deliveries.clear()
             self.stats = Stats()
         self.faults.config = FaultConfig.from_settings(self.settings)
         self.clock_offset = dt.timedelta(0)
@@ -137,19 +147,49 @@ class Emulator:
             now = self.now()
             domain.check_confirm(payment, order_id, amount, now, self.timing)
             domain.take_injected_failure(payment)
-            approve_no = f"{secrets.randbelow(10**8):08d}"
-            domain.approve(payment, now, approve_no=approve_no, transaction_key=transaction_key())
-            self.stats.approved += 1
-            self.stats.approved_amount += payment.amount
+            self._approve(payment, now)
         return payment
 
     def cancel(self, payment_key: str, reason: str, amount: int | None, refundable: int | None) -> Payment:
+        """A cancel less than ``cancel_interval_s`` after the payment's last one is refused (transient)."""
         with self._changing(payment_key) as payment:
-            taken = domain.cancel_amount(payment, amount, refundable)
-            domain.apply_cancel(payment, taken, reason, self.now(), transaction_key())
-            self.stats.canceled += 1
-            self.stats.canceled_amount += taken
+            now = self.now()
+            taken = cancels.cancel_amount(payment, amount, refundable, now, self.settings.cancel_interval_s)
+            self._cancel(payment, taken, reason, now)
         return payment
+
+    # --- changes at the PSP that the shop did not ask for (emulator controls) ---
+
+    def approve_outside(self, payment_key: str) -> Payment:
+        """The PSP approves an authorised payment without an answer to the shop, as when a confirm's answer is
+        lost: the confirm checks apply (not the injected ``confirmErrors``); an aborted payment stays aborted."""
+        with self._changing(payment_key) as payment:
+            now = self.now()
+            if payment.status is domain.PaymentStatus.ABORTED:
+                raise TossFailure(TossError.PAY_PROCESS_ABORTED)
+            domain.check_confirm(payment, payment.order_id, payment.amount, now, self.timing)
+            self._approve(payment, now)
+            self.stats.approved_outside += 1
+        return payment
+
+    def cancel_outside(self, payment_key: str, reason: str, amount: int | None) -> Payment:
+        """A cancel made at the PSP (Toss's console), not by the shop: the state and balance checks apply."""
+        with self._changing(payment_key) as payment:
+            taken = cancels.cancel_amount(payment, amount, None)
+            self._cancel(payment, taken, reason, self.now())
+            self.stats.canceled_outside += 1
+        return payment
+
+    def _approve(self, payment: Payment, now: dt.datetime) -> None:
+        approve_no = f"{secrets.randbelow(10**8):08d}"
+        domain.approve(payment, now, approve_no=approve_no, transaction_key=transaction_key())
+        self.stats.approved += 1
+        self.stats.approved_amount += payment.amount
+
+    def _cancel(self, payment: Payment, amount: int, reason: str, now: dt.datetime) -> None:
+        cancels.apply_cancel(payment, amount, reason, now, transaction_key())
+        self.stats.canceled += 1
+        self.stats.canceled_amount += amount
 
     def by_key(self, payment_key: str) -> Payment:
         with self.transaction():
@@ -165,13 +205,16 @@ class Emulator:
     @contextmanager
     def _changing(self, payment_key: str) -> Iterator[Payment]:
         """The known payment, saved when the block ends, whether it returns or raises a Toss error (an
-        injected confirm error changes the payment, then raises)."""
+        injected confirm error changes the payment, then raises); a webhook when its status or cancels changed."""
         with self.transaction():
             payment = self._known(payment_key)
+            seen = (payment.status, len(payment.cancels))
             try:
                 yield payment
             finally:
                 self.payments.save(payment)
+                if (payment.status, len(payment.cancels)) != seen:
+                    self.webhooks.notify(payment, self.now(), self.stats)
 
     def _known(self, payment_key: str) -> Payment:
         payment = self.payments.get(payment_key)
@@ -180,11 +223,12 @@ class Emulator:
         return self._refresh(payment)
 
     def _refresh(self, payment: Payment) -> Payment:
-        """Lazy expiry; an expired payment is saved as such."""
+        """Lazy expiry; an expired payment is saved as such, and its webhook sent then."""
         before = payment.status
         domain.refresh(payment, self.now(), self.timing)
         if payment.status is not before:
             self.payments.save(payment)
+            self.webhooks.notify(payment, self.now(), self.stats)
         return payment
 
 

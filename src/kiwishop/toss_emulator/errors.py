@@ -80,6 +80,12 @@ class TossError(ErrorCode):
     FAILED_METHOD_HANDLING_CANCEL = ("FAILED_METHOD_HANDLING_CANCEL", 500, "취소 중 결제 시 사용한 결제 수단 처리과정에서 일시적인 에러가 발생했습니다.", "A temporary error occurred while canceling with the payment method.")
     INVALID_REFUND_ACCOUNT_INFO = ("INVALID_REFUND_ACCOUNT_INFO", 400, "환불 계좌번호와 예금주명이 일치하지 않습니다.", "The refund account number and holder do not match.")
     NOT_MATCHES_REFUNDABLE_AMOUNT = ("NOT_MATCHES_REFUNDABLE_AMOUNT", 400, "잔액 결과가 일치하지 않습니다.", "The refundable amount does not match the balance.")
+    FORBIDDEN_CONSECUTIVE_REQUEST = ("FORBIDDEN_CONSECUTIVE_REQUEST", 403, "반복적인 요청은 허용되지 않습니다. 잠시 후 다시 시도해주세요.", "Consecutive requests are not allowed. Please try again shortly.")
+    ALREADY_REFUND_PAYMENT = ("ALREADY_REFUND_PAYMENT", 400, "이미 환불된 결제입니다.", "This payment has already been refunded.")
+    REFUND_REJECTED = ("REFUND_REJECTED", 400, "환불이 거절됐습니다. 결제사에 문의 부탁드립니다.", "The refund was rejected. Please contact the payment company.")
+    EXCEED_CANCEL_LIMIT = ("EXCEED_CANCEL_LIMIT", 403, "취소 한도 금액을 초과 하였습니다.", "Exceeded the cancel limit.")
+    FAILED_PARTIAL_REFUND = ("FAILED_PARTIAL_REFUND", 500, "부분 환불이 실패했습니다.", "The partial refund failed.")
+    COMMON_ERROR = ("COMMON_ERROR", 500, "일시적인 오류가 발생했습니다. 잠시 후 다시 시도해주세요.", "A temporary error occurred. Please try again shortly.")
     # --- payment window (authorisation) ---
     DUPLICATED_ORDER_ID = ("DUPLICATED_ORDER_ID", 400, "이미 승인 및 취소가 진행된 중복된 주문번호 입니다. 다른 주문번호로 진행해주세요.", "This order id was already approved or canceled. Use another order id.")
     PAY_PROCESS_CANCELED = ("PAY_PROCESS_CANCELED", 400, "사용자에 의해 결제가 취소되었습니다.", "The payment was canceled by the user.")
@@ -108,7 +114,8 @@ for _member in TossError:
 
 # Confirm failures that leave the payment IN_PROGRESS (the PSP may still approve on a retry). An injected
 # confirm error with one of these codes is not stored as an idempotent response; any other code aborts
-# the payment and is stored. Matches the retryable ("unknown") class of order.md §3.4.
+# the payment and is stored. Matches the retryable ("unknown") class of order.md §3.4. (A cancel refused
+# as FORBIDDEN_CONSECUTIVE_REQUEST is not stored either: cancels.cancel_amount raises it as transient.)
 TRANSIENT_CODES = frozenset(
     {
         "PROVIDER_ERROR",

@@ -1,4 +1,5 @@
-"""The payment book and the stored responses in the state file (``statefile``), read on demand.
+"""The payment book, the stored responses and the webhook deliveries in the state file (``statefile``), read on
+demand.
 
 Nothing is cached: every lookup reads the file, so memory stays bounded however many payments the file
 holds, and a payment from before a restart is found like any other. A ``Payment`` read here is a fresh
@@ -13,6 +14,7 @@ from kiwishop.toss_emulator.codec import payment_from_text, payment_to_text
 from kiwishop.toss_emulator.domain import Payment
 from kiwishop.toss_emulator.statefile import StateFile
 from kiwishop.toss_emulator.store import Scope, StoredResponse
+from kiwishop.toss_emulator.webhooks import Delivery
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 MICROSECOND = dt.timedelta(microseconds=1)
@@ -72,6 +74,32 @@ class FileResponses:
 
     def __len__(self) -> int:
         return self._file.count_responses()
+
+
+class FileDeliveries:
+    def __init__(self, file: StateFile) -> None:
+        self._file = file
+
+    def add(self, payment_key: str, body: bytes, due_us: int) -> int:
+        return self._file.add_webhook(payment_key, body, due_us)
+
+    def due(self, now_us: int, limit: int) -> list[Delivery]:
+        return [Delivery(*row) for row in self._file.due_webhooks(now_us, limit)]
+
+    def next_due_us(self) -> int | None:
+        return self._file.next_webhook_due_us()
+
+    def reschedule(self, delivery_id: int, attempts: int, due_us: int) -> bool:
+        return self._file.reschedule_webhook(delivery_id, attempts, due_us)
+
+    def remove(self, delivery_id: int) -> bool:
+        return self._file.remove_webhook(delivery_id)
+
+    def clear(self) -> None:
+        self._file.clear_webhooks()
+
+    def __len__(self) -> int:
+        return self._file.count_webhooks()
 
 
 def _decoded(text: str | None) -> Payment | None:

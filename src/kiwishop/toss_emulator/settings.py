@@ -9,6 +9,11 @@ counters are written before each answer leaves, so a restarted emulator still kn
 flight, the fault settings and the clock offset start afresh. One emulator per file: the file stays
 locked while it runs, and a file that cannot be opened or is not an emulator state file stops the start.
 ``POST /emulator/reset`` empties the file too.
+
+Webhooks: every payment status change (and every cancel) is POSTed as ``PAYMENT_STATUS_CHANGED`` to
+``KIWI_TOSS_EMULATOR_WEBHOOK_URL`` (empty: none are sent), in the background; a receiver that does not
+answer 200 within ``_WEBHOOK_TIMEOUT_S`` gets it again after 1, 4, 16, 64, 256, 1024 and 4096 minutes, times
+``_WEBHOOK_TIME_SCALE`` (0.001: a minute is 60 ms). Deliveries still to make are kept like payments.
 """
 
 from __future__ import annotations
@@ -50,6 +55,14 @@ class TossEmulatorSettings(ServiceSettings):
     confirm_deadline_s: float = Field(default=600.0, gt=0.0)
     expire_after_s: float = Field(default=1800.0, gt=0.0)
     idempotency_ttl_s: float = Field(default=15 * 24 * 3600.0, gt=0.0)
+    # Toss refuses a cancel of a payment within a second of its last cancel (FORBIDDEN_CONSECUTIVE_REQUEST).
+    cancel_interval_s: float = Field(default=1.0, ge=0.0)
+
+    # Where PAYMENT_STATUS_CHANGED goes (order's receiver in the local stack); "" sends no webhooks.
+    webhook_url: str = "http://127.0.0.1:8080/api/webhooks/toss"
+    # Scales the retry ladder (1, 4, …, 4096 minutes): 0.001 makes a minute 60 ms, for tests.
+    webhook_time_scale: float = Field(default=1.0, gt=0.0)
+    webhook_timeout_s: float = Field(default=3.0, gt=0.0, le=60.0)
 
     # "" keeps the state in memory; a path keeps it in that SQLite file across restarts.
     data_path: str = ""
@@ -72,4 +85,6 @@ class TossEmulatorSettings(ServiceSettings):
             raise ValueError("the fault rates must add up to at most 1")
         if not self.secret_keys or not self.client_keys:
             raise ValueError("at least one secret key and one client key are needed")
+        if self.webhook_url and not self.webhook_url.startswith(("http://", "https://")):
+            raise ValueError("webhook_url must be an http(s) URL, or empty to send no webhooks")
         return self

@@ -1,5 +1,5 @@
 """The emulator's state file (SQLite, stdlib ``sqlite3``): payments with their orderId index, the completed
-idempotent responses with their expiry, and the counters.
+idempotent responses with their expiry, the counters, and the webhook deliveries still to make.
 
 - WAL journal, ``synchronous=NORMAL``: a commit survives the process being killed.
 - One emulator per file: the file is opened in exclusive locking mode and locked at once, so a second
@@ -7,6 +7,7 @@ idempotent responses with their expiry, and the counters.
 - A file that cannot be opened, is not a database, or holds something else than this schema raises
   ``StateFileError`` when it is opened: never a silent empty store.
 - ``transaction()`` groups the writes of one synchronous step; nested calls join the outer one.
+- Schema version 2 added the webhook deliveries; a version 1 file gets that table when it is opened.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x4B495754  # "KIWT": marks the file as a kiwi-shop Toss emulator state file
 BUSY_TIMEOUT_S = 2.0  # a restart may briefly overlap the old process's exit
 
@@ -28,7 +29,13 @@ _SCHEMA = (
     "CREATE INDEX responses_by_expiry ON responses (expires_at_us)",
     "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
 )
-_TABLES = frozenset({"payments", "responses", "counters"})
+_WEBHOOKS = (  # schema version 2
+    "CREATE TABLE webhooks (id INTEGER PRIMARY KEY AUTOINCREMENT, payment_key TEXT NOT NULL, body BLOB NOT NULL,"
+    " attempts INTEGER NOT NULL, due_us INTEGER NOT NULL)",
+    "CREATE INDEX webhooks_by_due ON webhooks (due_us)",
+)
+_TABLES = frozenset({"payments", "responses", "counters", "webhooks"})
+WebhookRow = tuple[int, str, bytes, int, int]
 
 ScopeRow = tuple[str, str, str, str]
 
@@ -139,6 +146,39 @@ class StateFile:
     def clear_responses(self) -> None:
         self._db.execute("DELETE FROM responses")
 
+    # --- webhook deliveries ---
+
+    def add_webhook(self, payment_key: str, body: bytes, due_us: int) -> int:
+        sql = "INSERT INTO webhooks (payment_key, body, attempts, due_us) VALUES (?, ?, 0, ?)"
+        cursor = self._db.execute(sql, (payment_key, body, due_us))
+        return int(cursor.lastrowid or 0)
+
+    def due_webhooks(self, now_us: int, limit: int) -> list[WebhookRow]:
+        """(id, payment_key, body, attempts, due_us) of the deliveries due at ``now_us``, the longest due first."""
+        rows = self._db.execute(
+            "SELECT id, payment_key, body, attempts, due_us FROM webhooks"
+            " WHERE due_us <= ? ORDER BY due_us, id LIMIT ?",
+            (now_us, limit),
+        )
+        return [(int(r[0]), str(r[1]), bytes(r[2]), int(r[3]), int(r[4])) for r in rows]
+
+    def next_webhook_due_us(self) -> int | None:
+        row = self._db.execute("SELECT min(due_us) FROM webhooks").fetchone()
+        return None if row[0] is None else int(row[0])
+
+    def reschedule_webhook(self, webhook_id: int, attempts: int, due_us: int) -> bool:
+        sql = "UPDATE webhooks SET attempts = ?, due_us = ? WHERE id = ?"
+        return self._db.execute(sql, (attempts, due_us, webhook_id)).rowcount == 1
+
+    def remove_webhook(self, webhook_id: int) -> bool:
+        return self._db.execute("DELETE FROM webhooks WHERE id = ?", (webhook_id,)).rowcount == 1
+
+    def count_webhooks(self) -> int:
+        return self._count("webhooks")
+
+    def clear_webhooks(self) -> None:
+        self._db.execute("DELETE FROM webhooks")
+
     # --- counters ---
 
     def counters(self) -> dict[str, int]:
@@ -182,12 +222,18 @@ def _create_or_check_schema(db: sqlite3.Connection) -> None:
     version = int(db.execute("PRAGMA user_version").fetchone()[0])
     tables = {str(row[0]) for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if application_id == 0 and version == 0 and not tables:
-        for statement in _SCHEMA:
+        for statement in (*_SCHEMA, *_WEBHOOKS):
             db.execute(statement)
         db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return
     if application_id != APPLICATION_ID:
         raise StateFileError("the file is an SQLite database, but not a Toss emulator state file")
+    if version == 1 and "webhooks" not in tables:  # from before the webhooks: add their table
+        for statement in _WEBHOOKS:
+            db.execute(statement)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        tables.add("webhooks")
+        version = SCHEMA_VERSION
     if version != SCHEMA_VERSION or _TABLES - tables:
         raise StateFileError(f"the file has schema version {version}; this emulator reads version {SCHEMA_VERSION}")

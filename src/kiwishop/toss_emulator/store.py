@@ -131,14 +131,22 @@ class Stats:
     approved: int = 0
     approved_amount: int = 0
     confirm_requests: int = 0
+    approved_outside: int = 0
+    cancel_requests: int = 0
     canceled: int = 0
     canceled_amount: int = 0
+    canceled_outside: int = 0
     declined: int = 0
     replayed: int = 0
     in_flight_rejected: int = 0
     faults_5xx: int = 0
     fault_timeouts: int = 0
     fault_drops: int = 0
+    webhook_events: int = 0  # deliveries added: one per status change or cancel
+    webhooks_sent: int = 0  # attempts made
+    webhooks_delivered: int = 0  # answered 200
+    webhook_failed_attempts: int = 0
+    webhooks_given_up: int = 0  # the retry ladder spent
 
     @classmethod
     def from_counters(cls, counters: Mapping[str, int]) -> Stats:

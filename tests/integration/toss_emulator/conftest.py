@@ -1,6 +1,7 @@
 """The emulator in-process (httpx over ASGI) with a fake clock; helpers shaped like a Toss client.
 
 Every test using ``emulator_app`` or ``toss`` runs twice: with the state in memory, and in a state file.
+Emulators made here send no webhooks unless a test gives them a ``webhook_url``.
 """
 
 from __future__ import annotations
@@ -75,6 +76,12 @@ class Toss:
         headers = {**basic(), **({"Idempotency-Key": key} if key else {})}
         return await self.http.post(f"/v1/payments/{payment_key}/cancel", json=body, headers=headers)
 
+    async def cancel_outside(self, payment_key: str, **body: Any) -> httpx.Response:
+        return await self.http.post(f"/emulator/payments/{payment_key}/cancel-outside", json=body or None)
+
+    async def approve_outside(self, payment_key: str) -> httpx.Response:
+        return await self.http.post(f"/emulator/payments/{payment_key}/approve-outside")
+
     async def get(self, payment_key: str) -> httpx.Response:
         return await self.http.get(f"/v1/payments/{payment_key}", headers=basic())
 
@@ -106,7 +113,8 @@ def emulator_app(request: pytest.FixtureRequest, clock: FakeClock, tmp_path: Pat
 
     def make(**settings: Any) -> Any:
         data_path = str(tmp_path / f"emulator-{next(numbers)}.sqlite3") if request.param == "file" else ""
-        return create_app(TossEmulatorSettings(**{"hang_s": 5.0, "data_path": data_path, **settings}), clock=clock)
+        defaults = {"hang_s": 5.0, "data_path": data_path, "webhook_url": ""}
+        return create_app(TossEmulatorSettings(**{**defaults, **settings}), clock=clock)
 
     return make
 

@@ -185,7 +185,7 @@ async def test_an_unknown_test_code_is_an_invalid_test_code(toss: Toss) -> None:
 
 async def test_a_live_secret_key_ignores_the_test_code_header() -> None:
     live = "live_sk_kiwiShopLiveKey000000000"
-    settings = TossEmulatorSettings(secret_keys=(SECRET, live))
+    settings = TossEmulatorSettings(secret_keys=(SECRET, live), webhook_url="")
     async with running_app(create_app(settings)) as http:
         created = (
             await http.post("/emulator/payments", json={"orderId": new_order_id(), "amount": 1000, "orderName": "x"})

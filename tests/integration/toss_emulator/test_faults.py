@@ -140,3 +140,39 @@ async def test_rates_below_one_fault_some_requests_and_approve_each_payment_at_m
     assert stats["faults5xx"] > 0
     assert stats["faultDrops"] > 0
     assert stats["confirmRequests"] == 60 + stats["faults5xx"]
+
+
+async def test_a_5xx_fault_on_a_cancel_does_nothing_and_the_retry_with_the_same_key_cancels(toss: Toss) -> None:
+    payment = await toss.authorise(amount=6000)
+    await toss.confirm(payment)
+    await toss.faults(fault5xxRate=1.0)
+    failed = await toss.cancel(payment["paymentKey"], key="refund-5xx", cancelReason="x", cancelAmount=2000)
+    assert error(failed) == (500, "FAILED_INTERNAL_SYSTEM_PROCESSING")
+    assert (await toss.get(payment["paymentKey"])).json()["balanceAmount"] == 6000
+    await toss.faults(fault5xxRate=0.0)
+    retry = await toss.cancel(payment["paymentKey"], key="refund-5xx", cancelReason="x", cancelAmount=2000)
+    assert (retry.status_code, retry.json()["balanceAmount"]) == (200, 4000)
+    assert REPLAYED not in retry.headers
+    stats = await toss.stats()
+    assert (stats["canceled"], stats["cancelRequests"], stats["faults5xx"]) == (1, 2, 1)
+
+
+async def test_a_dropped_cancel_answer_cancels_once_and_the_retry_replays_it(served: Toss) -> None:
+    """The cancel-in-doubt case: the refund happened at the PSP, the shop never heard; retrying with the same
+    key (even at once: within the one-second rule) answers the first cancel again, and refunds nothing more."""
+    payment = await served.authorise(amount=6000)
+    await served.confirm(payment)
+    await served.faults(faultDropRate=1.0)
+    with pytest.raises(httpx.ReadTimeout):
+        await served.cancel(payment["paymentKey"], key="refund-drop", cancelReason="x", cancelAmount=2000)
+    stats = await eventually(served.stats, lambda s: s["faultDrops"] == 1)
+    assert (stats["canceled"], stats["canceledAmount"]) == (1, 2000)
+    await served.faults(faultDropRate=0.0)
+    retry = await served.cancel(payment["paymentKey"], key="refund-drop", cancelReason="x", cancelAmount=2000)
+    assert (retry.status_code, retry.headers[REPLAYED]) == (200, "true")
+    assert (retry.json()["status"], retry.json()["balanceAmount"], len(retry.json()["cancels"])) == (
+        "PARTIAL_CANCELED",
+        4000,
+        1,
+    )
+    assert (await served.stats())["canceled"] == 1

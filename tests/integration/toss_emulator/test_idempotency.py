@@ -52,7 +52,7 @@ async def test_the_same_key_on_another_path_is_another_request(toss: Toss) -> No
 
 async def test_the_same_key_used_by_another_secret_key_is_another_request() -> None:
     other = "test_sk_secondMerchant000000000"
-    async with running_app(create_app(TossEmulatorSettings(secret_keys=(SECRET, other)))) as http:
+    async with running_app(create_app(TossEmulatorSettings(secret_keys=(SECRET, other), webhook_url=""))) as http:
         created = (
             await http.post("/emulator/payments", json={"orderId": new_order_id(), "amount": 1000, "orderName": "x"})
         ).json()

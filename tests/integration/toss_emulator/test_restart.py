@@ -33,7 +33,7 @@ def start(data_path: Path, clock: FakeClock) -> Start:
 
     @asynccontextmanager
     async def started() -> AsyncIterator[Toss]:
-        app = create_app(TossEmulatorSettings(data_path=str(data_path)), clock=clock)
+        app = create_app(TossEmulatorSettings(data_path=str(data_path), webhook_url=""), clock=clock)
         async with running_app(app) as http:
             yield Toss(http, clock)
 
@@ -47,7 +47,7 @@ async def by_order(toss: Toss, order_id: str) -> httpx.Response:
 async def test_a_confirmed_payment_is_found_by_key_and_by_order_id_after_a_restart(
     data_path: Path, clock: FakeClock
 ) -> None:
-    settings = TossEmulatorSettings(data_path=str(data_path))
+    settings = TossEmulatorSettings(data_path=str(data_path), webhook_url="")
     async with served_app(create_app(settings, clock=clock)) as url, httpx.AsyncClient(base_url=url) as http:
         before = Toss(http, clock)
         payment = await before.authorise(amount=15000)
@@ -88,9 +88,12 @@ async def test_a_cancel_after_a_restart_works_and_is_still_there_after_the_next_
         canceled = await toss.cancel(payment["paymentKey"], cancelReason="고객 변심", cancelAmount=1000)
     async with start() as toss:
         found = (await toss.get(payment["paymentKey"])).json()
+        too_soon = await toss.cancel(payment["paymentKey"], cancelReason="나머지", refundableAmount=5000)
+        toss.clock.advance(1)  # the one-second rule counts from the last cancel, kept in the file
         rest = await toss.cancel(payment["paymentKey"], cancelReason="나머지", refundableAmount=5000)
         stats = await toss.stats()
     assert canceled.status_code == 200
+    assert error(too_soon) == (403, "FORBIDDEN_CONSECUTIVE_REQUEST")
     assert found == canceled.json()
     assert (found["status"], found["balanceAmount"], found["cancels"][0]["cancelAmount"]) == (
         "PARTIAL_CANCELED",

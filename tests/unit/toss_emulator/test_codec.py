@@ -5,8 +5,9 @@ from collections import deque
 
 import pytest
 
+from kiwishop.toss_emulator.cancels import apply_cancel
 from kiwishop.toss_emulator.codec import payment_from_text, payment_to_text
-from kiwishop.toss_emulator.domain import Payment, PaymentStatus, apply_cancel, approve
+from kiwishop.toss_emulator.domain import Payment, PaymentStatus, approve
 from kiwishop.toss_emulator.errors import TossError
 
 T0 = dt.datetime(2025, 1, 10, 11, 29, 30, 123456, tzinfo=dt.UTC)

@@ -9,10 +9,8 @@ from kiwishop.toss_emulator.domain import (
     Payment,
     PaymentStatus,
     Timing,
-    apply_cancel,
     approve,
     can_reauthorise,
-    cancel_amount,
     check_confirm,
     refresh,
     take_injected_failure,
@@ -102,35 +100,6 @@ def test_approval_records_the_time_number_and_transaction() -> None:
         "00000001",
         "TX1",
     )
-
-
-def test_partial_cancels_reduce_the_balance_until_the_payment_is_canceled() -> None:
-    p = payment(status=PaymentStatus.DONE)
-    apply_cancel(p, cancel_amount(p, 1000, None), "부분 취소", T0, "TX2")
-    assert (p.status, p.balance) == (PaymentStatus.PARTIAL_CANCELED, 5000)
-    apply_cancel(p, cancel_amount(p, None, 5000), "전액 취소", T0, "TX3")
-    assert (p.status, p.balance, p.amount) == (PaymentStatus.CANCELED, 0, 6000)
-    assert [(c.amount, c.balance_after) for c in p.cancels] == [(1000, 5000), (5000, 0)]
-    assert p.last_transaction_key == "TX3"
-
-
-@pytest.mark.parametrize(
-    ("status", "requested", "refundable", "error"),
-    [
-        (PaymentStatus.CANCELED, None, None, TossError.ALREADY_CANCELED_PAYMENT),
-        (PaymentStatus.IN_PROGRESS, None, None, TossError.NOT_CANCELABLE_PAYMENT),
-        (PaymentStatus.EXPIRED, None, None, TossError.NOT_CANCELABLE_PAYMENT),
-        (PaymentStatus.ABORTED, None, None, TossError.NOT_CANCELABLE_PAYMENT),
-        (PaymentStatus.DONE, 6001, None, TossError.NOT_CANCELABLE_AMOUNT),
-        (PaymentStatus.DONE, 1000, 5000, TossError.NOT_MATCHES_REFUNDABLE_AMOUNT),
-    ],
-)
-def test_a_cancel_is_refused_by_state_and_balance(
-    status: PaymentStatus, requested: int | None, refundable: int | None, error: TossError
-) -> None:
-    with pytest.raises(TossFailure) as caught:
-        cancel_amount(payment(status=status), requested, refundable)
-    assert caught.value.error is error
 
 
 def test_only_a_never_confirmed_order_id_may_be_authorised_again() -> None:

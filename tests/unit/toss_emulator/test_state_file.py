@@ -3,13 +3,14 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from kiwishop.toss_emulator.errors import TossError, TossFailure
 from kiwishop.toss_emulator.filestore import FilePaymentBook, from_us, to_us
-from kiwishop.toss_emulator.statefile import StateFile
+from kiwishop.toss_emulator.statefile import _SCHEMA, APPLICATION_ID, SCHEMA_VERSION, StateFile, StateFileError
 from tests.unit.toss_emulator.test_codec import canceled_twice
 
 
@@ -91,3 +92,31 @@ def test_expiry_times_convert_to_microseconds_and_back_exactly() -> None:
     moment = dt.datetime(2025, 1, 25, 11, 29, 30, 999999, tzinfo=dt.UTC)
     assert from_us(to_us(moment)) == moment
     assert to_us(moment + dt.timedelta(microseconds=1)) == to_us(moment) + 1
+
+
+def test_a_file_of_schema_version_1_gets_the_webhook_table_and_keeps_its_payments(path: Path) -> None:
+    path.parent.mkdir(parents=True)
+    with closing(sqlite3.connect(path)) as db:  # what an emulator from before the webhooks wrote
+        for statement in _SCHEMA:
+            db.execute(statement)
+        db.execute("INSERT INTO payments VALUES ('tgen_1', 'order-0001', '{}')")
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        db.execute("PRAGMA user_version = 1")
+        db.commit()
+    file = StateFile.open(path)
+    try:
+        assert (file.payment("tgen_1"), file.count_webhooks()) == ("{}", 0)
+        assert file.add_webhook("tgen_1", b"{}", 5) == 1
+    finally:
+        file.close()
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+
+
+def test_a_file_of_a_newer_schema_is_refused(path: Path) -> None:
+    StateFile.open(path).close()
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA user_version = 3")
+        db.commit()
+    with pytest.raises(StateFileError, match="schema version 3"):
+        StateFile.open(path)
