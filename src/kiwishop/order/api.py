@@ -1,4 +1,4 @@
-"""JSON routes of order (8080): checkout, confirm, payment result, order read APIs O5–O7."""
+"""JSON routes of order (8080): checkout, confirm, cancel, payment result, order read APIs O5–O7."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from kiwishop.order import queries
-from kiwishop.order.domain import PaymentStatus
+from kiwishop.order.cancellation import CancelResult, CancelStatus, refusal_error
+from kiwishop.order.domain import PAID, PaymentStatus
 from kiwishop.order.handlers.checkout import checkout
 from kiwishop.order.schemas import (
+    CancelIn,
+    CancelOut,
     CheckoutIn,
     CheckoutOut,
     ConfirmIn,
@@ -19,6 +22,8 @@ from kiwishop.order.schemas import (
     PaymentOrderLineOut,
     PaymentOrderListOut,
     PaymentResultOut,
+    WebhookIn,
+    WebhookOut,
 )
 from kiwishop.order.services import OrderServicesDep
 from kiwishop.platform.deps import LanguageDep, PageLimit
@@ -46,11 +51,24 @@ CONFIRM_ERRORS: Responses = {
         "order's (PEC0006)"
     },
 }
+CANCEL_ERRORS: Responses = {
+    **UNAVAILABLE,
+    202: {"description": "in doubt at the PSP, being resolved: send the same request again, or poll "
+          "GET /api/payments/{orderId}"},
+    400: {"description": "lines that are not the order's, repeated or none (PEC0014), a sum that is not whole won "
+          "(PEC0003), or an invalid body"},
+    404: {"description": "unknown order (PEC0004)"},
+    409: {"description": "the order is not paid (PEC0012), another cancel of it is in progress (PEC0013), lines "
+          "already cancelled mixed with others (PEC0019), or the PSP refused (PEC0015–PEC0017; `failure` has its "
+          "code)"},
+    502: {"description": "the PSP refused the cancel request (PEC0018; `failure` has its code); nothing was cancelled"},
+}  # fmt: skip
 
 
 def result_response(result: PaymentResultOut) -> JSONResponse:
-    """200 SUCCESS; 202 while the PSP's answer is in doubt (poll GET /api/payments/{orderId}); 400 FAILURE."""
-    if result.status is PaymentStatus.SUCCESS:
+    """200 paid (SUCCESS, or cancelled since); 202 while the PSP's answer is in doubt (poll GET
+    /api/payments/{orderId}); 400 FAILURE."""
+    if result.status in PAID:
         return model_response(result)
     if result.status is PaymentStatus.FAILURE:
         failure = result.failure
@@ -73,6 +91,47 @@ async def create_checkout(body: CheckoutIn, s: OrderServicesDep) -> JSONResponse
 async def confirm_payment(body: ConfirmIn, s: OrderServicesDep, lang: LanguageDep) -> JSONResponse:
     payment = await s.confirm_payment(body.paymentKey, body.orderId, body.amount)
     return result_response(PaymentResultOut.of(payment, lang))
+
+
+@router.post("/api/payments/{orderId}/cancel", response_model=CancelOut, responses=CANCEL_ERRORS)
+async def cancel_payment(
+    orderId: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{6,64}$")], body: CancelIn, s: OrderServicesDep,
+    lang: LanguageDep,
+) -> JSONResponse:  # fmt: skip
+    result = await s.cancel_payment(orderId, body.cancelReason, body.paymentOrderNos)
+    return cancel_response(result, lang)
+
+
+def cancel_response(result: CancelResult, lang: str) -> JSONResponse:
+    """200 DONE (with the order's lines and amounts); 202 while the PSP's word is awaited; FAILED: the order's code
+    for the PSP's refusal, with the cancel's fields and the PSP's code in ``failure``."""
+    out = CancelOut.of(result, lang)
+    if result.cancel.status is CancelStatus.DONE:
+        return model_response(out)
+    if result.cancel.status is CancelStatus.FAILED:
+        error = refusal_error(result.cancel.failure_code)
+        body = {"code": error.code, "message": error.message(lang, {"psp_code": result.cancel.failure_code})}
+        return JSONResponse({**body, **out.model_dump()}, status_code=error.status)
+    return model_response(out, status_code=202)
+
+
+WEBHOOK_ERRORS: Responses = {
+    **UNAVAILABLE,
+    409: {"description": "a cancel of this order is in progress (PEC0013): nothing changed, send it again later"},
+    503: {"description": "the PSP cannot be asked about the payment right now (PEC0011) or the database is down: "
+          "nothing changed, send it again later"},
+}  # fmt: skip
+HANDLED_EVENTS = ("PAYMENT_STATUS_CHANGED",)
+
+
+@router.post("/api/webhooks/toss", response_model=WebhookOut, responses=WEBHOOK_ERRORS)
+async def toss_webhook(body: WebhookIn, s: OrderServicesDep) -> JSONResponse:
+    """A hint from the PSP that a payment changed: the payment is read again at the PSP, and the order moves only
+    forward on that word. 200 whatever it led to (an unknown order included); a bad body is a 400."""
+    result = "IGNORED"
+    if body.eventType in HANDLED_EVENTS:
+        result = await s.sync_from_psp(body.data.orderId, body.data.paymentKey)
+    return model_response(WebhookOut(eventType=body.eventType, orderId=body.data.orderId, result=result))
 
 
 @router.get(

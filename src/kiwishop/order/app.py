@@ -11,12 +11,17 @@ from fastapi import FastAPI
 from kiwishop.contracts.events import on_topics
 from kiwishop.contracts.topics import WALLET
 from kiwishop.order import api, pages, workers
+from kiwishop.order.cancel_store import SqlCancelStore
 from kiwishop.order.catalog_client import CatalogClient
 from kiwishop.order.consumers import wallet_result_handlers
+from kiwishop.order.handlers.cancel import CancelPayment
+from kiwishop.order.handlers.cancel_record import RecordCancel
+from kiwishop.order.handlers.cancel_recovery import RecoverCancels
 from kiwishop.order.handlers.confirm import ConfirmPayment
 from kiwishop.order.handlers.recovery import RecoverPayments
 from kiwishop.order.handlers.settlement import RepublishUnsettled
 from kiwishop.order.handlers.verdict import RecordVerdict
+from kiwishop.order.handlers.webhook import SyncFromPsp
 from kiwishop.order.metrics import PaymentMetrics
 from kiwishop.order.migrations import MIGRATIONS
 from kiwishop.order.psp import TossClient
@@ -68,6 +73,11 @@ def create_app(settings: OrderSettings) -> FastAPI:
     record_verdict = RecordVerdict(store, gateway, runtime.ids, timing, counters=metrics)
     confirm_payment = ConfirmPayment(store, gateway, record_verdict, lease=timing.lease, wait_s=settings.confirm_wait_s)
     recovery = RecoverPayments(store, gateway, record_verdict, lease=timing.lease)
+    cancel_store = SqlCancelStore(db, runtime.ids, outbox, topic=settings.payment_topic)
+    record_cancel = RecordCancel(cancel_store, runtime.ids, timing)
+    cancel_payment = CancelPayment(cancel_store, gateway, record_cancel, lease=timing.lease)
+    cancel_recovery = RecoverCancels(cancel_store, gateway, record_cancel, lease=timing.lease)
+    sync_from_psp = SyncFromPsp(cancel_store, gateway, record_verdict, runtime.ids, lease=timing.lease)
     settlement = RepublishUnsettled(
         store, grace_s=settings.settlement_grace_s, republish_max_s=settings.settlement_republish_max_s,
         batch_size=settings.settlement_republish_batch, counters=metrics,
@@ -80,7 +90,9 @@ def create_app(settings: OrderSettings) -> FastAPI:
         contract=on_topics(WALLET),
         money_topics=[settings.wallet_topic],
     )
-    runtime.worker(workers.recovery_loop(recovery, db, metrics, interval_s=settings.recovery_interval_s))
+    runtime.worker(
+        workers.recovery_loop(recovery, cancel_recovery, db, metrics, interval_s=settings.recovery_interval_s)
+    )
     runtime.worker(workers.settlement_loop(settlement, db, metrics, interval_s=settings.settlement_interval_s))
     runtime.on_shutdown(catalog_http.aclose)
     runtime.on_shutdown(hot_catalog_http.aclose)
@@ -88,9 +100,11 @@ def create_app(settings: OrderSettings) -> FastAPI:
 
     app = runtime.build_app(title="kiwi-shop order", routers=[api.router, pages.router])
     app.state.services = OrderServices(
-        settings, db, runtime.ids, store, CatalogClient(catalog_http), confirm_payment, catalog_http, hot_catalog_http
-    )
+        settings, db, runtime.ids, store, CatalogClient(catalog_http), confirm_payment, catalog_http, hot_catalog_http,
+        cancel_payment, sync_from_psp,
+    )  # fmt: skip
     app.state.recovery = recovery
+    app.state.cancel_recovery = cancel_recovery
     app.state.settlement = settlement
     return app
 

@@ -24,9 +24,12 @@ class PaymentStatus(enum.StrEnum):
     FAILURE = "FAILURE"
     UNKNOWN = "UNKNOWN"
     QUARANTINED = "QUARANTINED"  # in doubt past the recovery horizon (or evidence no rule settles): a person decides
+    CANCELED = "CANCELED"  # a paid line given back at the PSP (a cancel); an order whose every line is
+    PARTIAL_CANCELED = "PARTIAL_CANCELED"  # an order only (never a line): some lines CANCELED, the rest SUCCESS
 
 
 CONFIRMABLE = (PaymentStatus.NOT_STARTED, PaymentStatus.UNKNOWN)
+PAID = (PaymentStatus.SUCCESS, PaymentStatus.PARTIAL_CANCELED, PaymentStatus.CANCELED)  # approved by the PSP
 TERMINAL = (PaymentStatus.SUCCESS, PaymentStatus.FAILURE)
 IN_DOUBT = (PaymentStatus.EXECUTING, PaymentStatus.UNKNOWN, PaymentStatus.QUARANTINED)
 
@@ -73,6 +76,38 @@ class OrderError(ErrorCode):
         "결제사에 확인할 수 없습니다. 잠시 후 다시 시도해 주세요.",
         "The PSP could not be asked; try again shortly.",
     )
+    # Cancels (handlers/cancel.py). A refusal of the PSP names its code in ``failure``; nothing was given back.
+    # fmt: off
+    ORDER_NOT_PAID = ("PEC0012", 409, "결제가 완료된 주문만 취소할 수 있습니다.", "Only a paid order can be canceled.")
+    CANCEL_IN_PROGRESS = (
+        "PEC0013", 409, "이 주문의 다른 취소가 아직 처리 중입니다. 잠시 후 다시 시도해 주세요.",
+        "Another cancel of this order is still in progress; try again shortly.",
+    )
+    INVALID_CANCEL_LINES = (
+        "PEC0014", 400, "취소할 주문 항목이 올바르지 않습니다(없는 항목, 다른 주문의 항목, 중복 또는 빈 목록): {lines}",
+        "Invalid lines to cancel (unknown, of another order, repeated, or none): {lines}",
+    )
+    CANCEL_AMOUNT_REFUSED = (
+        "PEC0015", 409, "결제사가 이 금액의 취소를 거절했습니다(취소 가능 금액과 다름). 아무것도 취소되지 않았습니다.",
+        "The PSP refused to cancel this amount (not what it holds as cancelable); nothing was canceled.",
+    )
+    ALREADY_CANCELED_AT_PSP = (
+        "PEC0016", 409, "결제사에서 이미 전액 취소된 결제입니다. 주문 항목은 바뀌지 않았습니다.",
+        "The PSP says the payment is already fully canceled; the order's lines are unchanged.",
+    )
+    CANCEL_NOT_ALLOWED = (
+        "PEC0017", 409, "결제사가 이 결제의 취소를 허용하지 않습니다({psp_code}). 아무것도 취소되지 않았습니다.",
+        "The PSP does not allow canceling this payment ({psp_code}); nothing was canceled.",
+    )
+    CANCEL_REFUSED = (
+        "PEC0018", 502, "결제사가 취소 요청을 거절했습니다({psp_code}). 아무것도 취소되지 않았습니다.",
+        "The PSP refused the cancel request ({psp_code}); nothing was canceled.",
+    )
+    LINES_ALREADY_CANCELED = (
+        "PEC0019", 409, "이미 취소된 항목이 함께 있습니다: {lines}. 취소되지 않은 항목만 보내 주세요.",
+        "Some of these lines are already canceled: {lines}. Send only lines not canceled yet.",
+    )
+    # fmt: on
 
 
 def seoul_iso(utc_naive: dt.datetime | None) -> str | None:
@@ -143,8 +178,14 @@ class Payment:
 
     @property
     def status(self) -> PaymentStatus:
-        """All lines move together; the order's status is theirs."""
-        return self.lines[0].status if self.lines else PaymentStatus.NOT_STARTED
+        """All lines move together, and the order's status is theirs, until a cancel gives some of a paid order's
+        lines back: then PARTIAL_CANCELED, or CANCELED once every line is."""
+        if not self.lines:
+            return PaymentStatus.NOT_STARTED
+        canceled = sum(1 for line in self.lines if line.status is PaymentStatus.CANCELED)
+        if not canceled:
+            return self.lines[0].status
+        return PaymentStatus.CANCELED if canceled == len(self.lines) else PaymentStatus.PARTIAL_CANCELED
 
 
 def started_values(payment_key: str, started_at: dt.datetime, lease_until: dt.datetime) -> dict[str, object]:
@@ -176,7 +217,8 @@ def approved_values(
 
 
 def confirm_payload(payment: Payment) -> PaymentConfirmV1:
-    """PAYMENT_CONFIRM payload (docs/events.md), from the rows after the update."""
+    """PAYMENT_CONFIRM payload (docs/events.md), from the rows after the update. Rebuilt later (settlement),
+    it is the confirm as it was: a line canceled since is SUCCESS there (its PAYMENT_CANCELED takes it back)."""
     return {
         "paymentEventNo": payment.payment_event_no,
         "memberNo": payment.member_no,
@@ -194,7 +236,7 @@ def confirm_payload(payment: Payment) -> PaymentConfirmV1:
                 "sellerNo": line.seller_no,
                 "productName": line.product_name,
                 "amount": line.amount,
-                "status": str(line.status),
+                "status": str(PaymentStatus.SUCCESS if line.status is PaymentStatus.CANCELED else line.status),
             }
             for line in payment.lines
         ],

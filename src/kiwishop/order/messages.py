@@ -138,6 +138,23 @@ PSP_MESSAGES: dict[str, tuple[str, str]] = {
         "결제 유효 시간이 지나 만료된 결제입니다.",
         "The payment expired because it was not confirmed in time.",
     ),
+    # Toss's cancel codes (toss.md A4, cancel side)
+    "ALREADY_CANCELED_PAYMENT": ("이미 취소된 결제 입니다.", "This payment has already been canceled."),
+    "NOT_CANCELABLE_AMOUNT": ("취소 할 수 없는 금액 입니다.", "This amount cannot be canceled."),
+    "NOT_CANCELABLE_PAYMENT": ("취소 할 수 없는 결제 입니다.", "This payment cannot be canceled."),
+    "NOT_ALLOWED_PARTIAL_REFUND": (
+        "부분 환불이 불가능한 결제입니다.",
+        "Partial refunds are not allowed for this payment.",
+    ),
+    "EXCEED_MAX_REFUND_DUE": ("환불 가능한 기간이 지났습니다.", "The refund period has passed."),
+    "NOT_MATCHES_REFUNDABLE_AMOUNT": (
+        "잔액 결과가 일치하지 않습니다.",
+        "The refundable amount does not match the balance.",
+    ),
+    "INVALID_REFUND_ACCOUNT_INFO": (
+        "환불 계좌번호와 예금주명이 일치하지 않습니다.",
+        "The refund account number and holder do not match.",
+    ),
     # order's own verdicts (order/verdicts.py)
     "PAYMENT_ABORTED": ("결제가 중단되었습니다.", "The payment was aborted."),
     "PAYMENT_EXPIRED": ("결제 유효 시간이 지나 만료된 결제입니다.", "The payment expired."),

@@ -1,4 +1,5 @@
-"""Order's own metrics, on the service's registry: verdicts, orders in doubt, paid orders waiting for wallet.
+"""Order's own metrics, on the service's registry: verdicts, orders and cancels in doubt, paid orders waiting for
+wallet.
 ``PaymentMetrics`` is the handlers' ``PaymentCounters``; the loops set the gauges (``workers.py``)."""
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ class PaymentMetrics:
         self.orders = Gauge(
             "kiwi_payments_by_state",
             "Orders in doubt or waiting: EXECUTING, UNKNOWN, QUARANTINED, and paid orders not yet settled by wallet "
-            "(AWAITING_SETTLEMENT; OVERDUE_SETTLEMENT once PAYMENT_CONFIRM had to be published again)",
+            "(AWAITING_SETTLEMENT; OVERDUE_SETTLEMENT once PAYMENT_CONFIRM had to be published again); cancels in "
+            "doubt: CANCEL_EXECUTING, CANCEL_UNKNOWN",
             ["state"],
             registry=registry,
         )

@@ -6,6 +6,7 @@ from kiwishop.platform.outbox import outbox_migration
 
 _STATUS = "ENUM('NOT_STARTED','EXECUTING','SUCCESS','FAILURE','UNKNOWN')"
 _STATUS_V2 = "ENUM('NOT_STARTED','EXECUTING','SUCCESS','FAILURE','UNKNOWN','QUARANTINED')"
+_STATUS_V3 = "ENUM('NOT_STARTED','EXECUTING','SUCCESS','FAILURE','UNKNOWN','QUARANTINED','CANCELED')"
 
 # Verdicts on evidence and settlement that heals itself (issue "No won stranded"):
 # - ``confirm_event_id``: the PAYMENT_CONFIRM's eventId, so a re-publish carries the same id;
@@ -49,6 +50,50 @@ RECOVERY = (
     UPDATE payment_events e SET e.next_attempt_at = UTC_TIMESTAMP(3), e.in_doubt_since = e.updated_at
     WHERE EXISTS (SELECT 1 FROM payment_orders o WHERE o.payment_event_no = e.payment_event_no
                   AND o.payment_order_status IN ('UNKNOWN', 'EXECUTING'))
+    """,
+)
+
+# Cancels (order gives money back): a line may become CANCELED; each cancel of an order is a row (numbered 1, 2, …
+# per order, its Idempotency-Key at the PSP unique) with its lines in a child table; ``next_attempt_at`` is the
+# lease of an EXECUTING cancel and the next attempt of one in doubt (UNKNOWN).
+CANCELS = (
+    f"ALTER TABLE payment_orders MODIFY payment_order_status {_STATUS_V3} NOT NULL DEFAULT 'NOT_STARTED'",
+    f"ALTER TABLE payment_order_histories MODIFY previous_status {_STATUS_V3} NULL,"
+    f" MODIFY new_status {_STATUS_V3} NULL",
+    """
+    CREATE TABLE IF NOT EXISTS payment_cancels (
+        order_id          VARCHAR(64)    NOT NULL,
+        cancel_no         INT            NOT NULL,
+        payment_event_no  BIGINT         NOT NULL,
+        payment_key       VARCHAR(200)   NOT NULL,
+        amount            DECIMAL(12, 2) NOT NULL,
+        reason            VARCHAR(200)   NOT NULL,
+        status            ENUM('EXECUTING','UNKNOWN','DONE','FAILED') NOT NULL,
+        failure_code      VARCHAR(100)   NULL,
+        failure_message   VARCHAR(500)   NULL,
+        idempotency_key   VARCHAR(300)   NOT NULL,
+        attempts          INT            NOT NULL DEFAULT 0,
+        in_doubt_since    DATETIME(3)    NULL,
+        next_attempt_at   DATETIME(3)    NULL,
+        canceled_at       DATETIME       NULL,
+        psp_balance       DECIMAL(12, 2) NULL,
+        event_id          BIGINT         NULL,
+        created_at        DATETIME(3)    NOT NULL,
+        updated_at        DATETIME(3)    NOT NULL,
+        PRIMARY KEY (order_id, cancel_no),
+        UNIQUE KEY uk_payment_cancels_idempotency_key (idempotency_key),
+        KEY idx_payment_cancels_due (next_attempt_at)
+    ) ENGINE=InnoDB
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS payment_cancel_lines (
+        order_id          VARCHAR(64)    NOT NULL,
+        cancel_no         INT            NOT NULL,
+        payment_order_no  BIGINT         NOT NULL,
+        amount            DECIMAL(12, 2) NOT NULL,
+        PRIMARY KEY (order_id, cancel_no, payment_order_no),
+        KEY idx_payment_cancel_lines_line (payment_order_no)
+    ) ENGINE=InnoDB
     """,
 )
 
@@ -116,4 +161,5 @@ MIGRATIONS = (
     inbox_migration("0003_processed_messages"),
     Migration("0004_recovery_and_settlement", RECOVERY),
     Migration("0005_pending_payment_key", PENDING_KEY),
+    Migration("0006_cancels", CANCELS),
 )

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from kiwishop.order.domain import ORDER_ID_PATTERN, OrderError, PaymentStatus
+from kiwishop.order.domain import ORDER_ID_PATTERN, PAID, OrderError, PaymentStatus
 from kiwishop.order.handlers.checkout import checkout
 from kiwishop.order.messages import failure_text
 from kiwishop.order.services import OrderServicesDep
@@ -23,6 +23,7 @@ _templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
 )
 DEFAULT_PRODUCTS = [1, 2, 3]
+_CANCELED = {PaymentStatus.PARTIAL_CANCELED: "일부 취소됨", PaymentStatus.CANCELED: "전액 취소됨"}
 
 
 def _render(name: str, status_code: int = 200, **context: object) -> HTMLResponse:
@@ -89,10 +90,10 @@ async def success_page(request: Request, s: OrderServicesDep) -> HTMLResponse:
         if error.code is not OrderError.PAYMENT_IN_PROGRESS:
             return _error_page(error)
         return _render("success.html", state="PENDING", order_id=order_id, amount_text=_won(amount))
-    if payment.status is PaymentStatus.SUCCESS:
+    if payment.status in PAID:  # paid, and perhaps given back in part or in whole since
         return _render(
             "success.html", state="SUCCESS", order_id=order_id, amount_text=_won(payment.total_amount),
-            payment_key=payment.payment_key, order_name=payment.order_name,
+            payment_key=payment.payment_key, order_name=payment.order_name, canceled=_CANCELED.get(payment.status),
         )  # fmt: skip
     if payment.status is PaymentStatus.FAILURE:
         code = payment.failure_code or OrderError.PAYMENT_FAILED.code

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
+from kiwishop.order.cancellation import Cancel, CancelAnswer
 from kiwishop.order.domain import CatalogProduct, Event, Payment, PaymentStatus
+from kiwishop.order.psp_sync import PspRead
 from kiwishop.order.verdicts import PspResult
 
 
@@ -55,6 +57,14 @@ class PaymentGateway(Protocol):
 
     async def cancel(self, payment_key: str, order_id: str, *, reason: str, idempotency_key: str) -> PspResult:
         """Cancel the whole payment; DECLINED / PAYMENT_CANCELED once the PSP says it is cancelled."""
+        ...
+
+    async def refund(self, payment_key: str, *, amount: Decimal, reason: str, idempotency_key: str) -> CancelAnswer:
+        """Give ``amount`` of the payment back (a cancel of some of its lines, or the rest); one key per cancel."""
+        ...
+
+    async def read(self, payment_key: str) -> PspRead:
+        """The payment as the PSP reports it now, unjudged."""
         ...
 
 
@@ -102,6 +112,39 @@ class PaymentStore(Protocol):
 
     async def bring_forward_unknown(self, now: dt.datetime) -> int:
         """Every UNKNOWN order still backing off becomes due now (its own transaction); how many."""
+        ...
+
+
+class CancelTransaction(PaymentTransaction, Protocol):
+    """A payment transaction that also reads and writes the order's cancels (under the order's row lock)."""
+
+    async def cancels_of(self, order_id: str) -> list[Cancel]:
+        """The order's cancels, oldest first."""
+        ...
+
+    async def add_cancel(self, cancel: Cancel) -> None: ...
+
+    async def update_cancel(self, cancel: Cancel, values: Mapping[str, object]) -> None:
+        """``values`` (attribute → value of ``Cancel``) onto the stored cancel and onto ``cancel``."""
+        ...
+
+    async def cancel_lines(self, payment: Payment, cancel: Cancel, *, reason: str, changed_by: str) -> bool:
+        """The cancel's lines SUCCESS → CANCELED, one history row each; False, writing nothing, unless every one
+        of them was SUCCESS. On success ``payment`` shows the new state."""
+        ...
+
+
+class CancelStore(Protocol):
+    def transaction(self) -> AbstractAsyncContextManager[CancelTransaction]: ...
+
+    async def find(self, order_id: str) -> Payment | None: ...
+
+    async def find_cancels(self, order_id: str) -> list[Cancel]:
+        """The order's cancels as last committed, without a lock."""
+        ...
+
+    async def due_cancels(self, now: dt.datetime, limit: int) -> list[tuple[str, int]]:
+        """(orderId, cancelNo) of the undecided cancels whose ``next_attempt_at`` has come, the longest due first."""
         ...
 
 

@@ -1,5 +1,5 @@
-"""The Toss Payments client, order's ``PaymentGateway``: approve (Toss's confirm API), look up, resolve and
-cancel, each answer turned into evidence (``verdicts``).
+"""The Toss Payments client, order's ``PaymentGateway``: approve (Toss's confirm API), look up, resolve, cancel
+(a compensation) and refund (a cancel of lines), each answer turned into evidence (``verdicts``, ``cancellation``).
 
 An approval uses one Idempotency-Key per order and paymentKey (``confirm-{orderId}-{paymentKey}``) for every
 attempt, so any number of attempts charge the buyer at most once (and the PSP captures a paymentKey once).
@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Protocol
 
+from kiwishop.order.cancellation import CancelAnswer, Outcome, is_refusal, judge_cancel
+from kiwishop.order.psp_sync import PspRead
 from kiwishop.order.verdicts import Evidence, PspClass, PspResult, classify, judge_payment
 from kiwishop.platform import jsonutil
 from kiwishop.platform.httpclient import HttpError, HttpResponse, HttpTimeout
@@ -25,6 +27,8 @@ log = logging.getLogger("kiwishop.order.psp")
 
 IN_FLIGHT_WAIT_S = 0.1
 IN_FLIGHT_MAX_WAITS = 50
+CONSECUTIVE_WAIT_S = 1.0  # Toss processes one cancel of a payment per second (FORBIDDEN_CONSECUTIVE_REQUEST)
+CONSECUTIVE_MAX_WAITS = 3
 
 
 class TossHttp(Protocol):
@@ -135,6 +139,27 @@ class TossClient:
                 break
         return last
 
+    async def read(self, payment_key: str) -> PspRead:
+        """The payment as the PSP reports it now, unjudged (a webhook's check); in-doubt answers are retried."""
+        last = PspRead(None, in_doubt=True)
+        for attempt in range(self._max_attempts):
+            if attempt:
+                await asyncio.sleep(self._retry_base * 2 ** (attempt - 1))
+            try:
+                response = await self._http.get(f"/v1/payments/{payment_key}")
+            except HttpError:
+                continue
+            if response.status_code == 200:
+                payment = _payment_of(response)
+                return PspRead(payment, in_doubt=payment is None)
+            code, _ = _error_of(response)
+            kind = classify(response.status_code, code)
+            if kind is PspClass.NOT_FOUND:
+                return PspRead(None)
+            if kind is PspClass.FINAL:
+                break
+        return last
+
     async def resolve(self, order_id: str, amount: Decimal, payment_key: str) -> PspResult:
         """Find out about an in-doubt payment: look it up; a key that belongs to another order says nothing about
         ours, so ask by orderId; if the buyer authorised it but nobody confirmed it, approve it now (same key)."""
@@ -170,6 +195,48 @@ class TossClient:
                 break
         log.error("compensating cancel of %s (%s) not confirmed: %s", order_id, payment_key, last.code)
         return last
+
+    async def refund(self, payment_key: str, *, amount: Decimal, reason: str, idempotency_key: str) -> CancelAnswer:
+        """Give ``amount`` of the payment back (a cancel of some or all of its lines: ``cancellation``). The amount
+        is always sent, so a PSP that holds another balance refuses rather than cancelling something else. In-doubt
+        answers are retried with the same key; a refusal is final (a new cancel needs a new key). A cancel sent
+        within a second of the payment's last one is refused unprocessed: it is sent again a second later."""
+        body = {"cancelReason": reason[:200], "cancelAmount": int(amount)}
+        headers = {"Idempotency-Key": idempotency_key}
+        last = CancelAnswer.in_doubt("PSP_NOT_CALLED", "no cancel was sent")
+        attempt, waits, too_soon = 0, 0, 0
+        while attempt < self._max_attempts:
+            try:
+                response = await self._http.post(f"/v1/payments/{payment_key}/cancel", json=body, headers=headers)
+            except HttpTimeout as exc:
+                last = CancelAnswer.in_doubt("PSP_TIMEOUT", f"no answer from the PSP: {type(exc).__name__}")
+            except HttpError as exc:
+                last = CancelAnswer.in_doubt("PSP_UNREACHABLE", f"cannot reach the PSP: {type(exc).__name__}")
+            else:
+                if response.status_code == 200:
+                    return self._heard(judge_cancel(_payment_of(response), payment_key, amount))
+                code, message = _error_of(response)
+                if is_refusal(response.status_code, code):
+                    return self._heard(CancelAnswer.refused(code or f"HTTP_{response.status_code}", message))
+                if code == "IDEMPOTENT_REQUEST_PROCESSING" and waits < IN_FLIGHT_MAX_WAITS:
+                    waits += 1
+                    await asyncio.sleep(IN_FLIGHT_WAIT_S)
+                    continue
+                if code == "FORBIDDEN_CONSECUTIVE_REQUEST" and too_soon < CONSECUTIVE_MAX_WAITS:
+                    too_soon += 1  # another cancel of the payment a moment ago: this one was not processed
+                    await asyncio.sleep(CONSECUTIVE_WAIT_S)
+                    continue
+                last = CancelAnswer.in_doubt(code or f"HTTP_{response.status_code}", message)
+            attempt += 1
+            if attempt < self._max_attempts:
+                await asyncio.sleep(self._retry_base * 2 ** (attempt - 1))
+        log.warning("cancel %s of %s in doubt after %d attempts: %s", idempotency_key, payment_key, attempt, last.code)
+        return last
+
+    def _heard(self, answer: CancelAnswer) -> CancelAnswer:
+        if answer.outcome is not Outcome.IN_DOUBT:
+            self.answered += 1
+        return answer
 
     def _seen(self, result: PspResult) -> PspResult:
         if result.evidence is not Evidence.IN_DOUBT:

@@ -1,5 +1,5 @@
 """Order's reads: a payment's current result, the read APIs O5, O6, O7 (cursor pages of whole payment events),
-and the counts behind the gauges of the orders in doubt and the paid orders waiting for wallet."""
+and the counts behind the gauges of the orders and cancels in doubt and the paid orders waiting for wallet."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ pe, po = payment_events, payment_orders
 _IN_DOUBT = text(
     "SELECT o.payment_order_status, COUNT(DISTINCT o.order_id) FROM payment_orders o"
     " WHERE o.payment_order_status IN ('EXECUTING', 'UNKNOWN', 'QUARANTINED') GROUP BY o.payment_order_status"
+)
+_CANCELS_IN_DOUBT = text(
+    "SELECT status, COUNT(*) FROM payment_cancels WHERE status IN ('EXECUTING', 'UNKNOWN') GROUP BY status"
 )
 _SETTLEMENT_BACKLOG = text(
     "SELECT COUNT(*), COALESCE(SUM(republish_count > 0), 0) FROM payment_events WHERE settle_check_at IS NOT NULL"
@@ -88,6 +91,12 @@ async def orders_in_doubt(db: Database) -> dict[str, int]:
     """How many orders are EXECUTING, UNKNOWN and QUARANTINED (states with none are absent)."""
     async with db.engine.connect() as conn:
         return {status: int(n) for status, n in await conn.execute(_IN_DOUBT)}
+
+
+async def cancels_in_doubt(db: Database) -> dict[str, int]:
+    """How many cancels are EXECUTING and UNKNOWN (states with none are absent)."""
+    async with db.engine.connect() as conn:
+        return {status: int(n) for status, n in await conn.execute(_CANCELS_IN_DOUBT)}
 
 
 async def settlement_backlog(db: Database) -> tuple[int, int]:

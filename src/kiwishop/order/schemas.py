@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from kiwishop.order.cancellation import CancelResult, CancelStatus
 from kiwishop.order.domain import Payment, PaymentStatus, seoul_iso
 from kiwishop.order.messages import failure_text
 from kiwishop.platform.params import MAX_ID
@@ -128,3 +129,82 @@ class PaymentEventListOut(BaseModel):
 
     paymentEventList: list[PaymentEventOut]
     nextCursor: str | None
+
+
+class CancelIn(BaseModel):
+    """A cancel of some lines of a paid order (``paymentOrderNos``), or of every line not cancelled yet (absent).
+    The amount is the lines' sum: a client never sends one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cancelReason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    paymentOrderNos: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(default=None, max_length=100)
+
+
+class CancelLineOut(BaseModel):
+    paymentOrderNo: int
+    productNo: int
+    amount: Decimal
+    status: PaymentStatus
+
+
+class CancelOut(BaseModel):
+    """The order after one of its cancels: ``status`` is the order's (SUCCESS, PARTIAL_CANCELED, CANCELED),
+    ``cancelStatus`` the cancel's (DONE; EXECUTING / UNKNOWN while the PSP's word is awaited; FAILED)."""
+
+    orderId: str
+    status: PaymentStatus
+    cancelNo: int
+    cancelStatus: CancelStatus
+    paymentOrderNos: list[int]  # the lines of this cancel
+    canceledAmount: Decimal  # this cancel's amount
+    canceledDateTime: str | None  # the PSP's canceledAt, Asia/Seoul
+    refundedAmount: Decimal  # every CANCELED line of the order
+    refundableAmount: Decimal  # every line still SUCCESS
+    lines: list[CancelLineOut]  # every line of the order
+    failure: FailureOut | None  # a FAILED cancel: the PSP's code and message
+
+    @classmethod
+    def of(cls, result: CancelResult, lang: str = "ko") -> CancelOut:
+        p, c = result.payment, result.cancel
+        failure = None
+        if c.status is CancelStatus.FAILED and c.failure_code:
+            failure = FailureOut(code=c.failure_code, message=failure_text(c.failure_code, c.failure_message, lang))
+        return cls(
+            orderId=p.order_id, status=p.status, cancelNo=c.cancel_no, cancelStatus=c.status,
+            paymentOrderNos=c.line_nos, canceledAmount=c.amount, canceledDateTime=seoul_iso(c.canceled_at),
+            refundedAmount=result.refunded, refundableAmount=result.refundable,
+            lines=[
+                CancelLineOut(paymentOrderNo=line.payment_order_no, productNo=line.product_no, amount=line.amount,
+                              status=line.status)
+                for line in p.lines
+            ],
+            failure=failure,
+        )  # fmt: skip
+
+
+class WebhookPaymentIn(BaseModel):
+    """The Payment object of a webhook: only which payment it names is read (the PSP is asked for the rest)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    paymentKey: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
+    orderId: OrderId
+
+
+class WebhookIn(BaseModel):
+    """Toss's webhook: ``{eventType, createdAt, data: <Payment>}``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    eventType: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    createdAt: Annotated[str, StringConstraints(max_length=100)] | None = None
+    data: WebhookPaymentIn
+
+
+class WebhookOut(BaseModel):
+    """What the webhook led to (the PSP needs only the 200)."""
+
+    eventType: str
+    orderId: str
+    result: str

@@ -9,7 +9,9 @@ from typing import Annotated
 from fastapi import Depends
 
 from kiwishop.order.catalog_client import CatalogClient
+from kiwishop.order.handlers.cancel import CancelPayment
 from kiwishop.order.handlers.confirm import ConfirmPayment
+from kiwishop.order.handlers.webhook import SyncFromPsp
 from kiwishop.order.settings import OrderSettings
 from kiwishop.order.store import SqlPaymentStore
 from kiwishop.platform.db import Database
@@ -28,6 +30,8 @@ class OrderServices:
     confirm_payment: ConfirmPayment
     catalog_http: HttpClient
     hot_catalog_http: HttpClient
+    cancel_payment: CancelPayment
+    sync_from_psp: SyncFromPsp
 
 
 OrderServicesDep = Annotated[OrderServices, Depends(app_state("services", OrderServices))]

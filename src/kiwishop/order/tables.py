@@ -24,7 +24,8 @@ from kiwishop.platform.outbox import add_outbox_table
 
 metadata = MetaData()
 
-STATUSES = ("NOT_STARTED", "EXECUTING", "SUCCESS", "FAILURE", "UNKNOWN", "QUARANTINED")
+STATUSES = ("NOT_STARTED", "EXECUTING", "SUCCESS", "FAILURE", "UNKNOWN", "QUARANTINED", "CANCELED")
+CANCEL_STATUSES = ("EXECUTING", "UNKNOWN", "DONE", "FAILED")
 
 payment_events = Table(
     "payment_events",
@@ -96,6 +97,41 @@ payment_order_histories = Table(
     Column("changed_by", String(255)),
     Column("reason", String(255)),
     Index("idx_histories_payment_order", "payment_order_no"),
+)
+
+payment_cancels = Table(
+    "payment_cancels",
+    metadata,
+    Column("order_id", String(64), primary_key=True),
+    Column("cancel_no", Integer, primary_key=True, autoincrement=False),
+    Column("payment_event_no", BigInteger, nullable=False),
+    Column("payment_key", String(200), nullable=False),
+    Column("amount", Numeric(12, 2, asdecimal=True), nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("status", Enum(*CANCEL_STATUSES, name="payment_cancel_status"), nullable=False),
+    Column("failure_code", String(100)),
+    Column("failure_message", String(500)),
+    Column("idempotency_key", String(300), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("in_doubt_since", DATETIME(fsp=3)),
+    Column("next_attempt_at", DATETIME(fsp=3)),
+    Column("canceled_at", DateTime),  # whole seconds, as the PSP reports it
+    Column("psp_balance", Numeric(12, 2, asdecimal=True)),
+    Column("event_id", BigInteger),
+    Column("created_at", DATETIME(fsp=3), nullable=False),
+    Column("updated_at", DATETIME(fsp=3), nullable=False),
+    Index("uk_payment_cancels_idempotency_key", "idempotency_key", unique=True),
+    Index("idx_payment_cancels_due", "next_attempt_at"),
+)
+
+payment_cancel_lines = Table(
+    "payment_cancel_lines",
+    metadata,
+    Column("order_id", String(64), primary_key=True),
+    Column("cancel_no", Integer, primary_key=True, autoincrement=False),
+    Column("payment_order_no", BigInteger, primary_key=True, autoincrement=False),
+    Column("amount", Numeric(12, 2, asdecimal=True), nullable=False),
+    Index("idx_payment_cancel_lines_line", "payment_order_no"),
 )
 
 outbox = add_outbox_table(metadata)

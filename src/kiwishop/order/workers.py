@@ -1,6 +1,6 @@
 """Order's background loops: each runs a handler's pass every interval (``Periodic``) and then refreshes its
-gauges (at most every ``REPORT_EVERY_S``): the payment recovery (orders in doubt) and the settlement watch
-(paid orders wallet has not settled yet)."""
+gauges (at most every ``REPORT_EVERY_S``): the recovery (orders in doubt, then cancels in doubt) and the
+settlement watch (paid orders wallet has not settled yet)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from kiwishop.order import queries
+from kiwishop.order.handlers.cancel_recovery import RecoverCancels
 from kiwishop.order.handlers.recovery import RecoverPayments
 from kiwishop.order.handlers.settlement import RepublishUnsettled
 from kiwishop.order.metrics import PaymentMetrics
@@ -16,6 +17,7 @@ from kiwishop.platform.periodic import Periodic
 
 REPORT_EVERY_S = 5.0
 IN_DOUBT_STATES = ("EXECUTING", "UNKNOWN", "QUARANTINED")
+CANCEL_STATES = ("EXECUTING", "UNKNOWN")  # cancels in doubt: kiwi_payments_by_state{state="CANCEL_UNKNOWN"} …
 
 
 class Loop:
@@ -48,13 +50,23 @@ class Loop:
         return more
 
 
-def recovery_loop(recovery: RecoverPayments, db: Database, metrics: PaymentMetrics, *, interval_s: float) -> Loop:
+def recovery_loop(
+    recovery: RecoverPayments, cancels: RecoverCancels, db: Database, metrics: PaymentMetrics, *, interval_s: float
+) -> Loop:
+    async def step() -> bool:
+        payments_left = await recovery.step()
+        cancels_left = await cancels.step()
+        return payments_left or cancels_left
+
     async def report() -> None:
         counts = await queries.orders_in_doubt(db)
         for status in IN_DOUBT_STATES:
             metrics.orders.labels(status).set(counts.get(status, 0))
+        cancels = await queries.cancels_in_doubt(db)
+        for status in CANCEL_STATES:
+            metrics.orders.labels(f"CANCEL_{status}").set(cancels.get(status, 0))
 
-    return Loop("payment-recovery", recovery.step, interval_s, report=report)
+    return Loop("payment-recovery", step, interval_s, report=report)
 
 
 def settlement_loop(

@@ -123,7 +123,8 @@ async def emulator_url() -> AsyncIterator[str]:
     from kiwishop.toss_emulator.app import create_app as create_emulator
     from kiwishop.toss_emulator.settings import TossEmulatorSettings
 
-    async with served_app(create_emulator(TossEmulatorSettings(hang_s=2.0))) as url:
+    # No webhooks: the tests send order's webhook themselves (test_webhook.py), never to a stack on 8080.
+    async with served_app(create_emulator(TossEmulatorSettings(hang_s=2.0, webhook_url=""))) as url:
         yield url
 
 

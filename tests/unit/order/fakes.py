@@ -14,8 +14,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from kiwishop.order.cancellation import Cancel, CancelAnswer
 from kiwishop.order.domain import CatalogProduct, Event, Line, Payment, PaymentKeyTaken, PaymentStatus
 from kiwishop.order.ports import SettlementCheck
+from kiwishop.order.psp_sync import PspRead
 from kiwishop.order.verdicts import Policy, PspResult, Timing
 
 AMOUNT = Decimal("6000.00")
@@ -54,6 +56,14 @@ class Cancellation:
     idempotency_key: str
 
 
+@dataclass(frozen=True)
+class Refund:
+    payment_key: str
+    amount: Decimal
+    reason: str
+    idempotency_key: str
+
+
 @dataclass
 class FakeGateway:
     """Answers each kind of question with the next scripted answer; remembers every question asked."""
@@ -62,6 +72,9 @@ class FakeGateway:
     lookups: list[PspResult] = field(default_factory=list)
     resolutions: list[PspResult] = field(default_factory=list)
     cancels: list[PspResult] = field(default_factory=list)
+    refunds: list[CancelAnswer] = field(default_factory=list)  # answers to cancels of lines (``refund``)
+    refunded: list[Refund] = field(default_factory=list)
+    reads: list[PspRead] = field(default_factory=list)  # what the PSP reports of a payment (``read``)
     asked: list[tuple[str, str, str | None]] = field(default_factory=list)  # (question, orderId, paymentKey)
     cancellations: list[Cancellation] = field(default_factory=list)
     answers: int = 0  # what ``answered`` reports
@@ -89,6 +102,14 @@ class FakeGateway:
         self.cancellations.append(Cancellation(payment_key, order_id, reason, idempotency_key))
         return self.cancels.pop(0)
 
+    async def refund(self, payment_key: str, *, amount: Decimal, reason: str, idempotency_key: str) -> CancelAnswer:
+        self.refunded.append(Refund(payment_key, amount, reason, idempotency_key))
+        return self.refunds.pop(0)
+
+    async def read(self, payment_key: str) -> PspRead:
+        self.asked.append(("read", "", payment_key))
+        return self.reads.pop(0)
+
 
 @dataclass(frozen=True)
 class History:
@@ -107,6 +128,7 @@ class Rows:
     events: list[Event] = field(default_factory=list)  # the outbox, in the order written
     requeued: list[str] = field(default_factory=list)  # idempotency keys of outbox rows made due again
     history: list[History] = field(default_factory=list)
+    cancels: dict[str, list[Cancel]] = field(default_factory=dict)  # an order's cancels (``cancel_fakes``)
 
 
 class FakeTransaction:
