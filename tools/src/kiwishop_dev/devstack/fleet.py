@@ -62,6 +62,8 @@ def service_ports_env(ports: dict[str, int]) -> dict[str, str]:
             env[setting] = f"http://127.0.0.1:{port}"
     if "toss-emulator" in ports:
         env["KIWI_ORDER_TOSS_SDK_URL"] = f"http://localhost:{ports['toss-emulator']}/v1/payment"
+    if "order" in ports:  # the emulator's webhooks reach this fleet's order, never another stack's
+        env["KIWI_TOSS_EMULATOR_WEBHOOK_URL"] = f"http://127.0.0.1:{ports['order']}/api/webhooks/toss"
     return env
 
 
