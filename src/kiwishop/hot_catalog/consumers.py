@@ -1,4 +1,4 @@
-"""Like, review and payment events → the ranking's handlers (``handlers.RankingHandlers``)."""
+"""Like, review, payment and cancel events → the ranking's handlers (``handlers.RankingHandlers``)."""
 
 from __future__ import annotations
 
@@ -20,4 +20,5 @@ def handlers(ranking: RankingUpdates, clock: Callable[[], dt.datetime]) -> dict[
         events.PRODUCT_CREATED_REVIEW: effects.on_review,
         events.PRODUCT_DELETED_REVIEW: effects.on_review,
         events.PAYMENT_CONFIRM: effects.on_payment,
+        events.PAYMENT_CANCELED: effects.on_payment_canceled,
     }

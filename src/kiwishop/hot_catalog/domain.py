@@ -2,8 +2,9 @@
 
 Window: **all-time**. A product's score is computed from its current totals — likes, live reviews, the
 star sum of live reviews (each the latest value announced by catalog-like / catalog-review) — plus every
-paid order line ever seen: ``2·likes + 3·reviews + 5·stars + payment_weight·paid lines``. Nothing resets
-at midnight and nothing expires, so a score never forgets part of its inputs (the original's C2 bug).
+paid order line ever seen that was not canceled since: ``2·likes + 3·reviews + 5·stars + payment_weight·
+(paid lines − canceled lines)``. Nothing resets at midnight and nothing expires, so a score never forgets
+part of its inputs (the original's C2 bug).
 ``ranking_window(now)`` is the one place a window is chosen; it ignores the clock on purpose.
 """
 
@@ -20,6 +21,7 @@ from kiwishop.platform.params import MAX_ID
 
 SEOUL = ZoneInfo("Asia/Seoul")
 ALL_TIME = "all-time"
+PAID_STATUSES = ("SUCCESS", "CANCELED")  # a PAYMENT_CONFIRM's lines that were paid
 
 
 class HotError(ErrorCode):
@@ -48,8 +50,13 @@ class Weights:
     star: int = 5
     paid_line: int = 10
 
-    def score(self, likes: int, reviews: int, stars: int, paid_lines: int) -> int:
-        return self.like * likes + self.review * reviews + self.star * stars + self.paid_line * paid_lines
+    def score(self, likes: int, reviews: int, stars: int, paid_lines: int, canceled_lines: int = 0) -> int:
+        return (
+            self.like * likes
+            + self.review * reviews
+            + self.star * stars
+            + self.paid_line * (paid_lines - canceled_lines)
+        )
 
 
 @dataclass(frozen=True)
@@ -94,20 +101,44 @@ def review_update(payload: dict[str, Any]) -> TotalsUpdate:
     )
 
 
-def paid_lines(payload: dict[str, Any]) -> dict[int, int]:
-    """Paid order lines per product: the SUCCESS lines of a PAYMENT_CONFIRM (a product may have several)."""
-    lines = payload.get("paymentOrderList")
+def _lines(payload: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    lines = payload.get(name)
     if not isinstance(lines, list):
-        raise InvalidEvent("paymentOrderList must be a list")
+        raise InvalidEvent(f"{name} must be a list")
+    if not all(isinstance(line, dict) for line in lines):
+        raise InvalidEvent("a payment order line must be an object")
+    return lines
+
+
+def paid_lines(payload: dict[str, Any]) -> dict[int, int]:
+    """Paid order lines per product: the lines of a PAYMENT_CONFIRM that were paid (a product may have several)
+    — SUCCESS, and CANCELED too (paid, then given back: its PAYMENT_CANCELED takes it out, once)."""
     counts: dict[int, int] = {}
-    for line in lines:
-        if not isinstance(line, dict):
-            raise InvalidEvent("a payment order line must be an object")
-        if line.get("status") != "SUCCESS":
+    for line in _lines(payload, "paymentOrderList"):
+        if line.get("status") not in PAID_STATUSES:
             continue
         product_no = _count(line, "productNo", minimum=1)
         counts[product_no] = counts.get(product_no, 0) + 1
     return counts
+
+
+@dataclass(frozen=True)
+class CanceledLine:
+    """A paid line given back (PAYMENT_CANCELED): it takes out what its paid line added, once per line."""
+
+    payment_order_no: int
+    product_no: int
+
+
+def canceled_lines(payload: dict[str, Any]) -> list[CanceledLine]:
+    """The lines of a PAYMENT_CANCELED (at least one, each paymentOrderNo once)."""
+    lines = [
+        CanceledLine(_count(line, "paymentOrderNo", minimum=1), _count(line, "productNo", minimum=1))
+        for line in _lines(payload, "lines")
+    ]
+    if not lines or len({line.payment_order_no for line in lines}) != len(lines):
+        raise InvalidEvent("lines must name at least one paymentOrderNo, each once")
+    return lines
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""The event effects on the ranking: a like total, a review total, a confirmed payment's paid lines — one
-Lua script call each (``ports.RankingUpdates``; ``ranking.APPLY`` decides duplicates and stale versions, so
+"""The event effects on the ranking: a like total, a review total, a confirmed payment's paid lines, a cancel's
+lines — one Lua script call each (``ports.RankingUpdates``; ``ranking.APPLY`` decides duplicates and stale versions, so
 redelivery or out-of-order delivery yields the same ranking). A payload that cannot be read goes to the DLT
 at once (so does a version the contract does not list: the runner parks it before any handler runs); Redis
 unreachable makes the runner wait for it (the record is not parked)."""
@@ -43,7 +43,14 @@ class RankingHandlers:
         await self._ranking.apply_totals(envelope.event_id, _parsed(envelope, domain.review_update), self._clock())
 
     async def on_payment(self, envelope: Envelope) -> None:
-        """PAYMENT_CONFIRM: one paid line per SUCCESS line; a payment without one changes nothing."""
+        """PAYMENT_CONFIRM: one paid line per paid (SUCCESS or CANCELED) line; a payment without one changes
+        nothing."""
         lines = _parsed(envelope, domain.paid_lines)
         if lines:
             await self._ranking.apply_paid_lines(envelope.event_id, lines, self._clock())
+
+    async def on_payment_canceled(self, envelope: Envelope) -> None:
+        """PAYMENT_CANCELED: each canceled line takes out what its paid line added, once per line (whatever
+        the event id: a line's own marker decides)."""
+        lines = _parsed(envelope, domain.canceled_lines)
+        await self._ranking.apply_canceled_lines(envelope.event_id, lines, self._clock())

@@ -5,9 +5,10 @@ tests): the ranking in Redis, changed by one Lua script per event and read a pag
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Protocol
 
-from kiwishop.hot_catalog.domain import ProductInfo, Ranked, TotalsUpdate
+from kiwishop.hot_catalog.domain import CanceledLine, ProductInfo, Ranked, TotalsUpdate
 
 
 class RankingUpdates(Protocol):
@@ -19,6 +20,10 @@ class RankingUpdates(Protocol):
 
     async def apply_paid_lines(self, event_id: int, lines: dict[int, int], now: dt.datetime) -> int:
         """Paid order lines per product, added to what was paid before."""
+
+    async def apply_canceled_lines(self, event_id: int, lines: Sequence[CanceledLine], now: dt.datetime) -> int:
+        """Canceled paid lines, each taken out once (a line taken out before, by any event or by the rebuild,
+        is not taken out again)."""
 
 
 class RankingPages(Protocol):

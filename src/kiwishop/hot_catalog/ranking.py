@@ -5,8 +5,10 @@ Keys (``{p}`` = ``key_prefix``, default ``hot-catalogs``; no key expires — all
 - ``{p}::list`` ZSET: member productNo (decimal), score an integer; only products with score > 0;
   at most ``ranking_capacity`` members (the lowest are trimmed).
 - ``{p}::products::{productNo}`` HASH: ``likes``, ``likes_version``, ``reviews``, ``stars``,
-  ``reviews_version``, ``paid``, ``updated_at`` (ms of the consumer's clock).
+  ``reviews_version``, ``paid``, ``canceled`` (lines), ``updated_at`` (ms of the consumer's clock).
 - ``{p}::applied::{eventId}`` STRING with a TTL (``applied_event_ttl_s``): the event was applied.
+- ``{p}::canceled::{paymentOrderNo}`` STRING with the same TTL: this paid line was taken out (by a
+  PAYMENT_CANCELED, or by the rebuild's replay of a canceled line: the same key, so it counts once).
 - ``{p}::replayed::{kind}::{productNo}::{version}`` STRING, short TTL: the applied marker of a total
   replayed by ``kiwishop rebuild-hot-catalog`` (``rebuild.py``); a key of its own, so it never meets an
   event id.
@@ -17,8 +19,9 @@ for the clear as for an outage: ``RankingRebuilding``); (a) ``SET applied NX EX`
 return 0, nothing changes;
 (b) likes/reviews: a version ≤ the stored version of that kind → return 1 (stale, nothing changes);
 otherwise store the totals and the version; payments: ``HINCRBY paid`` per product (increments, no
-version); (c) recompute each touched product's score from its hash, ``ZADD`` it, or ``ZREM`` it when
-the score is ≤ 0; trim to capacity → return 2.
+version); cancels: per line ``SET canceled-line NX EX`` and, only when it is new, ``HINCRBY canceled 1``;
+(c) recompute each touched product's score from its hash, ``ZADD`` it, or ``ZREM`` it when the score is
+≤ 0; trim to capacity → return 2.
 """
 
 from __future__ import annotations
@@ -31,21 +34,22 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from kiwishop.hot_catalog.domain import Ranked, TotalsUpdate, Weights, rank_order, ranking_window
+from kiwishop.hot_catalog.domain import CanceledLine, Ranked, TotalsUpdate, Weights, rank_order, ranking_window
 from kiwishop.hot_catalog.settings import HotCatalogSettings
 from kiwishop.platform.redisclient import Script
 
-# KEYS: applied marker, list, fence, then the product hashes. ARGV: marker TTL s, the four weights,
-# capacity, kind, now ms; then (paid) productNo/count pairs, or (totals) productNo, version, values.
+# KEYS: applied marker, list, fence, then the product hashes (canceled: a product hash and the line's
+# marker per line). ARGV: marker TTL s, the four weights, capacity, kind, now ms; then (paid) productNo/count
+# pairs, (canceled) the line markers' TTL s and one productNo per line, or (totals) productNo, version, values.
 APPLY = """
 if redis.call('EXISTS', KEYS[3]) == 1 then return 3 end
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
 local wl, wr, ws, wp = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local capacity, kind, now = tonumber(ARGV[6]), ARGV[7], ARGV[8]
 local function rescore(key, product)
-  local h = redis.call('HMGET', key, 'likes', 'reviews', 'stars', 'paid')
+  local h = redis.call('HMGET', key, 'likes', 'reviews', 'stars', 'paid', 'canceled')
   local score = wl * (tonumber(h[1]) or 0) + wr * (tonumber(h[2]) or 0)
-              + ws * (tonumber(h[3]) or 0) + wp * (tonumber(h[4]) or 0)
+              + ws * (tonumber(h[3]) or 0) + wp * ((tonumber(h[4]) or 0) - (tonumber(h[5]) or 0))
   redis.call('HSET', key, 'updated_at', now)
   if score > 0 then
     redis.call('ZADD', KEYS[2], string.format('%.0f', score), product)
@@ -58,6 +62,13 @@ if kind == 'paid' then
     local at = 9 + 2 * (i - 4)
     redis.call('HINCRBY', KEYS[i], 'paid', ARGV[at + 1])
     rescore(KEYS[i], ARGV[at])
+  end
+elseif kind == 'canceled' then
+  for i = 4, #KEYS, 2 do
+    if redis.call('SET', KEYS[i + 1], '1', 'NX', 'EX', ARGV[9]) then
+      redis.call('HINCRBY', KEYS[i], 'canceled', 1)
+      rescore(KEYS[i], ARGV[10 + (i - 4) / 2])
+    end
   end
 else
   local version_field = kind .. '_version'
@@ -158,6 +169,9 @@ class Ranking:
     def applied_key(self, event_id: int) -> str:
         return f"{self._prefix}::applied::{event_id}"
 
+    def canceled_key(self, payment_order_no: int) -> str:
+        return f"{self._prefix}::canceled::{payment_order_no}"
+
     def replayed_key(self, update: TotalsUpdate) -> str:
         return f"{self._prefix}::replayed::{update.kind}::{update.product_no}::{update.version}"
 
@@ -189,11 +203,28 @@ class Ranking:
             call.args.extend([product_no, count])
         return call
 
+    def canceled_call(self, event_id: int | None, lines: Sequence[CanceledLine], now: dt.datetime) -> ScriptCall:
+        """An event's canceled lines (``event_id``), or one line replayed by the rebuild (None: marked by its
+        paymentOrderNo only — the line's own marker makes it count once either way)."""
+        if event_id is None:
+            marker = f"{self._prefix}::replayed::canceled::{lines[0].payment_order_no}"
+            call = self._head(marker, REPLAY_MARKER_TTL_S, "canceled", now)
+        else:
+            call = self._head(self.applied_key(event_id), self._ttl, "canceled", now)
+        call.args.append(self._ttl)  # a line's marker lives as long as an event's, replayed or not
+        for line in lines:
+            call.keys.extend([self.product_key(line.product_no), self.canceled_key(line.payment_order_no)])
+            call.args.append(line.product_no)
+        return call
+
     async def apply_totals(self, event_id: int, update: TotalsUpdate, now: dt.datetime) -> int:
         return (await self.run([self.totals_call(event_id, update, now)]))[0]
 
     async def apply_paid_lines(self, event_id: int, lines: dict[int, int], now: dt.datetime) -> int:
         return (await self.run([self.paid_call(event_id, lines, now)]))[0]
+
+    async def apply_canceled_lines(self, event_id: int, lines: Sequence[CanceledLine], now: dt.datetime) -> int:
+        return (await self.run([self.canceled_call(event_id, lines, now)]))[0]
 
     async def run(self, calls: Sequence[ScriptCall]) -> list[int]:
         """``APPLY`` per call, in one round trip; RankingRebuilding while a clear holds the fence."""

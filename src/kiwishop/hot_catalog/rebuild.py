@@ -2,15 +2,19 @@
 
 For a ranking that is wrong or gone: a ``FLUSHALL``, a lost record, a record parked in a DLT. It clears
 every key of the ranking, then replays what catalog-like, catalog-review and order hold — each
-product's like totals and review totals with the row's version, and every paid order's SUCCESS lines —
-through the same ``APPLY`` script the consumer runs. The live consumer keeps running, and the result is
-exact all the same:
+product's like totals and review totals with the row's version, every paid order's paid lines (SUCCESS,
+and CANCELED: paid, then given back) and every canceled line — through the same ``APPLY`` script the
+consumer runs. The live consumer keeps running, and the result is exact all the same:
 
 - the clear is one step for ``APPLY``: a fence key holds events back until the last key is gone
   (``Ranking.clear``), so no event lands on a half-cleared ranking;
 - the sources are read after the clear, so every event the clear wiped is in them;
 - a paid order is applied under its PAYMENT_CONFIRM's eventId (``confirm_event_id``): whichever of the
   replay and the consumer comes second is a duplicate, so each order counts once;
+- a canceled line is taken out under its own marker (its paymentOrderNo), the one a PAYMENT_CANCELED sets
+  for each of its lines: whichever comes second changes nothing, so each line is taken out once — and a
+  cancel of a paid order the replay counts is always taken out (by the replay, or by its event after the
+  clear: a line canceled after the read reaches the consumer after the clear);
 - totals are guarded by their version: the newer of the row and any event wins.
 
 The service stays up meanwhile; ``GET /api/hot-products`` shows a partial list until the replay ends.
@@ -30,7 +34,7 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
-from kiwishop.hot_catalog.domain import TotalsUpdate
+from kiwishop.hot_catalog.domain import CanceledLine, TotalsUpdate
 from kiwishop.hot_catalog.ranking import APPLIED, DUPLICATE, Ranking, ScriptCall
 from kiwishop.hot_catalog.settings import HotCatalogSettings
 from kiwishop.platform.clock import utcnow_aware
@@ -41,11 +45,15 @@ from kiwishop.platform.settings import InfraSettings
 @dataclass(frozen=True)
 class PaidOrder:
     event_id: int | None  # its PAYMENT_CONFIRM's eventId (None: order never recorded one)
-    lines: dict[int, int]  # productNo → SUCCESS lines
+    lines: dict[int, int]  # productNo → paid lines (every line of the paid order, canceled ones included)
 
 
 class Sources(Protocol):
     """The rows to replay, each kind read when asked (after the clear)."""
+
+    def canceled_lines(self) -> AsyncIterator[CanceledLine]:
+        """The canceled lines of the paid orders ``paid_orders`` counts."""
+        ...
 
     def paid_orders(self) -> AsyncIterator[PaidOrder]: ...
 
@@ -60,6 +68,7 @@ OpenSources = Callable[[InfraSettings], AbstractAsyncContextManager[Sources]]
 @dataclass
 class RebuildResult:
     cleared_keys: int = 0
+    canceled_lines: int = 0
     paid_orders: int = 0
     paid_already_applied: int = 0  # applied by the live consumer after the clear
     paid_without_event_id: int = 0  # skipped: cannot be told apart from a later delivery
@@ -72,7 +81,8 @@ class RebuildResult:
     def summary(self) -> str:
         text = (
             f"hot-catalog ranking rebuilt in {self.seconds:.1f}s: cleared {self.cleared_keys} keys, replayed "
-            f"{self.paid_orders} paid orders ({self.paid_already_applied} already applied live) and "
+            f"{self.paid_orders} paid orders ({self.paid_already_applied} already applied live), "
+            f"{self.canceled_lines} canceled lines and "
             f"{self.totals} like/review totals ({self.totals_superseded} superseded) over "
             f"{len(self.products)} products; {self.ranked} products ranked"
         )
@@ -104,6 +114,8 @@ class _Replay:
             if kind == "paid":
                 self._result.paid_orders += 1
                 self._result.paid_already_applied += int(outcome == DUPLICATE)
+            elif kind == "canceled":
+                self._result.canceled_lines += 1
             else:
                 self._result.totals += 1
                 self._result.totals_superseded += int(outcome != APPLIED)
@@ -112,9 +124,12 @@ class _Replay:
 async def replay(
     ranking: Ranking, sources: Sources, result: RebuildResult, *, batch_size: int, clock: Callable[[], dt.datetime]
 ) -> None:
-    """Paid orders first, then totals: during the replay every score only grows, so trimming to
-    ``ranking_capacity`` keeps the same products as it would with the final scores."""
+    """Canceled lines first, then paid orders, then totals: after the cancels every score only grows, so
+    trimming to ``ranking_capacity`` keeps the same products as it would with the final scores."""
     calls = _Replay(ranking, result, batch_size)
+    async for line in sources.canceled_lines():
+        result.products.add(line.product_no)
+        await calls.add("canceled", ranking.canceled_call(None, [line], clock()))
     async for order in sources.paid_orders():
         result.products.update(order.lines)
         if order.event_id is None:

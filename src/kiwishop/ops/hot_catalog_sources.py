@@ -2,8 +2,10 @@
 
 - catalog-like: ``product_like_counts`` (like total and its version, per product);
 - catalog-review: ``product_review_counts`` (live reviews, star sum and their version, per product);
-- order: the ``SUCCESS`` lines of ``payment_orders`` with their order's ``confirm_event_id`` (the eventId
-  of its PAYMENT_CONFIRM).
+- order: the paid lines of ``payment_orders`` with their order's ``confirm_event_id`` (the eventId of its
+  PAYMENT_CONFIRM) — every line of an order that has one (all were SUCCESS when it was paid; a line given
+  back since is ``CANCELED``, or on its way there), and SUCCESS lines of an order without one (reported,
+  not replayed) — and the ``CANCELED`` lines of those orders, each taken out once.
 
 Schema names are each service's ``db_name`` (``KIWI_CATALOG_LIKE_DB_NAME``, ``KIWI_CATALOG_REVIEW_DB_NAME``,
 ``KIWI_ORDER_DB_NAME`` or their defaults). Rows are read by primary key in chunks, each chunk its own
@@ -22,7 +24,7 @@ from sqlalchemy import text
 
 from kiwishop.catalog_like.settings import CatalogLikeSettings
 from kiwishop.catalog_review.settings import CatalogReviewSettings
-from kiwishop.hot_catalog.domain import TotalsUpdate
+from kiwishop.hot_catalog.domain import CanceledLine, TotalsUpdate
 from kiwishop.hot_catalog.rebuild import PaidOrder
 from kiwishop.order.settings import OrderSettings
 from kiwishop.platform.db import Database
@@ -39,9 +41,15 @@ REVIEWS = text(
 PAID_LINES = text(
     "SELECT o.payment_event_no, o.payment_order_no, o.product_no, e.confirm_event_id "
     "FROM payment_orders o JOIN payment_events e ON e.payment_event_no = o.payment_event_no "
-    "WHERE o.payment_order_status = 'SUCCESS' AND (o.payment_event_no > :event "
+    "WHERE (e.confirm_event_id IS NOT NULL OR o.payment_order_status = 'SUCCESS') AND (o.payment_event_no > :event "
     "OR (o.payment_event_no = :event AND o.payment_order_no > :line)) "
     "ORDER BY o.payment_event_no, o.payment_order_no LIMIT :chunk"
+)
+CANCELED_LINES = text(
+    "SELECT o.payment_order_no, o.product_no "
+    "FROM payment_orders o JOIN payment_events e ON e.payment_event_no = o.payment_event_no "
+    "WHERE o.payment_order_status = 'CANCELED' AND e.confirm_event_id IS NOT NULL AND o.payment_order_no > :after "
+    "ORDER BY o.payment_order_no LIMIT :chunk"
 )
 
 
@@ -62,6 +70,10 @@ class SchemaNames:
 
 def _after_product(row: Any) -> dict[str, int]:
     return {"after": row.product_no}
+
+
+def _after_canceled(row: Any) -> dict[str, int]:
+    return {"after": row.payment_order_no}
 
 
 def _after_line(row: Any) -> dict[str, int]:
@@ -111,6 +123,11 @@ class SqlSources:
                     version=int(row.version),
                     values=(int(row.review_count), int(row.review_star_rating_sum)),
                 )
+
+    async def canceled_lines(self) -> AsyncIterator[CanceledLine]:
+        async for rows in _chunks(self._order, CANCELED_LINES, _after_canceled, {"after": 0}, self._chunk):
+            for row in rows:
+                yield CanceledLine(payment_order_no=int(row.payment_order_no), product_no=int(row.product_no))
 
     async def paid_orders(self) -> AsyncIterator[PaidOrder]:
         """One per paid payment event, its lines grouped by product (an event may span two chunks)."""

@@ -1,4 +1,5 @@
-"""Q1 and Q2: order's O6/O7 routes and shapes, answered from the read model."""
+"""Q1 and Q2: order's O6/O7 routes and shapes, answered from the read model; and the seller sales (the original
+V1's ``GET /api/orders/sellers/{sellerNo}``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from kiwishop.order_query.queries import OrderReads
-from kiwishop.order_query.schemas import PaymentEventListOut, PaymentEventOut
+from kiwishop.order_query.schemas import PaymentEventListOut, PaymentEventOut, SellerSalesOut
 from kiwishop.platform.deps import PageLimit, app_state
 from kiwishop.platform.openapi import Responses
 from kiwishop.platform.params import MAX_ID
@@ -42,3 +43,14 @@ async def member_orders(
 async def member_order(paymentEventNo: Id, memberNo: Id, reads: ReadsDep) -> Response:
     """One order of the member, any status; 404 when it does not exist or is another member's."""
     return Response(await reads.detail(paymentEventNo, memberNo), media_type=JSON)
+
+
+@router.get(
+    "/api/orders/sellers/{sellerNo}",
+    response_model=SellerSalesOut,
+    responses={503: {"description": "Redis cannot answer now (SERVICE_UNAVAILABLE)"}},
+)
+async def seller_sales(sellerNo: Id, reads: ReadsDep) -> Response:
+    """The seller's sales by product: paid, canceled and the net ``amount``, ascending ``amount`` (then
+    ``productNo``); an empty list for a seller nothing was sold for."""
+    return Response(await reads.seller_sales(sellerNo), media_type=JSON)

@@ -13,6 +13,16 @@ Only what order answered sets or renews it; consumed events never do. When it ha
 read asks order (one O6 call) and the first page it answers proves a fresh floor (which may be higher
 than the old one: older stretches are proven again as they are read). A sentinel without its verified
 key is dead; a verified key without a sentinel (the index expired or was evicted) proves nothing.
+
+Cancels: an event's canceled lines are a set of its own (``…:pe:{number}:canceled``, paymentOrderNos), kept
+whether or not the model is there yet, and ``render`` rewrites a model from it — in every script that writes
+a model (APPLY, FILL, CANCEL), so a model always shows every cancel seen, whichever came first. The model is
+this service's own JSON (``store.model_json``, no spaces, each line ``{"paymentOrderNo":…,"productNo":…,
+"amount":…,"status":"…"`` in that order, quotes inside strings escaped), so a line's status is found by its
+number, and the summary fields (``domain.summarized``) are cut off and written again from the lines.
+
+Seller sales (``sales.py``): APPLY counts an event's lines once per order (its ``…:sold`` marker), CANCEL
+each line once (the first time it enters the canceled set); amounts in cents, by HINCRBY.
 """
 
 from __future__ import annotations
@@ -28,6 +38,33 @@ local function set_floor(index, sentinel, number)
 end
 local function unpad(id)
   return (string.gsub(id, '^0+', ''))
+end
+local LINE = '({"paymentOrderNo":(%d+),"productNo":%d+,"amount":)(%-?%d+)%.(%d%d)(,"status":")([%u_]+)"'
+-- the model at `key` with the lines in `canceled` (a set) CANCELED and its summary written again
+local function render(key, canceled)
+  local model = redis.call('GET', key)
+  if not model then return end
+  local given_back = {}
+  for _, number in ipairs(redis.call('SMEMBERS', canceled)) do given_back[number] = true end
+  local cut = string.find(model, ',"orderStatus":"', 1, true)
+  if cut then model = string.sub(model, 1, cut - 1) .. '}' end
+  local lines, count, cents = 0, 0, 0
+  model = string.gsub(model, LINE, function(head, number, whole, fraction, middle, status)
+    lines = lines + 1
+    if given_back[number] then status = 'CANCELED' end
+    if status == 'CANCELED' then
+      count = count + 1
+      cents = cents + tonumber(whole .. fraction)
+    end
+    return head .. whole .. '.' .. fraction .. middle .. status .. '"'
+  end)
+  if count > 0 then
+    local state = 'PARTIAL_CANCELED'
+    if count == lines then state = 'CANCELED' end
+    local amount = string.format('%d.%02d', math.floor(cents / 100), cents % 100)
+    model = string.sub(model, 1, -2) .. ',"orderStatus":"' .. state .. '","canceledAmount":' .. amount .. '}'
+  end
+  redis.call('SET', key, model, 'KEEPTTL')
 end
 -- keep the newest `size` ids; the floor rises to the lowest id kept when older ones are dropped
 local function trim(index, size, ttl)
@@ -45,16 +82,52 @@ local function trim(index, size, ttl)
 end
 """
 
-# One PAYMENT_CONFIRM. KEYS: applied marker, model, index.
-# ARGV: model JSON, padded paymentEventNo, index size, model TTL ms, applied-marker TTL ms.
-# A duplicate event id changes nothing; a paid model is final (SET NX); the index never loses order.
+# One PAYMENT_CONFIRM. KEYS: applied marker, model, index, canceled set, sold marker, rebuild fence, then the
+# seller sales hash of each line. ARGV: model JSON, padded paymentEventNo, index size, model TTL ms,
+# applied-marker TTL ms, then per line: productNo, cents, productName.
+# While a rebuild clears the keys (the fence exists) nothing changes: -1. A duplicate event id changes nothing;
+# a paid model is final (SET NX) but for the cancels seen (render); the index never loses order; an order's
+# lines count in the sales once, whatever its event ids.
 APPLY = (
     COMMON
     + """
+if redis.call('EXISTS', KEYS[6]) == 1 then return -1 end
 if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[5]) then return 0 end
 redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[4])
+if redis.call('EXISTS', KEYS[4]) == 1 then render(KEYS[2], KEYS[4]) end
 redis.call('ZADD', KEYS[3], 0, ARGV[2])
 trim(KEYS[3], tonumber(ARGV[3]), ARGV[4])
+if #KEYS > 6 and redis.call('SET', KEYS[5], '1', 'NX', 'PX', ARGV[4]) then
+  for i = 7, #KEYS do
+    local at = 6 + 3 * (i - 7)
+    redis.call('HINCRBY', KEYS[i], ARGV[at] .. ':paidCount', 1)
+    redis.call('HINCRBY', KEYS[i], ARGV[at] .. ':paidCents', ARGV[at + 1])
+    redis.call('HSET', KEYS[i], ARGV[at] .. ':name', ARGV[at + 2])
+  end
+end
+return 1
+"""
+)
+
+# One PAYMENT_CANCELED. KEYS: applied marker, model, canceled set, rebuild fence, then the seller sales hash
+# of each line. ARGV: applied-marker TTL ms, model TTL ms, then per line: paymentOrderNo, productNo, cents.
+# While the fence exists nothing changes: -1. A duplicate event id changes nothing; a line already canceled (by
+# another event) counts no second time; a cancel before its model is kept in the set and shown once the model
+# arrives (APPLY, FILL).
+CANCEL = (
+    COMMON
+    + """
+if redis.call('EXISTS', KEYS[4]) == 1 then return -1 end
+if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 0 end
+for i = 5, #KEYS do
+  local at = 3 + 3 * (i - 5)
+  if redis.call('SADD', KEYS[3], ARGV[at]) == 1 then
+    redis.call('HINCRBY', KEYS[i], ARGV[at + 1] .. ':canceledCount', 1)
+    redis.call('HINCRBY', KEYS[i], ARGV[at + 1] .. ':canceledCents', ARGV[at + 2])
+  end
+end
+redis.call('PEXPIRE', KEYS[3], ARGV[2])
+render(KEYS[2], KEYS[3])
 return 1
 """
 )
@@ -63,6 +136,7 @@ return 1
 # ARGV: epoch seen before asking order ('' = none), model key prefix, index size, model TTL ms,
 #       the page's cursor ('' = first page), the floor the page proves ('' = none), how long the proof
 #       holds in ms (the completeness TTL less the time since order was asked), then id/JSON pairs.
+# A model is stored only where there is none (and shows the cancels already seen: ``{model}:canceled``).
 # Nothing is claimed when the keyspace was flushed or rebuilt since order was asked (another epoch).
 # A first page proves everything from its floor up: when that covers the live claim (or there is none)
 # it becomes the claim with a fresh expiry; a claim that already reaches lower is kept as it is. A later
@@ -74,7 +148,10 @@ FILL = (
     + """
 local ttl = ARGV[4]
 for i = 8, #ARGV, 2 do
-  redis.call('SET', ARGV[2] .. unpad(ARGV[i]), ARGV[i + 1], 'NX', 'PX', ttl)
+  local model = ARGV[2] .. unpad(ARGV[i])
+  if redis.call('SET', model, ARGV[i + 1], 'NX', 'PX', ttl) and redis.call('EXISTS', model .. ':canceled') == 1 then
+    render(model, model .. ':canceled')
+  end
   redis.call('ZADD', KEYS[1], 0, ARGV[i])
 end
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -132,6 +209,20 @@ end
 return '{"paymentEventList":[' .. table.concat(models, ',') .. '],"nextCursor":' .. next_cursor .. '}'
 """
 )
+
+# Unlink keys only while this clear still holds the fence (renewing it). KEYS: fence, then the keys.
+# ARGV: the fence's token, its TTL ms. Returns the number removed, or -1 when the fence was lost.
+UNLINK_FENCED = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if #KEYS == 1 then return 0 end
+return redis.call('UNLINK', unpack(KEYS, 2))
+"""
+
+RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 
 # The current epoch, created when missing. KEYS: epoch. ARGV: a fresh token.
 EPOCH = """

@@ -4,8 +4,11 @@ order's read APIs over HTTP (``order_client.OrderClient``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from kiwishop.order_query.domain import Cancel, SoldLine
 
 
 class OrderUnavailable(Exception):
@@ -13,9 +16,15 @@ class OrderUnavailable(Exception):
 
 
 class ReadModelWriter(Protocol):
-    async def apply_event(self, event_id: int, model: dict[str, Any]) -> bool:
-        """Store one PAYMENT_CONFIRM's read model, atomically; False when this event id was applied before
-        (nothing changes). A paid model already stored for its paymentEventNo is never replaced."""
+    async def apply_event(self, event_id: int, model: dict[str, Any], sold: Sequence[SoldLine] = ()) -> bool:
+        """Store one PAYMENT_CONFIRM's read model and count its ``sold`` lines in the seller sales (once per
+        order), atomically; False when this event id was applied before (nothing changes). A paid model already
+        stored for its paymentEventNo is never replaced; it shows every cancel already seen."""
+
+    async def apply_cancel(self, event_id: int, cancel: Cancel) -> bool:
+        """Apply one PAYMENT_CANCELED atomically: its lines CANCELED in the model (kept until the model arrives,
+        when it comes later) and each line counted once as canceled in the seller sales; False when this event
+        id was applied before (nothing changes)."""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ extend that).
 Otherwise ONE O6 call (through the cache) fetches ``fill_page_size`` events from the same cursor; the
 refresher stores them (models + index, and the floor when the page joins the complete range) and the
 caller gets the first ``limit`` of them. So a page never costs N detail calls (G29), and one miss warms
-the next pages too. Q2 reads the model; a miss asks O7 through the cache and stores a paid answer.
+the next pages too. Q2 reads the model; a miss asks O7 through the cache and stores a paid answer. The
+seller sales come from Redis alone.
 
 Every Q1 page carries ``nextCursor`` as O6 does: the last paymentEventNo of a page that has a next one, else
 null. A page from order's answer knows it from the events fetched beyond ``limit``, or from O6's own
@@ -75,6 +76,13 @@ class OrderReads:
         if body == NOT_FOUND:
             raise AppError(OrderQueryError.PAYMENT_EVENT_NOT_FOUND)
         return body
+
+    async def seller_sales(self, seller_no: int) -> bytes:
+        """The seller's sales per product (``sales.py``), from Redis alone: order keeps no such sums."""
+        try:
+            return await self.store.seller_sales(seller_no)
+        except RedisError as exc:
+            raise AppError(CommonError.SERVICE_UNAVAILABLE) from exc
 
     async def _through_cache(self, name: str, load: Callable[[], Awaitable[bytes]]) -> bytes:
         try:

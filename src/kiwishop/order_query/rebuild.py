@@ -1,13 +1,16 @@
 """Rebuild the read model: clear its keys, then replay ``kiwi-shop-payment`` from the beginning.
 
 Replay (not a walk over order's O6) because order cannot list its members, and the topic holds every
-PAYMENT_CONFIRM that was published. The replay reads every partition from offset 0 with its own
-consumer that joins no group (the live consumer group and its offsets are untouched), applies each
-PAYMENT_CONFIRM through the live consumer's handler (``handlers``) and store, and stops once every
-partition is read up to the high watermark its fetches report (this broker's end offsets are unreliable).
+PAYMENT_CONFIRM and PAYMENT_CANCELED that was published. The replay reads every partition from offset 0
+with its own consumer that joins no group (the live consumer group and its offsets are untouched), applies
+each event through the live consumer's handler (``handlers``) and store, and stops once every partition is
+read up to the high watermark its fetches report (this broker's end offsets are unreliable). The seller
+sales come out of the same scripts, so the replay gives the sums the live consumer gave.
 
 While it runs the service stays correct: cleared members have no floor, so their pages come from order
-(and refill Redis); events the live consumer applies meanwhile are idempotent with the replay. The
+(and refill Redis); the clear is one step for the event scripts (``ReadModelStore.clear``: a fence holds the
+live consumer back until the last key is gone, so no event's marker is wiped while its seller sums stay), and
+events the live consumer applies after it are idempotent with the replay. The
 floors themselves come only from order: a member's first page read after the rebuild costs one O6 call.
 What the topic no longer holds (retention, a broker that lost its memory) is refilled from order on
 the first miss.
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from kiwishop.contracts.events import PAYMENT_CONFIRM
+from kiwishop.contracts.events import PAYMENT_CANCELED, PAYMENT_CONFIRM
 from kiwishop.order_query.domain import InvalidEvent
 from kiwishop.order_query.handlers import ReadModelHandlers
 from kiwishop.order_query.settings import OrderQuerySettings
@@ -53,9 +56,12 @@ async def _apply(effects: ReadModelHandlers, value: bytes | None, key: bytes | N
     result.records += 1
     try:
         envelope = Envelope.from_record(key, value)
-        if envelope.type != PAYMENT_CONFIRM.name or envelope.version not in PAYMENT_CONFIRM.versions:
+        if envelope.type == PAYMENT_CONFIRM.name and envelope.version in PAYMENT_CONFIRM.versions:
+            applied = await effects.apply_payment_confirm(envelope)
+        elif envelope.type == PAYMENT_CANCELED.name and envelope.version in PAYMENT_CANCELED.versions:
+            applied = await effects.apply_payment_canceled(envelope)
+        else:
             raise InvalidEvent(f"{envelope.type} v{envelope.version} is not a read-model event")
-        applied = await effects.apply_payment_confirm(envelope)
     except (EnvelopeError, InvalidEvent):
         result.skipped += 1  # the live consumer parked it in the DLT
         return

@@ -1,11 +1,11 @@
-"""Wire shapes of order's O6/O7, for the OpenAPI document. Responses are served as stored JSON bytes
-(``store.py``), which have exactly these fields in this order."""
+"""Wire shapes of order's O6/O7 and of the seller sales, for the OpenAPI document. Responses are served as
+JSON bytes (``store.py``, ``sales.py``), which have exactly these fields in this order."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class PaymentEventLineOut(BaseModel):
@@ -27,6 +27,10 @@ class PaymentEventOut(BaseModel):
     approvedDateTime: str | None
     paymentOrderList: list[PaymentEventLineOut]
     paymentDone: bool
+    orderStatus: str | None = Field(
+        default=None, description="only once a line is CANCELED: PARTIAL_CANCELED, or CANCELED when every line is"
+    )
+    canceledAmount: Decimal | None = Field(default=None, description="only once a line is CANCELED: their sum")
 
 
 class PaymentEventListOut(BaseModel):
@@ -34,3 +38,19 @@ class PaymentEventListOut(BaseModel):
 
     paymentEventList: list[PaymentEventOut]
     nextCursor: str | None
+
+
+class ProductSalesOut(BaseModel):
+    amount: Decimal = Field(description="net: paidAmount less canceledAmount")
+    productNo: int
+    productName: str | None
+    paidCount: int
+    paidAmount: Decimal
+    canceledCount: int
+    canceledAmount: Decimal
+
+
+class SellerSalesOut(BaseModel):
+    """The seller's sales per product, ascending ``amount`` (then ``productNo``)."""
+
+    orderTotalAmountGroupingProductList: list[ProductSalesOut]

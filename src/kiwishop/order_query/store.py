@@ -6,8 +6,13 @@ Keys (``P`` = the configured prefix, ``order-query`` by default):
 - ``P:m:{memberNo}:index`` (sorted set, model TTL renewed on every write): padded paymentEventNos and
   the floor sentinel (``lua.py``);
 - ``P:m:{memberNo}:verified`` (string, completeness TTL): the floor sentinel may be believed (``lua.py``);
-- ``P:applied:{eventId}`` (string, applied TTL): this PAYMENT_CONFIRM was applied;
+- ``P:m:{memberNo}:pe:{paymentEventNo}:canceled`` (set, model TTL): the event's canceled paymentOrderNos,
+  shown by its model whenever it is written (``lua.py``);
+- ``P:m:{memberNo}:pe:{paymentEventNo}:sold`` (string, model TTL): its lines are in the seller sales;
+- ``P:s:{sellerNo}:sales`` (hash, no TTL): the seller's sales per product (``sales.py``);
+- ``P:applied:{eventId}`` (string, applied TTL): this PAYMENT_CONFIRM or PAYMENT_CANCELED was applied;
 - ``P:epoch`` (string, no TTL): replaced whenever the keyspace is flushed or rebuilt;
+- ``P:rebuilding`` (string, short TTL): a rebuild is clearing the keys (the *fence*: events wait for it);
 - ``P:cache:…`` and ``P:lock:…`` (physical / lock TTL): answers of order and their refresh locks
   (``cache.py``).
 """
@@ -21,14 +26,29 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from kiwishop.order_query import lua
-from kiwishop.order_query.domain import pad
+from kiwishop.order_query.domain import Cancel, SoldLine, pad
+from kiwishop.order_query.sales import sales_body
 from kiwishop.order_query.settings import OrderQuerySettings
 from kiwishop.platform import jsonutil
 from kiwishop.platform.redisclient import Arg, Script
 
 FIRST_PAGE = "(:"  # ':' follows '9': every padded id is below it, the floor sentinel above it
+FENCED = -1  # what APPLY and CANCEL answer while a clear holds the fence
+FENCE_TTL_MS = 30_000  # a clear that dies leaves the consumer waiting at most this long
+CLEAR_BATCH = 1000
+
+
+class ReadModelRebuilding(RedisConnectionError):
+    """The read model is being cleared for a rebuild. For the consumer runner this is an outage of Redis: the
+    record waits for it (never retried against its budget, never parked) and is applied after — so no event
+    lands on a half-cleared read model, where its marker could go and its seller sums stay (or the reverse)."""
+
+
+class FenceLost(RuntimeError):
+    """A clear outlived its fence, so events may have been applied to a half-cleared read model."""
 
 
 @dataclass(frozen=True)
@@ -47,12 +67,25 @@ class Keys:
     def model(self, member_no: int, payment_event_no: int) -> str:
         return f"{self.model_prefix(member_no)}{payment_event_no}"
 
+    def canceled(self, member_no: int, payment_event_no: int) -> str:
+        return f"{self.model(member_no, payment_event_no)}:canceled"  # lua.FILL builds the same name
+
+    def sold(self, member_no: int, payment_event_no: int) -> str:
+        return f"{self.model(member_no, payment_event_no)}:sold"
+
+    def sales(self, seller_no: int) -> str:
+        return f"{self.prefix}:s:{seller_no}:sales"
+
     def applied(self, event_id: int) -> str:
         return f"{self.prefix}:applied:{event_id}"
 
     @property
     def epoch(self) -> str:
         return f"{self.prefix}:epoch"
+
+    @property
+    def fence(self) -> str:
+        return f"{self.prefix}:rebuilding"
 
     def cache(self, name: str) -> str:
         return f"{self.prefix}:cache:{name}"
@@ -98,6 +131,9 @@ class ReadModelStore:
         self._applied_ttl_ms = int(applied_ttl_s * 1000)
         self._completeness_ttl_ms = max(int(completeness_ttl_s * 1000), 1)
         self._apply = Script(redis, lua.APPLY)
+        self._cancel = Script(redis, lua.CANCEL)
+        self._unlink_fenced = Script(redis, lua.UNLINK_FENCED)
+        self._release = Script(redis, lua.RELEASE)
         self._fill = Script(redis, lua.FILL)
         self._page = Script(redis, lua.PAGE)
         self._epoch = Script(redis, lua.EPOCH)
@@ -113,12 +149,43 @@ class ReadModelStore:
             completeness_ttl_s=settings.completeness_ttl_s,
         )
 
-    async def apply_event(self, event_id: int, model: dict[str, Any]) -> bool:
-        """Apply one PAYMENT_CONFIRM's read model; False when this event id was applied before."""
+    async def apply_event(self, event_id: int, model: dict[str, Any], sold: Sequence[SoldLine] = ()) -> bool:
+        """Apply one PAYMENT_CONFIRM's read model and (once per order) its ``sold`` lines to the seller sales;
+        False when this event id was applied before."""
         member, number = model["memberNo"], model["paymentEventNo"]
-        keys = [self.keys.applied(event_id), self.keys.model(member, number), self.keys.index(member)]
+        keys: list[Arg] = [
+            self.keys.applied(event_id), self.keys.model(member, number), self.keys.index(member),
+            self.keys.canceled(member, number), self.keys.sold(member, number), self.keys.fence,
+        ]  # fmt: skip
         args: list[Arg] = [model_json(model), pad(number), self.index_size, self._model_ttl_ms, self._applied_ttl_ms]
-        return bool(await self._apply(keys, args))
+        for line in sold:
+            keys.append(self.keys.sales(line.seller_no))
+            args += [line.product_no, line.cents, line.product_name or ""]
+        return self._applied(await self._apply(keys, args))
+
+    async def apply_cancel(self, event_id: int, cancel: Cancel) -> bool:
+        """Apply one PAYMENT_CANCELED: its lines CANCELED in the model (now, or when the model arrives) and, each
+        line once, in the seller sales; False when this event id was applied before."""
+        member, number = cancel.member_no, cancel.payment_event_no
+        keys: list[Arg] = [
+            self.keys.applied(event_id), self.keys.model(member, number), self.keys.canceled(member, number),
+            self.keys.fence,
+        ]  # fmt: skip
+        args: list[Arg] = [self._applied_ttl_ms, self._model_ttl_ms]
+        for canceled in cancel.lines:
+            keys.append(self.keys.sales(canceled.line.seller_no))
+            args += [canceled.payment_order_no, canceled.line.product_no, canceled.line.cents]
+        return self._applied(await self._cancel(keys, args))
+
+    def _applied(self, outcome: int) -> bool:
+        if outcome == FENCED:
+            raise ReadModelRebuilding(f"{self.keys.prefix}: the read model is being rebuilt")
+        return bool(outcome)
+
+    async def seller_sales(self, seller_no: int) -> bytes:
+        """The seller sales answer (``sales.py``)."""
+        fields = await self.redis.hgetall(self.keys.sales(seller_no))
+        return sales_body({as_bytes(name) or b"": as_bytes(value) or b"" for name, value in fields.items()})
 
     async def page(self, member_no: int, cursor: int | None, limit: int) -> bytes | None:
         """The O6 response body when the index can prove the page complete, else None."""
@@ -171,15 +238,29 @@ class ReadModelStore:
         return IndexState([int(m) for m in members if not m.startswith(b"f")], floor, claim_ms)
 
     async def clear(self) -> int:
-        """Delete every key of this read model (the epoch first, so fills in flight claim nothing)."""
-        await self.redis.delete(self.keys.epoch)
+        """Delete every key of this read model (the epoch first, so fills in flight claim nothing) as one step
+        for the event scripts: the fence holds every event back (``ReadModelRebuilding``) until the last key
+        is gone."""
+        token = uuid.uuid4().hex
+        fence = self.keys.fence
+        await self.redis.set(fence, token, px=FENCE_TTL_MS)
         removed = 0
-        batch: list[bytes] = []
-        async for key in self.redis.scan_iter(match=f"{self.keys.prefix}:*", count=1000):
-            batch.append(key)
-            if len(batch) >= 1000:
-                removed += await self.redis.unlink(*batch)
-                batch.clear()
-        if batch:
-            removed += await self.redis.unlink(*batch)
+        try:
+            await self.redis.delete(self.keys.epoch)
+            batch: list[bytes] = []
+            async for key in self.redis.scan_iter(match=f"{self.keys.prefix}:*", count=CLEAR_BATCH):
+                if key != fence.encode():
+                    batch.append(key)
+                if len(batch) >= CLEAR_BATCH:
+                    removed += await self._unlink(token, batch)
+                    batch = []
+            removed += await self._unlink(token, batch)
+        finally:
+            await self._release([fence], [token])
+        return removed
+
+    async def _unlink(self, token: str, keys: list[bytes]) -> int:
+        removed = int(await self._unlink_fenced([self.keys.fence, *keys], [token, FENCE_TTL_MS]))
+        if removed < 0:
+            raise FenceLost(f"{self.keys.prefix}: the clear outlived its fence; run the rebuild again")
         return removed

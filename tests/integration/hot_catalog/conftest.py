@@ -1,19 +1,27 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
+from kiwishop.catalog_like.migrations import MIGRATIONS as LIKE_MIGRATIONS
+from kiwishop.catalog_review.migrations import MIGRATIONS as REVIEW_MIGRATIONS
 from kiwishop.hot_catalog.settings import HotCatalogSettings
+from kiwishop.ops.hot_catalog_sources import SchemaNames
+from kiwishop.order.migrations import MIGRATIONS as ORDER_MIGRATIONS
 from kiwishop.platform.kafka import KafkaPublisher
+from kiwishop.platform.migrations import migrate
 from kiwishop.platform.redisclient import create_redis
 from kiwishop.platform.settings import InfraSettings
 from tests.integration.catalog_like.servers import catalog_server
+from tests.integration.hot_catalog.sources import World, allow_canceled_lines
 from tests.support import unique
 
 SettingsFactory = Callable[..., HotCatalogSettings]
+REBUILD_REDIS_DB = 10
 
 
 @pytest.fixture(scope="session")
@@ -56,3 +64,31 @@ async def publisher(infra: InfraSettings) -> AsyncIterator[KafkaPublisher]:
     pub = KafkaPublisher(infra)
     yield pub
     await pub.close()
+
+
+@pytest.fixture(scope="module")
+def rb_infra(infra: InfraSettings) -> InfraSettings:
+    """The rebuild tests' Redis: a database of its own (``/10``), so they may FLUSHDB it."""
+    base = infra.redis_url.rsplit("/", 1)[0]
+    return infra.model_copy(update={"redis_url": f"{base}/{REBUILD_REDIS_DB}"})
+
+
+@pytest.fixture(scope="module")
+async def schemas(infra: InfraSettings) -> SchemaNames:
+    """The rebuild's three source schemas, created with the services' own migrations (order's with its
+    CANCELED line status)."""
+    tag = uuid.uuid4().hex[:8]
+    names = SchemaNames(f"it_hotrb_{tag}_like", f"it_hotrb_{tag}_review", f"it_hotrb_{tag}_order")
+    await migrate(infra, names.like_db, LIKE_MIGRATIONS)
+    await migrate(infra, names.review_db, REVIEW_MIGRATIONS)
+    await migrate(infra, names.order_db, ORDER_MIGRATIONS)
+    await allow_canceled_lines(infra, names.order_db)
+    return names
+
+
+@pytest.fixture
+async def world(infra: InfraSettings, schemas: SchemaNames) -> AsyncIterator[World]:
+    created = World(infra, schemas)
+    await created.truncate()
+    yield created
+    await created.close()

@@ -12,7 +12,9 @@ from kiwishop.ops.hot_catalog_sources import SchemaNames
 from kiwishop.platform.db import Database
 from kiwishop.platform.envelope import Envelope
 from kiwishop.platform.settings import InfraSettings
-from tests.integration.hot_catalog.events import liked, paid, reviewed
+from tests.cancel_payloads import payment_canceled
+from tests.integration.hot_catalog.events import liked, reviewed
+from tests.payloads import ConfirmLine, payment_confirm
 from tests.support import unique
 
 numbers = itertools.count(9_100_000_000_000_000)  # ids of orders, lines and events; never reused
@@ -62,9 +64,11 @@ class World:
             await conn.execute(text(sql), {"p": product, "version": version, **dict(zip(names, values, strict=True))})
 
     async def order(self, *products: int, status: str = "SUCCESS") -> Envelope | None:
-        """An order of these lines; a paid one (SUCCESS) has its PAYMENT_CONFIRM, which is returned."""
+        """An order of these lines; a paid one (SUCCESS) has its PAYMENT_CONFIRM (with the rows' numbers), which is
+        returned."""
         event_no, event_id, order_id = next(numbers), next(numbers), unique("order")
         done = status == "SUCCESS"
+        lines = [ConfirmLine(next(numbers), 1, "1000.00", product_no=p, product_name="x") for p in products]
         async with self.order_db.engine.begin() as conn:
             await conn.execute(
                 text(
@@ -74,18 +78,32 @@ class World:
                 ),
                 {"no": event_no, "done": done, "oid": order_id, "eid": event_id if done else None},
             )
-            for product in products:
+            for line in lines:
                 await conn.execute(
                     text(
                         "INSERT INTO payment_orders (payment_order_no, payment_event_no, product_no, seller_no, "
                         "order_id, product_name, amount, payment_order_status, created_at, updated_at) VALUES "
                         "(:line, :no, :p, 1, :oid, 'x', 1000, :status, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))"
                     ),
-                    {"line": next(numbers), "no": event_no, "p": product, "oid": order_id, "status": status},
-                )
+                    {"line": line.payment_order_no, "no": event_no, "p": line.product_no, "oid": order_id,
+                     "status": status},
+                )  # fmt: skip
         if not done:
             return None
-        event = paid(*products, order_id=order_id, event_id=event_id)
+        event = payment_confirm(order_id, lines, event_id=event_id, payment_event_no=event_no)
+        self.events.append(event)
+        return event
+
+    async def cancel(self, confirm: Envelope, *line_nos: int, earlier: tuple[int, ...] = ()) -> Envelope:
+        """A cancel of these lines of a paid order, as order records it (the lines CANCELED), and its
+        PAYMENT_CANCELED, which is returned."""
+        async with self.order_db.engine.begin() as conn:
+            for line_no in line_nos:
+                await conn.execute(
+                    text("UPDATE payment_orders SET payment_order_status = 'CANCELED' WHERE payment_order_no = :n"),
+                    {"n": line_no},
+                )
+        event = payment_canceled(confirm, line_nos, already_canceled=earlier, cancel_no=len(earlier) + 1)
         self.events.append(event)
         return event
 
@@ -101,3 +119,17 @@ class World:
         await self.order(2, 6)
         await self.order(4, status="NOT_STARTED")  # never paid: no PAYMENT_CONFIRM, not counted
         await self.order(6, status="FAILURE")
+
+
+async def allow_canceled_lines(infra: InfraSettings, order_db: str) -> None:
+    """Order's line status takes CANCELED (order's cancels migration adds it); a schema without it gets it here,
+    so these tests stand on their own."""
+    db = Database.connect(infra, order_db, pool_size=1, max_overflow=0)
+    try:
+        async with db.engine.begin() as conn:
+            column = (await conn.execute(text("SHOW COLUMNS FROM payment_orders LIKE 'payment_order_status'"))).one()
+            if "'CANCELED'" not in column.Type:
+                kinds = column.Type[:-1] + ",'CANCELED')"
+                await conn.execute(text(f"ALTER TABLE payment_orders MODIFY payment_order_status {kinds} NOT NULL"))
+    finally:
+        await db.close()

@@ -3,8 +3,9 @@ the services' own migrations and filled with rows, the live consumer's path gets
 came from, and the rebuilt ranking must equal what that path built — after a FLUSHALL, twice in a row,
 and while the consumer keeps applying events.
 
-The ranking lives in a Redis database of its own (``/10``), so FLUSHDB here is the FLUSHALL of the
-scenario without touching other tests' keys.
+The ranking lives in a Redis database of its own (``/10``, ``conftest.rb_infra``), so FLUSHDB here is the
+FLUSHALL of the scenario without touching other tests' keys. The schemas and their rows: ``conftest.schemas``
+and ``conftest.world``.
 """
 
 from __future__ import annotations
@@ -13,24 +14,19 @@ import asyncio
 import datetime as dt
 import random
 import time
-import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
 
-from kiwishop.catalog_like.migrations import MIGRATIONS as LIKE_MIGRATIONS
-from kiwishop.catalog_review.migrations import MIGRATIONS as REVIEW_MIGRATIONS
 from kiwishop.hot_catalog import consumers
 from kiwishop.hot_catalog.domain import SEOUL
 from kiwishop.hot_catalog.ranking import Ranking, RankingRebuilding
 from kiwishop.hot_catalog.rebuild import RebuildResult, rebuild
 from kiwishop.hot_catalog.settings import HotCatalogSettings
 from kiwishop.ops.hot_catalog_sources import SchemaNames, open_sources
-from kiwishop.order.migrations import MIGRATIONS as ORDER_MIGRATIONS
 from kiwishop.platform.consumer import infrastructure_down
 from kiwishop.platform.envelope import Envelope
-from kiwishop.platform.migrations import migrate
 from kiwishop.platform.redisclient import create_redis
 from kiwishop.platform.settings import InfraSettings
 from tests.integration.hot_catalog.events import liked, paid
@@ -38,14 +34,7 @@ from tests.integration.hot_catalog.sources import World, numbers
 from tests.support import unique
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=SEOUL)
-REDIS_DB = 10
 Snapshot = tuple[list[tuple[int, int]], dict[bytes, dict[bytes, bytes]]]
-
-
-@pytest.fixture(scope="module")
-def rb_infra(infra: InfraSettings) -> InfraSettings:
-    base = infra.redis_url.rsplit("/", 1)[0]
-    return infra.model_copy(update={"redis_url": f"{base}/{REDIS_DB}"})
 
 
 @pytest.fixture
@@ -54,24 +43,6 @@ async def redis(rb_infra: InfraSettings) -> AsyncIterator[Redis]:
     await client.flushdb()
     yield client
     await client.aclose()
-
-
-@pytest.fixture(scope="module")
-async def schemas(infra: InfraSettings) -> SchemaNames:
-    tag = uuid.uuid4().hex[:8]
-    names = SchemaNames(f"it_hotrb_{tag}_like", f"it_hotrb_{tag}_review", f"it_hotrb_{tag}_order")
-    await migrate(infra, names.like_db, LIKE_MIGRATIONS)
-    await migrate(infra, names.review_db, REVIEW_MIGRATIONS)
-    await migrate(infra, names.order_db, ORDER_MIGRATIONS)
-    return names
-
-
-@pytest.fixture
-async def world(infra: InfraSettings, schemas: SchemaNames) -> AsyncIterator[World]:
-    created = World(infra, schemas)
-    await created.truncate()
-    yield created
-    await created.close()
 
 
 @pytest.fixture

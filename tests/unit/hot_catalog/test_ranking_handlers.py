@@ -5,11 +5,12 @@ read never reach the ranking."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from kiwishop.hot_catalog.domain import SEOUL, TotalsUpdate
+from kiwishop.hot_catalog.domain import SEOUL, CanceledLine, TotalsUpdate
 from kiwishop.hot_catalog.handlers import RankingHandlers
 from kiwishop.hot_catalog.ranking import APPLIED, DUPLICATE, STALE
 from kiwishop.platform.consumer import PermanentError
@@ -20,13 +21,15 @@ NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=SEOUL)
 
 
 class FakeRanking:
-    """Totals and paid lines per product, kept as ``ranking.APPLY`` keeps them."""
+    """Totals, paid and canceled lines per product, kept as ``ranking.APPLY`` keeps them."""
 
     def __init__(self) -> None:
         self.applied: set[int] = set()
         self.versions: dict[tuple[str, int], int] = {}
         self.totals: dict[tuple[str, int], tuple[int, ...]] = {}
         self.paid: dict[int, int] = {}
+        self.canceled: dict[int, int] = {}
+        self.taken_out: set[int] = set()  # the canceled lines' markers (paymentOrderNos)
         self.calls: list[tuple[int, dt.datetime]] = []
 
     async def apply_totals(self, event_id: int, update: TotalsUpdate, now: dt.datetime) -> int:
@@ -47,6 +50,17 @@ class FakeRanking:
         self.applied.add(event_id)
         for product_no, count in lines.items():
             self.paid[product_no] = self.paid.get(product_no, 0) + count
+        return APPLIED
+
+    async def apply_canceled_lines(self, event_id: int, lines: Sequence[CanceledLine], now: dt.datetime) -> int:
+        self.calls.append((event_id, now))
+        if event_id in self.applied:
+            return DUPLICATE
+        self.applied.add(event_id)
+        for line in lines:
+            if line.payment_order_no not in self.taken_out:
+                self.taken_out.add(line.payment_order_no)
+                self.canceled[line.product_no] = self.canceled.get(line.product_no, 0) + 1
         return APPLIED
 
 

@@ -11,20 +11,8 @@ from kiwishop.order_query.domain import InvalidEvent
 from kiwishop.order_query.handlers import ReadModelHandlers
 from kiwishop.platform.consumer import PermanentError
 from kiwishop.platform.envelope import Envelope
+from tests.unit.order_query.fake_read_model import FakeReadModel
 from tests.unit.order_query.test_read_model import confirm_payload
-
-
-class FakeReadModel:
-    def __init__(self) -> None:
-        self.applied: set[int] = set()
-        self.models: dict[int, dict[str, Any]] = {}
-
-    async def apply_event(self, event_id: int, model: dict[str, Any]) -> bool:
-        if event_id in self.applied:
-            return False
-        self.applied.add(event_id)
-        self.models.setdefault(model["paymentEventNo"], model)
-        return True
 
 
 def confirm(event_id: int, **changes: Any) -> Envelope:
