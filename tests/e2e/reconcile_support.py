@@ -1,5 +1,5 @@
 """Helpers for test_reconcile.py: running ``kiwishop reconcile``, reading its DISCREPANCY lines by check, the SQL
-that makes and undoes a fault, and a PSP that cannot answer about one order."""
+that makes and undoes a fault (rows set aside and put back), and a PSP that cannot answer about one order."""
 
 from __future__ import annotations
 
@@ -30,12 +30,17 @@ async def scalar(infra: InfraSettings, db_name: str, sql: str) -> object:
 
 
 # One line per check reconcile makes (ops/reconcile.py), by the words of its DISCREPANCY line.
+PAID = "(SUCCESS|PARTIAL_CANCELED|CANCELED)"
 CHECKS = {
     "psp-unanswered": re.compile(r"the PSP could not be asked about order (?P<order>\S+)$"),
     "psp-vs-order": re.compile(r"order (?P<order>\S+): the PSP approved \S+, the order is "),
-    "success-without-psp": re.compile(r"order (?P<order>\S+): SUCCESS \S+, but the PSP approved nothing$"),
-    "unsettled": re.compile(r"order (?P<order>\S+): SUCCESS since \S+ but not settled$"),
+    "psp-cancels-vs-order": re.compile(
+        r"order (?P<order>\S+): the PSP canceled \S+ and holds \S+, the order's lines CANCELED \S+ and not \S+$"
+    ),
+    "success-without-psp": re.compile(rf"order (?P<order>\S+): {PAID} \S+, but the PSP approved nothing$"),
+    "unsettled": re.compile(rf"order (?P<order>\S+): {PAID} since \S+ but not settled$"),
     "stuck": re.compile(r"order (?P<order>\S+): stuck in (EXECUTING|UNKNOWN) since "),
+    "cancel-stuck": re.compile(r"order (?P<order>\S+): cancel \d+ stuck in (EXECUTING|UNKNOWN) since "),
     "quarantined": re.compile(r"order (?P<order>\S+): QUARANTINED since "),
     "seller": re.compile(r"seller (?P<seller>\d+): (?P<values>.*)$"),
 }
@@ -58,21 +63,58 @@ def caught(output: str) -> list[tuple[str, str]]:
     return found
 
 
-def seller_line(**changed: str) -> str:
-    """Seller 1's column values: 18,000.00 everywhere (three orders of 6,000), held 0, but for ``changed``."""
-    values = {"psp": "18000.00", "success_lines": "18000.00", "ledger": "18000.00", "balance": "18000.00",
-              "held": "0.00", **changed}  # fmt: skip
+def seller_line(base: str = "10000.00", **changed: str) -> str:
+    """Seller 1's column values: ``base`` everywhere (three orders of 6,000, of which 8,000 given back), held 0, but
+    for ``changed``."""
+    values = {"psp": base, "success_lines": base, "ledger": base, "balance": base, "held": "0.00", **changed}
     return ", ".join(f"{k} {v}" for k, v in values.items())
 
 
-async def execute(infra: InfraSettings, db_name: str, sql: str, **params: object) -> None:
+async def execute(infra: InfraSettings, db_name: str, *statements: str, **params: object) -> None:
+    """``statements`` in one transaction, each with the ``params`` it names."""
     db = Database.connect(infra, db_name)
     try:
         async with db.uow() as uow:
-            await uow.conn.execute(text(sql), params)
+            for sql in statements:
+                await uow.conn.execute(text(sql), {k: v for k, v in params.items() if f":{k}" in sql})
             await uow.commit()
     finally:
         await db.close()
+
+
+@dataclass
+class Aside:
+    """Rows of ``table`` taken out (``take``) and put back as they were (``put_back``)."""
+
+    infra: InfraSettings
+    db_name: str
+    table: str
+    where: str
+    params: dict[str, object]
+    rows: list[dict[str, object]] = field(default_factory=list)
+
+    async def take(self) -> None:
+        db = Database.connect(self.infra, self.db_name)
+        try:
+            async with db.uow() as uow:
+                found = await uow.conn.execute(text(f"SELECT * FROM {self.table} WHERE {self.where}"), self.params)
+                self.rows = [dict(row._mapping) for row in found]
+                assert self.rows, f"nothing in {self.table} where {self.where} {self.params}"
+                await uow.conn.execute(text(f"DELETE FROM {self.table} WHERE {self.where}"), self.params)
+                await uow.commit()
+        finally:
+            await db.close()
+
+    async def put_back(self) -> None:
+        columns = list(self.rows[0])
+        sql = f"INSERT INTO {self.table} ({', '.join(columns)}) VALUES ({', '.join(f':{c}' for c in columns)})"
+        db = Database.connect(self.infra, self.db_name)
+        try:
+            async with db.uow() as uow:
+                await uow.conn.execute(text(sql), self.rows)
+                await uow.commit()
+        finally:
+            await db.close()
 
 
 def psp_that_cannot_answer_about(order_id: str, psp_url: str) -> FastAPI:
@@ -96,6 +138,7 @@ class Fault:
     apply: Callable[[], Awaitable[None]]
     undo: Callable[[], Awaitable[None]]
     expected: list[tuple[str, str]]  # what reconcile must report, exactly
+    lines: list[str] = field(default_factory=list)  # DISCREPANCY lines that must be printed word for word
     psp_url: str | None = None  # reconcile asks this PSP instead (the failing proxy)
     args: list[str] = field(default_factory=list)
 

@@ -1,5 +1,6 @@
-"""reconcile on a real flow: three paid and settled orders agree everywhere; then, one at a time, a fault that
-exactly one of reconcile's checks catches — reconcile names it and exits 1 — undone before the next.
+"""reconcile on a real flow: three paid and settled orders — one partly and one wholly given back through order's
+cancel API, debited by wallet — agree everywhere; then, one at a time, a fault that exactly one of reconcile's
+checks catches — reconcile names it and exits 1 — undone before the next (reconcile_faults.py).
 
 Runs catalog, the Toss emulator, order and wallet in-process against the real servers, with a broker of
 its own (so no other test's payments reach this wallet). Order and wallet stop before the faults: their
@@ -11,7 +12,8 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -37,6 +39,7 @@ from kiwishop.wallet.app import create_app as create_wallet
 from kiwishop.wallet.settings import WalletSettings
 from kiwishop_dev.devstack.fleet import infra_env
 from kiwishop_dev.devstack.infra import TansuBroker
+from tests.e2e.reconcile_faults import Shop, cancel_faults, money_faults, outside_cancel
 from tests.e2e.reconcile_support import (
     Fault,
     caught,
@@ -46,7 +49,8 @@ from tests.e2e.reconcile_support import (
     scalar,
     seller_line,
 )
-from tests.integration.order.payments import Emulator, checkout, confirm
+from tests.integration.order.cancel_support import cancel, paid_order
+from tests.integration.order.payments import Emulator, checkout
 from tests.support import eventually, on_free_port, running_app, served_app
 
 FAST = {"consumer_retry_backoff_s": (0.05, 0.1, 0.2), "outbox_poll_interval_s": 0.2}
@@ -91,16 +95,22 @@ async def test_settled_orders_reconcile_and_each_check_catches_a_fault_of_its_ow
                 )
             ) as order,
         ):  # fmt: skip
-            paid = []
-            for _ in range(3):
-                created = await checkout(order, [1, 2, 3])
-                key = await emulator.authorise(created["orderId"], created["amount"])
-                assert (await confirm(order, key, created["orderId"], created["amount"])).status_code == 200
-                paid.append(created["orderId"])
+            paid = [await paid_order(order, emulator, [1, 2, 3]) for _ in range(3)]
             unpaid = (await checkout(order, [1]))["orderId"]  # checked out, never paid: NOT_STARTED
             await eventually(
                 lambda: scalar(own_infra, "rc_order", "SELECT COUNT(*) FROM payment_events WHERE is_wallet_done = 1"),
                 lambda done: done == 3,
+                timeout_s=60,
+            )
+            # money given back through order: product 2's line of the second order, then all of the third
+            partly, wholly = paid[1]["orderId"], paid[2]["orderId"]
+            answer = await cancel(order, partly, [paid[1]["lines"][2]])
+            assert (answer.status_code, answer.json()["status"]) == (200, "PARTIAL_CANCELED"), answer.text
+            answer = await cancel(order, wholly)
+            assert (answer.status_code, answer.json()["status"]) == (200, "CANCELED"), answer.text
+            await eventually(
+                lambda: scalar(own_infra, "rc_wallet", "SELECT COUNT(*) FROM wallet_transactions WHERE type = 'DEBIT'"),
+                lambda debits: debits == 4,
                 timeout_s=60,
             )
         # order and wallet are stopped: no worker heals (or trips over) what the faults below break
@@ -109,10 +119,15 @@ async def test_settled_orders_reconcile_and_each_check_catches_a_fault_of_its_ow
         findings = await reconcile(sources)
         assert findings.clean, render(findings)
         assert findings.per_seller[1] == {
-            **dict.fromkeys(("psp", "success_lines", "ledger", "balance"), 18000),
+            **dict.fromkeys(("psp", "success_lines", "ledger", "balance"), 10000),
             "held": 0,
         }
-        assert findings.order_counts == {"SUCCESS": 3, "NOT_STARTED": 1}
+        assert findings.order_counts == {"SUCCESS": 1, "PARTIAL_CANCELED": 1, "CANCELED": 1, "NOT_STARTED": 1}
+        assert findings.cancel_counts == {"DONE": 2}
+        assert findings.given_back == {
+            **dict.fromkeys(("psp_approved", "paid_lines", "credit"), Decimal("18000.00")),
+            **dict.fromkeys(("psp_canceled", "canceled_lines", "debit"), Decimal("8000.00")),
+        }
 
         env = {
             **infra_env(own_infra),
@@ -123,85 +138,9 @@ async def test_settled_orders_reconcile_and_each_check_catches_a_fault_of_its_ow
         status, output = await run_reconcile(monkeypatch, env, "--lag-bound", "0")
         assert (status, caught(output)) == (0, []), output
 
-        def sql(db: str, statement: str, **params: object) -> Callable[[], Awaitable[None]]:
-            return lambda: execute(own_infra, db, statement, **params)
-
-        first = paid[0]
-        lines_of = "UPDATE payment_orders SET payment_order_status = :s{extra} WHERE order_id = :o"
-        faults = [
-            Fault(
-                "a wallet's balance differs from its ledger (one won from nowhere)",
-                sql("rc_wallet", "UPDATE wallets SET balance = balance + 1 WHERE seller_no = 1"),
-                sql("rc_wallet", "UPDATE wallets SET balance = balance - 1 WHERE seller_no = 1"),
-                [("seller", seller_line(balance="18001.00"))],
-            ),
-            Fault(
-                "a ledger row without its balance change",
-                sql(
-                    "rc_wallet",
-                    "INSERT INTO wallet_transactions VALUES (9001, 1, 1.00, 'CREDIT', 9001, 'TEST', NULL,"
-                    " 'fault:ledger', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))",
-                ),
-                sql("rc_wallet", "DELETE FROM wallet_transactions WHERE idempotency_key = 'fault:ledger'"),
-                [("seller", seller_line(ledger="18001.00"))],
-            ),
-            Fault(
-                "a held settlement nobody paid for",
-                sql(
-                    "rc_wallet",
-                    "INSERT INTO held_settlements VALUES ('fault:held', 'no-such-order', 9002, 1, 1.00,"
-                    " 9002, UTC_TIMESTAMP(3), NULL)",
-                ),
-                sql("rc_wallet", "DELETE FROM held_settlements WHERE idempotency_key = 'fault:held'"),
-                [("seller", seller_line(held="1.00"))],
-            ),
-            Fault(
-                "an approved order's line is not SUCCESS (the order still is)",
-                sql("rc_order", lines_of.format(extra="") + " AND product_no = 3", s="FAILURE", o=first),
-                sql("rc_order", lines_of.format(extra="") + " AND product_no = 3", s="SUCCESS", o=first),
-                [("seller", seller_line(success_lines="15000.00"))],
-            ),
-            Fault(
-                "an order's total is not what the PSP approved",
-                sql(
-                    "rc_order", "UPDATE payment_events SET total_amount = total_amount + 1 WHERE order_id = :o", o=first
-                ),
-                sql(
-                    "rc_order", "UPDATE payment_events SET total_amount = total_amount - 1 WHERE order_id = :o", o=first
-                ),
-                [("psp-vs-order", first)],
-            ),
-            Fault(
-                "an order SUCCESS that the PSP never approved",
-                sql("rc_order", lines_of.format(extra=""), s="SUCCESS", o=unpaid),
-                sql("rc_order", lines_of.format(extra=""), s="NOT_STARTED", o=unpaid),
-                # its line is counted as paid while no approval stands behind it: seller 1's columns disagree too
-                [("success-without-psp", unpaid), ("seller", seller_line(success_lines="19000.00"))],
-            ),
-            Fault(
-                "a paid order not settled past the lag bound",
-                sql("rc_order", "UPDATE payment_events SET is_wallet_done = 0 WHERE order_id = :o", o=first),
-                sql("rc_order", "UPDATE payment_events SET is_wallet_done = 1 WHERE order_id = :o", o=first),
-                [("unsettled", first)],
-            ),
-            Fault(
-                "an order in doubt past the recovery window",
-                sql(
-                    "rc_order",
-                    lines_of.format(extra=", updated_at = UTC_TIMESTAMP(3) - INTERVAL 1 HOUR"),
-                    s="UNKNOWN",
-                    o=unpaid,
-                ),
-                sql("rc_order", lines_of.format(extra=""), s="NOT_STARTED", o=unpaid),
-                [("stuck", unpaid)],
-            ),
-            Fault(
-                "an order QUARANTINED (a person must decide)",
-                sql("rc_order", lines_of.format(extra=""), s="QUARANTINED", o=unpaid),
-                sql("rc_order", lines_of.format(extra=""), s="NOT_STARTED", o=unpaid),
-                [("quarantined", unpaid)],
-            ),
-        ]
+        first = paid[0]["orderId"]
+        shop = Shop(own_infra, psp_client, first, partly, unpaid, {p["orderId"]: p["lines"] for p in paid})
+        faults = money_faults(shop) + cancel_faults(shop)
         async with served_app(psp_that_cannot_answer_about(first, psp_url)) as failing_psp:
             faults.append(
                 Fault(
@@ -209,10 +148,12 @@ async def test_settled_orders_reconcile_and_each_check_catches_a_fault_of_its_ow
                     lambda: asyncio.sleep(0),
                     lambda: asyncio.sleep(0),
                     # unasked, its approval is missing from seller 1's PSP column too
-                    [("psp-unanswered", first), ("seller", seller_line(psp="12000.00"))],
+                    [("psp-unanswered", first), ("seller", seller_line(psp="4000.00"))],
                     psp_url=failing_psp,
                 )
             )
+            # last: the PSP keeps this cancel, so the shop records it (as a webhook would) instead of an undo
+            faults.append(outside_cancel(shop, paid[0]["paymentKey"]))
             for fault in faults:
                 await fault.apply()
                 try:
@@ -221,9 +162,25 @@ async def test_settled_orders_reconcile_and_each_check_catches_a_fault_of_its_ow
                 finally:
                     await fault.undo()
                 assert (fault.name, status, caught(output)) == (fault.name, 1, fault.expected), output
+                assert all(f"DISCREPANCY: {line}" in output.splitlines() for line in fault.lines), output
                 assert "MISMATCH" in output or all(check != "seller" for check, _ in fault.expected), output
         status, output = await run_reconcile(monkeypatch, env, "--lag-bound", "0")
         assert (status, caught(output)) == (0, []), output  # every fault undone: clean again
+        # (the PSP's cancel of product 1 of the first order, recorded by the shop since: 9,000 left per column)
+        assert "given back: the PSP canceled 9,000.00 of 18,000.00 approved; CANCELED lines 9,000.00 of 18,000.00 " \
+               "paid; DEBIT 9,000.00, CREDIT 18,000.00" in output, output  # fmt: skip
+
+        # A line canceled while held (its seller had no wallet yet) is released, never credited: no longer held.
+        await execute(
+            own_infra,
+            "rc_wallet",
+            "INSERT INTO held_settlements (idempotency_key, order_id, payment_order_no, seller_no, amount, event_id,"
+            " created_at, released_at, canceled_at) VALUES ('settle:held-canceled:9004', 'held-canceled', 9004, 1,"
+            " 500.00, 9004, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))",
+        )
+        status, output = await run_reconcile(monkeypatch, env, "--lag-bound", "0")
+        assert (status, caught(output)) == (0, []), output
+        assert "held settlements: 0 lines waiting for a wallet (0.00), 1 canceled while held (500.00)" in output
 
         # A dead letter is listed (a person looks at it); the money still agrees, so it is no discrepancy.
         publisher = KafkaPublisher(own_infra)
@@ -245,4 +202,4 @@ async def test_settled_orders_reconcile_and_each_check_catches_a_fault_of_its_ow
         assert process.returncode == 1, output
         assert "MISMATCH" in output
         assert "reconcile: 1 discrepancies" in output
-        assert caught(output) == [("seller", seller_line(balance="18001.00"))]
+        assert caught(output) == [("seller", seller_line("9000.00", balance="9001.00"))]

@@ -1,33 +1,39 @@
-"""``kiwishop reconcile`` (``make reconcile``): proves, per seller and in total, that the money agrees.
+"""``kiwishop reconcile`` (``make reconcile``): proves, per seller and in total, that the money agrees, cancels
+(refunds) included.
 
-    Σ approved at the PSP (asked of the PSP itself, by orderId) = Σ SUCCESS payment lines
+Per seller (``_compare``):
+
+    Σ PSP approved − Σ PSP canceled = Σ paid lines (SUCCESS or CANCELED) − Σ CANCELED lines
         = Σ CREDIT − Σ DEBIT wallet rows + Σ held = wallet balances + Σ held
 
-("held": paid lines of a seller who had no wallet yet, waiting in wallet's ``held_settlements``), and that
-every SUCCESS order is ``is_wallet_done`` within the lag bound, no order is stuck in EXECUTING/UNKNOWN beyond
-the recovery window, no order is QUARANTINED (each needs a person), and which dead-letter topics hold records.
-It reads the order and wallet schemas directly (read-only), asks the PSP with the order service's own
-credentials, prints a table and exits non-zero on any discrepancy.
+("held": paid lines of a seller who had no wallet yet, waiting in wallet's ``held_settlements``; a hold released by
+a cancel is no longer held, and was never credited). The PSP knows payments, not sellers: each order it reports
+approved counts, for each of the order's sellers, that seller's lines less its CANCELED ones — and per order
+(``_check_psp``) the PSP's own amounts must be the order's: its ``totalAmount`` the order's total (and the order
+paid), its cancels (Σ ``cancels[]``) the order's CANCELED lines and its ``balanceAmount`` the order's other lines.
+So an order the PSP disagrees with is reported once, by order, and every seller's sum is the PSP's.
+
+Also: every paid order is ``is_wallet_done`` within the lag bound, no order is stuck in EXECUTING/UNKNOWN beyond the
+recovery window, no cancel is in doubt (UNKNOWN, or EXECUTING past its lease) beyond it, no order is QUARANTINED
+(each needs a person), and which dead-letter topics hold records. It reads the order and wallet schemas directly
+(read-only; ``reconcile_reads.py``), asks the PSP with the order service's own credentials, prints a table and
+exits non-zero on any discrepancy.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import bindparam, text
-
 from kiwishop.contracts.topics import BUSINESS_TOPICS
+from kiwishop.ops import reconcile_reads as reads
 from kiwishop.ops.dlt import count_records
+from kiwishop.ops.reconcile_reads import PAID, ZERO, CancelInDoubt, OrderSummary, PspPayment
 from kiwishop.platform.clock import utcnow
 from kiwishop.platform.db import Database
-from kiwishop.platform.httpclient import HttpClient, HttpError
 from kiwishop.platform.settings import InfraSettings
-
-ZERO = Decimal("0.00")
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,10 @@ class Sources:
 class Findings:
     per_seller: dict[int, dict[str, Decimal]] = field(default_factory=lambda: defaultdict(dict))
     order_counts: dict[str, int] = field(default_factory=dict)
+    cancel_counts: dict[str, int] = field(default_factory=dict)
+    # psp_approved, psp_canceled (the PSP's own amounts), paid_lines, canceled_lines, credit, debit: all sellers
+    given_back: dict[str, Decimal] = field(default_factory=dict)
+    held: dict[str, tuple[int, Decimal]] = field(default_factory=dict)  # "waiting" / "canceled" → (lines, Σ)
     problems: list[str] = field(default_factory=list)
     dlt: dict[str, int] = field(default_factory=dict)
 
@@ -54,88 +64,9 @@ class Findings:
         return not self.problems
 
 
-@dataclass(frozen=True)
-class OrderSummary:
-    """One payment event: its lines' highest status and latest change."""
-
-    order_id: str
-    status: str
-    total_amount: Decimal
-    is_wallet_done: bool
-    approved_at: dt.datetime | None
-    updated_at: dt.datetime
-    payment_key: str | None
-
-
-async def _orders(db: Database) -> list[OrderSummary]:
-    query = text(
-        "SELECT e.order_id, MAX(o.payment_order_status) AS status, e.total_amount, e.is_wallet_done, e.approved_at, "
-        "MAX(o.updated_at) AS updated_at, e.payment_key FROM payment_events e "
-        "JOIN payment_orders o ON o.payment_event_no = e.payment_event_no GROUP BY e.payment_event_no"
-    )
-    async with db.engine.connect() as conn:
-        return [
-            OrderSummary(
-                order_id=row.order_id,
-                status=row.status,
-                total_amount=row.total_amount,
-                is_wallet_done=bool(row.is_wallet_done),
-                approved_at=row.approved_at,
-                updated_at=row.updated_at,
-                payment_key=row.payment_key,
-            )
-            for row in await conn.execute(query)
-        ]
-
-
-async def _lines_by_order(db: Database, order_ids: list[str]) -> dict[str, list[tuple[int, Decimal]]]:
-    lines: dict[str, list[tuple[int, Decimal]]] = defaultdict(list)
-    async with db.engine.connect() as conn:
-        for start in range(0, len(order_ids), 1000):
-            chunk = order_ids[start : start + 1000]
-            query = text("SELECT order_id, seller_no, amount FROM payment_orders WHERE order_id IN :ids").bindparams(
-                bindparam("ids", expanding=True)
-            )
-            rows = await conn.execute(query, {"ids": chunk})
-            for row in rows:
-                lines[row.order_id].append((row.seller_no, row.amount))
-    return lines
-
-
-async def _sums(db: Database, sql: str) -> dict[int, Decimal]:
-    async with db.engine.connect() as conn:
-        return {int(seller): Decimal(total) for seller, total in await conn.execute(text(sql))}
-
-
-async def _psp_approved(sources: Sources, order_ids: list[str]) -> tuple[dict[str, Decimal], list[str]]:
-    """orderId → amount the PSP approved and did not cancel; and the orders the PSP could not be asked about."""
-    client = HttpClient(sources.psp_url, read_timeout_s=10, max_connections=sources.psp_concurrency,
-                        basic_auth=(sources.psp_secret, ""))  # fmt: skip
-    limit = asyncio.Semaphore(sources.psp_concurrency)
-    approved: dict[str, Decimal] = {}
-    unanswered: list[str] = []
-
-    async def ask(order_id: str) -> None:
-        async with limit:
-            for _ in range(3):
-                try:
-                    response = await client.get(f"/v1/payments/orders/{order_id}")
-                except HttpError:
-                    continue
-                if response.status_code == 404:
-                    return
-                if response.status_code == 200:
-                    payment = response.json()
-                    if payment.get("status") in ("DONE", "PARTIAL_CANCELED"):
-                        approved[order_id] = Decimal(str(payment.get("balanceAmount", payment.get("totalAmount"))))
-                    return
-            unanswered.append(order_id)
-
-    try:
-        await asyncio.gather(*(ask(order_id) for order_id in order_ids))
-    finally:
-        await client.aclose()
-    return approved, unanswered
+def _add(into: dict[int, Decimal], amounts: dict[int, Decimal]) -> None:
+    for seller, amount in amounts.items():
+        into[seller] = into.get(seller, ZERO) + amount
 
 
 async def reconcile(sources: Sources) -> Findings:
@@ -143,35 +74,42 @@ async def reconcile(sources: Sources) -> Findings:
     order_db = Database.connect(sources.infra, sources.order_db)
     wallet_db = Database.connect(sources.infra, sources.wallet_db)
     try:
-        orders = await _orders(order_db)
-        await _check_orders(sources, findings, orders)
+        orders = await reads.orders(order_db)
+        _check_orders(sources, findings, orders)
+        findings.cancel_counts, undecided = await reads.cancels(order_db)
+        _check_cancels(sources, findings, undecided)
         asked = [o.order_id for o in orders if o.payment_key is not None]
-        approved, unanswered = await _psp_approved(sources, asked)
+        approved, unanswered = await reads.psp_payments(
+            sources.psp_url, sources.psp_secret, asked, sources.psp_concurrency
+        )
         findings.problems += [f"the PSP could not be asked about order {o}" for o in unanswered]
-        status_of = {o.order_id: (o.status, o.total_amount) for o in orders}
-        for order_id, amount in approved.items():
-            status, total = status_of[order_id]
-            if status != "SUCCESS" or total != amount:
-                findings.problems.append(f"order {order_id}: the PSP approved {amount}, the order is {status} {total}")
-        for order_id, (status, total) in status_of.items():
-            if status == "SUCCESS" and order_id not in approved and order_id not in unanswered:
-                findings.problems.append(f"order {order_id}: SUCCESS {total}, but the PSP approved nothing")
-        psp_by_seller: dict[int, Decimal] = defaultdict(lambda: ZERO)
-        for lines in (await _lines_by_order(order_db, list(approved))).values():
-            for seller_no, amount in lines:
-                psp_by_seller[seller_no] += amount
+        psp = _check_psp(findings, orders, approved, set(unanswered))
+        paid: dict[int, Decimal] = {}
+        canceled: dict[int, Decimal] = {}
+        for order in orders:
+            _add(paid, {seller: by_status.get("SUCCESS", ZERO) + by_status.get("CANCELED", ZERO)
+                        for seller, by_status in order.lines.items()})  # fmt: skip
+            _add(canceled, order.summed(canceled=True))
+        wallets = await reads.wallets(wallet_db)
+        ledger = dict(wallets.credit)
+        _add(ledger, {seller: -amount for seller, amount in wallets.debit.items()})
         columns = {
-            "psp": dict(psp_by_seller),
-            "success_lines": await _sums(order_db, "SELECT seller_no, SUM(amount) FROM payment_orders "
-                                                   "WHERE payment_order_status = 'SUCCESS' GROUP BY seller_no"),
-            "ledger": await _sums(wallet_db, "SELECT w.seller_no, SUM(CASE t.type WHEN 'CREDIT' THEN t.amount "
-                                             "ELSE -t.amount END) FROM wallet_transactions t "
-                                             "JOIN wallets w ON w.wallet_no = t.wallet_no GROUP BY w.seller_no"),
-            "balance": await _sums(wallet_db, "SELECT seller_no, SUM(balance) FROM wallets GROUP BY seller_no"),
-            "held": await _sums(wallet_db, "SELECT seller_no, SUM(amount) FROM held_settlements "
-                                           "WHERE released_at IS NULL GROUP BY seller_no"),
-        }  # fmt: skip
+            "psp": psp,
+            "success_lines": {seller: amount - canceled.get(seller, ZERO) for seller, amount in paid.items()},
+            "ledger": ledger,
+            "balance": wallets.balance,
+            "held": wallets.held,
+        }
         _compare(findings, columns)
+        findings.given_back = {
+            "psp_approved": sum((p.total for p in approved.values()), ZERO),
+            "psp_canceled": sum((p.canceled for p in approved.values()), ZERO),
+            "paid_lines": sum(paid.values(), ZERO),
+            "canceled_lines": sum(canceled.values(), ZERO),
+            "credit": sum(wallets.credit.values(), ZERO),
+            "debit": sum(wallets.debit.values(), ZERO),
+        }
+        findings.held = wallets.held_counts
         findings.dlt = await count_records(sources.infra, [f"{t}.DLT" for t in BUSINESS_TOPICS])
     finally:
         await order_db.close()
@@ -179,26 +117,67 @@ async def reconcile(sources: Sources) -> Findings:
     return findings
 
 
-async def _check_orders(sources: Sources, findings: Findings, orders: list[OrderSummary]) -> None:
+def _check_psp(
+    findings: Findings, orders: list[OrderSummary], approved: dict[str, PspPayment], unanswered: set[str]
+) -> dict[int, Decimal]:
+    """Each payment the PSP approved against its order; what the PSP holds, per seller (split by the lines)."""
+    by_id = {o.order_id: o for o in orders}
+    held_at_psp: dict[int, Decimal] = {}
+    for order_id, payment in approved.items():
+        order = by_id[order_id]
+        kept, given_back = order.sum_of(canceled=False), order.sum_of(canceled=True)
+        if order.status not in PAID or order.total_amount != payment.total:
+            findings.problems.append(
+                f"order {order_id}: the PSP approved {payment.total}, the order is {order.status} {order.total_amount}"
+            )
+        elif (payment.canceled, payment.balance) != (given_back, kept):
+            findings.problems.append(
+                f"order {order_id}: the PSP canceled {payment.canceled} and holds {payment.balance}, "
+                f"the order's lines CANCELED {given_back} and not {kept}"
+            )
+        _add(held_at_psp, order.summed(canceled=False))
+    for order in orders:
+        if order.status in PAID and order.order_id not in approved and order.order_id not in unanswered:
+            findings.problems.append(
+                f"order {order.order_id}: {order.status} {order.total_amount}, but the PSP approved nothing"
+            )
+    return held_at_psp
+
+
+def _check_orders(sources: Sources, findings: Findings, orders: list[OrderSummary]) -> None:
     now = utcnow()
     lag = dt.timedelta(seconds=sources.lag_bound_s)
     window = dt.timedelta(seconds=sources.recovery_window_s)
     counts: dict[str, int] = defaultdict(int)
     for o in orders:
-        counts[o.status] += 1
-        if o.status == "SUCCESS" and not o.is_wallet_done and o.approved_at is not None and now - o.approved_at > lag:
-            findings.problems.append(f"order {o.order_id}: SUCCESS since {o.approved_at:%H:%M:%S} but not settled")
-        if o.status in ("EXECUTING", "UNKNOWN") and now - o.updated_at > window:
-            findings.problems.append(f"order {o.order_id}: stuck in {o.status} since {o.updated_at:%H:%M:%S}")
-        if o.status == "QUARANTINED":
+        status = o.status
+        counts[status] += 1
+        if status in PAID and not o.is_wallet_done and o.approved_at is not None and now - o.approved_at > lag:
+            findings.problems.append(f"order {o.order_id}: {status} since {o.approved_at:%H:%M:%S} but not settled")
+        if status in ("EXECUTING", "UNKNOWN") and now - o.updated_at > window:
+            findings.problems.append(f"order {o.order_id}: stuck in {status} since {o.updated_at:%H:%M:%S}")
+        if status == "QUARANTINED":
             findings.problems.append(
                 f"order {o.order_id}: QUARANTINED since {o.updated_at:%H:%M:%S} — a person must decide"
             )
     findings.order_counts = dict(counts)
 
 
+def _check_cancels(sources: Sources, findings: Findings, undecided: list[CancelInDoubt]) -> None:
+    """A cancel in doubt — UNKNOWN, or EXECUTING past its lease (its attempt died) — that has not moved within
+    the recovery window, as for payments."""
+    now = utcnow()
+    window = dt.timedelta(seconds=sources.recovery_window_s)
+    for c in undecided:
+        lease_over = c.status == "UNKNOWN" or c.lease_until is None or c.lease_until <= now
+        if lease_over and now - c.updated_at > window:
+            findings.problems.append(
+                f"order {c.order_id}: cancel {c.cancel_no} stuck in {c.status} since {c.updated_at:%H:%M:%S}"
+            )
+
+
 def _agree(values: dict[str, Decimal]) -> bool:
-    """PSP = SUCCESS lines = ledger + held = balance + held."""
+    """PSP approved − canceled = paid − CANCELED lines = ledger (CREDIT − DEBIT) + held = balance + held."""
     held = values.get("held", ZERO)
     return len({values["psp"], values["success_lines"], values["ledger"] + held, values["balance"] + held}) == 1
 
@@ -214,7 +193,7 @@ def _compare(findings: Findings, columns: dict[str, dict[int, Decimal]]) -> None
 
 def render(findings: Findings) -> str:
     names = ["psp", "success_lines", "ledger", "balance", "held"]
-    header = ["seller", "PSP approved", "SUCCESS lines", "CREDIT−DEBIT", "balance", "held", ""]
+    header = ["seller", "PSP approved−canceled", "paid−CANCELED lines", "CREDIT−DEBIT", "balance", "held", ""]
     rows = [header]
     totals = dict.fromkeys(names, ZERO)
     for seller, values in sorted(findings.per_seller.items()):
@@ -228,7 +207,16 @@ def render(findings: Findings) -> str:
              for r in rows]  # fmt: skip
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append("")
+    g = {k: findings.given_back.get(k, ZERO) for k in ("psp_approved", "psp_canceled", "paid_lines",
+                                                         "canceled_lines", "credit", "debit")}  # fmt: skip
+    lines.append(f"given back: the PSP canceled {g['psp_canceled']:,.2f} of {g['psp_approved']:,.2f} approved; "
+                 f"CANCELED lines {g['canceled_lines']:,.2f} of {g['paid_lines']:,.2f} paid; "
+                 f"DEBIT {g['debit']:,.2f}, CREDIT {g['credit']:,.2f}")  # fmt: skip
     lines.append("orders: " + ", ".join(f"{k} {v}" for k, v in sorted(findings.order_counts.items())))
+    lines.append("cancels: " + (", ".join(f"{k} {v}" for k, v in sorted(findings.cancel_counts.items())) or "none"))
+    waiting, canceled = (findings.held.get(k, (0, ZERO)) for k in ("waiting", "canceled"))
+    lines.append(f"held settlements: {waiting[0]} lines waiting for a wallet ({waiting[1]:,.2f}), "
+                 f"{canceled[0]} canceled while held ({canceled[1]:,.2f})")  # fmt: skip
     lines.append("dead letters: " + (", ".join(f"{t} {n}" for t, n in findings.dlt.items() if n) or "none"))
     lines.append("")
     lines += [f"DISCREPANCY: {p}" for p in findings.problems[:50]]
