@@ -1,15 +1,17 @@
 """The fault drill, short version (`make drills` runs the long one): every service killed with SIGKILL and
 restarted under load, MariaDB stopped for a few seconds and started again, the PSP failing 30 % of the calls
 for a while, the broker restarted, the PSP losing approvals and then down (lookups too), a seller's wallet
-arriving after its sale, a full stop and start with wallet paused, poison records on every topic — and
-afterwards the books agree, nothing is in flight, no order failed that the PSP approved, the late sale is
-credited once, and each poison record sits in its DLT once per consumer group that reads it.
+arriving after its sale, a full stop and start with wallet paused, poison records on every topic, buyers
+cancelling lines and orders throughout — and afterwards the books agree, nothing is in flight, no order failed
+that the PSP approved, the late sale is credited once, each poison record sits in its DLT once per consumer group
+that reads it, and every cancel was done exactly once: at the PSP, on the order's lines and in wallet.
 
 Runs on servers of its own (it restarts MariaDB), never on the session's."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -54,3 +56,15 @@ async def test_after_crashes_a_database_restart_psp_faults_and_poison_the_books_
     assert not result.late_sale_problems, report
     for expected in ("broker up again", "PSP back", "wallets can be created again", "stack up again"):
         assert any(what.startswith(expected) for _, what in result.events), (expected, report)
+    cancels, books = result.cancels, result.cancel_books
+    assert cancels["done"] > 0, report
+    assert cancels["inDoubtAtEnd"] == 0, report  # every 202 followed up until its order showed the cancel
+    assert cancels["problems"] == {}, report  # no answer outside 200/202/409 and the documented refusals
+    assert result.cancel_problems == [], report
+    # none lost and none twice: cancels DONE at the PSP = the shop's DONE cancels, CANCELED lines = DEBIT rows
+    assert books["pspCanceled"] == books["doneCancels"] > 0, report
+    assert books["canceledLines"] == books["debitRows"] >= books["doneCancels"], report
+    refunded = Decimal(books["canceledAmount"])
+    assert Decimal(books["pspCanceledAmount"]) == refunded == Decimal(books["debitAmount"]) > 0, report
+    assert Decimal(cancels["refunded"]) <= refunded, report  # what the buyers saw done (a cancel without an answer
+    # may have been done too)

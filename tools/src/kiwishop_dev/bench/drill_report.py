@@ -33,13 +33,18 @@ class DrillResult:
     in_doubt_at_psp_back: int = 0
     late_sale: dict[str, Any] = field(default_factory=dict)
     late_sale_problems: list[str] = field(default_factory=list)
+    cancels: dict[str, Any] = field(default_factory=dict)  # the load's cancels: requested, done, in doubt, refused…
+    cancel_books: dict[str, Any] = field(default_factory=dict)  # DONE at the PSP, CANCELED lines, DEBIT rows
+    cancel_problems: list[str] = field(default_factory=list)  # none allowed (``drill_cancels``)
 
     @property
     def clean(self) -> bool:
         money = not self.failed_but_done and not self.late_sale_problems and self.settled_after_psp_back_s is not None
         findings = bool(self.findings and self.findings.clean)
         honest = not self.server_errors and not self.no_retry_after  # an outage answers 503 with Retry-After
-        return findings and money and honest and not self.poison_problems and not self.pending
+        return (
+            findings and money and honest and not self.poison_problems and not self.pending and not self.cancel_problems
+        )
 
 
 def render_result(result: DrillResult) -> str:
@@ -65,9 +70,24 @@ def render_result(result: DrillResult) -> str:
     lines.append(f"orders FAILURE although the PSP says DONE: {len(done_but_failed)} {done_but_failed[:5]}")
     late = "; ".join(result.late_sale_problems) or "credited once"
     lines.append(f"late-wallet sale: {result.late_sale} {late}")
+    lines += _cancel_lines(result)
     lines += ["", render(result.findings) if result.findings else "reconcile did not run", ""]
     lines.append("drills: PASSED" if result.clean else "drills: FAILED")
     return "\n".join(lines)
+
+
+def _cancel_lines(result: DrillResult) -> list[str]:
+    c, b = result.cancels, result.cancel_books
+    if not c:
+        return ["cancels: none made"]
+    lines = [f"cancels: {c['requested']} requested {c['byKind']}; {c['done']} done ({c['doneAfter202']} after a 202, "
+             f"the longest wait {c['longest202WaitS']} s); {c['inDoubtAtEnd']} in doubt at the end; {c['refused']} "
+             f"refused {c['refusedCodes']}; {c['noAnswer']} without an answer; refunded {c['refunded']}"]  # fmt: skip
+    if b:
+        lines.append(f"cancel books: PSP canceled {b['pspCanceled']} for {b['pspCanceledAmount']}; "
+                     f"DONE cancels {b['doneCancels']}; CANCELED lines {b['canceledLines']} for {b['canceledAmount']}; "
+                     f"DEBIT rows {b['debitRows']} for {b['debitAmount']}")  # fmt: skip
+    return lines + ([f"  PROBLEM: {p}" for p in result.cancel_problems] or ["  each done exactly once: ok"])
 
 
 def write_json(result: DrillResult) -> Path:

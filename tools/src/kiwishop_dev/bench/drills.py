@@ -1,26 +1,30 @@
 """Fault drills (``kiwishop drills``, ``make drills``): the shop under load while things break, then the books.
 
 On private servers with every service as a process (``Shop``; the broker on durable S3 storage, the PSP
-emulator keeping its books in a file), a mixed load runs (``bench.load``) while:
+emulator keeping its books in a file), a mixed load runs (``bench.load``; its buyers also cancel lines and
+orders they paid, ``bench.cancels``) while:
 
 1. poison records go to every business topic (``bench.poison``);
 2. each service — the PSP emulator too, whose books survive in its file — is killed with SIGKILL and
    restarted, one at a time, the load continuing;
 3. MariaDB is stopped and started again (same data): pooled connections die, requests answer 503
    meanwhile, consumers and workers retry;
-4. for part of the run (overlapping the kills) the emulator fails 30 % of the API calls: 15 % 5xx, 10 %
-   timeouts (hang, nothing done) and 5 % "approved, then the response is lost" (the order service's
-   read timeout is 2 s here, so in-doubt payments happen and the recovery worker must settle them);
+4. for part of the run (overlapping the kills) the emulator fails 30 % of the API calls, confirms and cancels
+   alike: 15 % 5xx, 10 % timeouts (hang, nothing done) and 5 % "done, then the response is lost" (the order
+   service's read timeout is 2 s here, so in-doubt payments and cancels happen and the recovery worker must
+   settle them);
 5. the broker restarts; then the PSP loses every approval's answer for a moment and goes down — confirms
    and lookups alike — for ``outage_s`` (60 s in the full drill), while a new seller's product is sold
    before its wallet can exist (``wallet_late_s`` later); then wallet is paused while orders are paid and
    the whole stack stops and starts again (``drill_phases``).
 
-Then the load stops and the drill waits (with a deadline) until nothing is in flight: no order in doubt,
+Then the load stops, the buyers' cancels answered 202 are followed up until their orders show them (with a
+deadline), and the drill waits (with a deadline) until nothing is in flight: no order or cancel in doubt,
 every SUCCESS order ``is_wallet_done``, every outbox drained; more poison records prove every group still
 consumes. The verdict: ``reconcile`` with no lag allowance is clean, no order is FAILURE where the PSP says
-DONE, the late seller's sale is credited once, every poison record is in its DLT once per consumer group, and
-the load saw no answer 500 (an outage answers 503 with ``Retry-After``; a 503 without it fails the drill too).
+DONE, the late seller's sale is credited once, every poison record is in its DLT once per consumer group, every
+cancel answered 200/202 is DONE exactly once at the PSP and in wallet (``drill_cancels``), and the load saw no
+answer 500 (an outage answers 503 with ``Retry-After``; a 503 without it fails the drill too).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from kiwishop.platform.httpclient import HttpClient
-from kiwishop_dev.bench import drill_phases, poison
+from kiwishop_dev.bench import drill_cancels, drill_phases, poison
 from kiwishop_dev.bench.drill_phases import LateSale, PhasePlan
 from kiwishop_dev.bench.drill_report import DrillResult, render_result, write_json
 from kiwishop_dev.bench.load import Load, Mix
@@ -114,7 +118,7 @@ class Drill:
     async def faults(self) -> None:
         await asyncio.sleep(self.plan.faults_after_s)
         await self.shop.set_faults(**FAULTS)
-        self.note("PSP faults on: 15 % 5xx, 10 % timeouts, 5 % approved-but-response-lost")
+        self.note("PSP faults on (confirms and cancels): 15 % 5xx, 10 % timeouts, 5 % done-but-response-lost")
         await asyncio.sleep(self.plan.faults_s)
         await self.shop.set_faults(**NO_FAULTS)
         self.note("PSP faults off")
@@ -155,6 +159,11 @@ class Drill:
             "WHERE payment_order_status IN ('EXECUTING', 'UNKNOWN', 'QUARANTINED') GROUP BY payment_order_status",
         )
         found.update({f"orders {status}": int(n) for status, n in counts})
+        counts = await self.shop.rows(
+            ORDER_DB,
+            "SELECT status, COUNT(*) FROM payment_cancels WHERE status IN ('EXECUTING', 'UNKNOWN') GROUP BY status",
+        )
+        found.update({f"cancels {status}": int(n) for status, n in counts})
         unsettled = await self.shop.scalar(
             ORDER_DB, "SELECT COUNT(*) FROM payment_events WHERE is_payment_done = 1 AND is_wallet_done = 0"
         )
@@ -187,6 +196,10 @@ async def run_drills(plan: Plan, root: Path) -> DrillResult:
             await drill.no_won_stranded()
             await load.stop()
             drill.note("load stopped")
+            await load.cancels.settle(plan.drain_timeout_s)
+            summary = load.cancels.summary()
+            drill.note(f"cancels answered 202 followed up: {summary['doneAfter202']} shown, "
+                       f"{summary['inDoubtAtEnd']} still in doubt")  # fmt: skip
         finally:
             await load.aclose()
         await drill.drain()
@@ -219,6 +232,10 @@ async def _judge(shop: Shop, drill: Drill, load: Load, injected: poison.Injected
             break
         await asyncio.sleep(1.0)
     result.poison = letters.by_topic(injected)
+    result.cancels = load.cancels.summary()  # judged first: it waits until wallet has debited every cancel
+    result.cancel_books, result.cancel_problems = await drill_cancels.judge(
+        shop, load.cancels, result.psp, drill.plan.drain_timeout_s / 2
+    )
     result.findings = await shop.reconcile(lag_bound_s=0, recovery_window_s=0)
     result.order_counts = result.findings.order_counts
     failed = [row[0] for row in await shop.rows(

@@ -5,7 +5,8 @@
 - ``buy``: ``POST order/api/checkout`` (1–3 random products) → ``POST emulator/emulator/payments`` (the
   buyer authorises in the payment window) → ``POST order/api/payments/confirm``; a confirm that got no
   answer, a 5xx or a 409 is sent again (as a buyer reloading the success page would), at most
-  ``confirm_attempts`` times;
+  ``confirm_attempts`` times; once paid, some buyers cancel a line, the whole order, or a line and then the
+  rest (``bench.cancels``: ``CancelMix``; ``cancels=None``: none);
 - ``like``: ``POST catalog-like/api/catalog-likes/products/{p}/members/{m}``;
 - ``review``: ``POST catalog-review/api/product-reviews``;
 - ``hot``: ``GET hot-catalog/api/hot-products``;
@@ -28,8 +29,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from kiwishop.platform.httpclient import HttpClient, HttpError
+from kiwishop_dev.bench.cancels import CancelMix, Cancels
 
-OK = {"checkout": 201, "authorise": 201, "confirm": 200, "like": 204, "review": 201, "hot": 200, "history": 200}
+OK = {"checkout": 201, "authorise": 201, "confirm": 200, "like": 204, "review": 201, "hot": 200, "history": 200,
+      "lines": 200, "cancel": 200, "cancel-rest": 200, "result": 200}  # fmt: skip
 ACTIONS = ("buy", "like", "review", "hot", "history")
 STARS = ("ONE", "TWO", "THREE", "FOUR", "FIVE")
 
@@ -118,6 +121,7 @@ class Load:
         read_timeout_s: float = 60.0,
         confirm_attempts: int = 3,
         seed: int = 7,
+        cancels: CancelMix | None = CancelMix(),  # noqa: B008 (frozen)
     ) -> None:
         self.targets = targets
         self.products = products
@@ -135,6 +139,8 @@ class Load:
         }
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self.cancel_mix = cancels
+        self.cancels = Cancels(self._call, self._rng, self._stopping, cancels or CancelMix(), confirm_attempts)
 
     # -- running -------------------------------------------------------------------------------------
     async def run(self, duration_s: float) -> None:
@@ -154,6 +160,7 @@ class Load:
         self._tasks = []
 
     async def aclose(self) -> None:
+        await self.cancels.settle(0)  # a follow-up still polling stops here (``settle`` first to wait for them)
         for client in self._http.values():
             await client.aclose()
 
@@ -208,6 +215,8 @@ class Load:
             if status == 200:
                 self.orders.paid_at[order_id] = time.time()
                 self.orders.in_doubt.discard(order_id)
+                if self.cancel_mix is not None:
+                    await self.cancels.after_paid(order_id)
                 return
             if status in (400, 404):
                 return  # declined or invalid: final

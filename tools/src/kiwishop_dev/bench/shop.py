@@ -23,7 +23,7 @@ from kiwishop.ops import prepare
 from kiwishop.ops.reconcile import Findings, Sources, reconcile
 from kiwishop.order.settings import TEST_SECRET_KEY
 from kiwishop.platform.db import Database
-from kiwishop.platform.httpclient import HttpClient
+from kiwishop.platform.httpclient import HttpClient, HttpError
 from kiwishop_dev.bench.load import Product, Targets
 from kiwishop_dev.devstack.fleet import PREFIX, Fleet
 from kiwishop_dev.devstack.scratch import BrokerStorage, ScratchServers
@@ -31,6 +31,7 @@ from kiwishop_dev.devstack.scratch import BrokerStorage, ScratchServers
 ORDER_DB = "payment_msa_v2_order"
 WALLET_DB = "payment_msa_v2_wallet"
 SERVICES = tuple(PREFIX)  # every service, the emulator first
+FAULTS_WAIT_S = 30.0  # how long ``set_faults`` waits for an emulator that does not answer
 
 
 async def _register_product(client: HttpClient, body: dict[str, Any], deadline: float) -> int:
@@ -162,9 +163,19 @@ class Shop:
             await db.engine.dispose()
 
     async def set_faults(self, **faults: float) -> None:
+        """The emulator's faults; asked again while the emulator does not answer, for up to ``FAULTS_WAIT_S`` (a
+        drill kills and restarts it, and the fault phase may begin before it is back)."""
         client = HttpClient(self.url("toss-emulator"))
+        deadline = time.monotonic() + FAULTS_WAIT_S
         try:
-            response = await client.request("PUT", "/emulator/faults", json=faults)
+            while True:
+                try:
+                    response = await client.request("PUT", "/emulator/faults", json=faults)
+                    break
+                except HttpError:
+                    if time.monotonic() > deadline:
+                        raise
+                    await asyncio.sleep(0.2)
             if response.status_code != 200:
                 raise RuntimeError(f"emulator faults: {response.status_code} {response.text}")
         finally:

@@ -1,18 +1,23 @@
 """The whole shop under a realistic mixed load, at two PSP latency profiles, with the money checked after.
 
 On private servers (``Shop``: its own MariaDB, Redis and broker, every service a ``kiwishop serve``
-process), ``bench.load.Load`` drives buyers (checkout → authorise → confirm), likes, reviews, hot-list and
-order-history reads, first with the emulator answering in 100–300 ms ("fast"), then in 2–3.5 s ("slow"),
-with the broker keeping its data in memory (``memory://``). Then the fast profile once more on a new shop
-whose broker writes to SeaweedFS (``s3://``, as `make run` runs it): what the durable broker costs.
+process), ``bench.load.Load`` drives buyers (checkout → authorise → confirm; then some cancel a line, the
+whole order, or a line and the rest: ``bench.cancels``), likes, reviews, hot-list and order-history reads,
+first with the emulator answering in 100–300 ms ("fast"), then in 2–3.5 s ("slow"), with the broker keeping
+its data in memory (``memory://``). Then the fast profile once more on a new shop whose broker writes to
+SeaweedFS (``s3://``, as `make run` runs it): what the durable broker costs.
 
 Definitions (also in the report):
 - *settled payments/s*: orders paid in the phase whose wallet CREDIT rows were written inside the
-  measured window, per second of that window (every one of them also ends ``is_wallet_done = 1``);
+  measured window, per second of that window (every one of them also ends ``is_wallet_done = 1``); an order
+  cancelled afterwards still counts (it was settled; its cancel is a DEBIT of its own);
+- *cancels/s*, cancel p50/p99: cancel requests answered 200 inside the window (``cancel``: a line or the whole
+  order; ``cancel-rest``: the rest right after a line, which waits out the PSP's one-cancel-per-second rule);
 - *confirm→credited lag*: from the moment the driver received the confirm's 200 (wall clock) to the
   ``created_at`` (ms) of the order's first CREDIT row, written inside the settling transaction;
-- *lost*: authorised orders the PSP reports ``DONE`` (asked by orderId) that have no CREDIT row at the
-  end, after the drain; must be 0. ``reconcile`` then checks every seller's books;
+- *lost*: authorised orders the PSP reports approved (``DONE``, or ``PARTIAL_CANCELED`` / ``CANCELED`` since)
+  that have no CREDIT row at the end, after the drain; must be 0. ``reconcile`` then checks every seller's
+  books;
 - *PSP p99*: the emulator's own latency as the order service sees it, probed directly during the phase;
 - *DB limit*: the same payment statements replayed against MariaDB without the services (``replay``),
   with the load's concurrency; the report gives service throughput ÷ that limit.
@@ -44,6 +49,9 @@ from kiwishop_dev.bench.system_model import (
     Phase,
     Sizes,
 )
+
+APPROVED = ("DONE", "PARTIAL_CANCELED", "CANCELED")  # the PSP's statuses of a payment it approved
+CANCEL_FOLLOW_UP_S = 60.0  # after the load stops, how long a cancel answered 202 may take to show
 
 
 async def _psp_probe(url: str, samples: list[float], stop: asyncio.Event) -> None:
@@ -96,11 +104,13 @@ async def _phase(shop: Shop, name: str, sizes: Sizes, out: Path, *, spy_on_order
         await load.stop()
         await probe
         raw = await spy if spy is not None else None
+        await load.cancels.settle(CANCEL_FOLLOW_UP_S)
     finally:
         await load.aclose()
     phase = Phase(name, (low, high), sizes.users[name], load.recorder, load.orders, (began, ended),
                   (began_rel, ended_rel), psp_ms, used)  # fmt: skip
     phase.profile = profiling.summarise(raw) if raw is not None else None
+    phase.cancels = load.cancels.summary()
     await _drain(shop, phase)
     return phase
 
@@ -151,10 +161,10 @@ async def _count_not_done(shop: Shop, order_ids: list[str]) -> int:
 
 
 async def _lost(shop: Shop, phases: list[Phase]) -> tuple[list[str], int]:
-    """Orders the PSP approved that no wallet credited; and how many the PSP approved in all."""
+    """Orders the PSP approved (cancelled since or not) that no wallet credited; and how many it approved in all."""
     authorised = [order_id for phase in phases for order_id in phase.orders.authorised]
     status = await shop.psp_status(authorised)
-    approved = [order_id for order_id, s in status.items() if s == "DONE"]
+    approved = [order_id for order_id, s in status.items() if s in APPROVED]
     credited: set[str] = set()
     for start in range(0, len(approved), 1000):
         chunk = approved[start : start + 1000]

@@ -44,6 +44,7 @@ class Phase:
     outbox: dict[str, tuple[float, float]] = field(default_factory=dict)  # orderId → PAYMENT_CONFIRM written, sent
     not_done: int = 0  # paid orders without is_wallet_done = 1 after the drain
     profile: profiling.Profile | None = None
+    cancels: dict[str, Any] = field(default_factory=dict)  # the buyers' cancels (``Cancels.summary``)
 
 
 @dataclass

@@ -1,17 +1,16 @@
-"""The system benchmark's table rows, Markdown report, chart (PNG, matplotlib's Agg backend) and JSON result."""
+"""The system benchmark's table rows, Markdown report and JSON result (the chart: ``system_chart``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from kiwishop.ops.reconcile import render
-from kiwishop_dev.bench.load import OK
 from kiwishop_dev.bench.report import Report, percentile
+from kiwishop_dev.bench.system_chart import chart, series
 from kiwishop_dev.bench.system_model import (
     SCENARIO,
     SETTLED_TARGET,
@@ -22,8 +21,6 @@ from kiwishop_dev.bench.system_model import (
     settled_rate,
     storage_comparison,
 )
-
-SHOWN = ("checkout", "confirm", "like", "review", "hot", "history")
 
 
 def add_rows(report: Report, outcome: Outcome) -> None:
@@ -47,8 +44,13 @@ def add_rows(report: Report, outcome: Outcome) -> None:
         report.add(SCENARIO, f"  {phase.name} confirm→credited p99", p99, "ms", "< 1000", p99 < 1000)
         report.add(SCENARIO, f"  {phase.name} paid but not is_wallet_done after the drain", phase.not_done, "",
                    "0", phase.not_done == 0)  # fmt: skip
+        c = phase.cancels
+        if c:
+            report.add(SCENARIO, f"  {phase.name} cancels requested · done · in doubt at the end · refused",
+                       c["requested"], "", f"{c['done']} done · {c['inDoubtAtEnd']} in doubt · {c['refused']} "
+                       f"refused · refunded {c['refunded']}", c["inDoubtAtEnd"] == 0 and not c["problems"])  # fmt: skip
     lost = len(outcome.lost)
-    report.add(SCENARIO, f"lost payments (PSP DONE, not credited; of {outcome.approved:,} approved)", lost, "", "0",
+    report.add(SCENARIO, f"lost payments (PSP approved, not credited; of {outcome.approved:,} approved)", lost, "", "0",
                lost == 0)  # fmt: skip
     report.add(SCENARIO, "reconcile discrepancies", len(outcome.findings.problems), "", "0", outcome.findings.clean)
     fast = outcome.phases[0]
@@ -103,69 +105,6 @@ def _storage_section(outcome: Outcome) -> list[str]:
     return [*lines, *("| " + " | ".join(row) + " |" for row in rows), ""]
 
 
-def series(phase: Phase) -> dict[str, Any]:
-    """Per second since the phase's load started: ok answers per endpoint, confirm/checkout p50 and p99,
-    and CREDITs written (settled orders) per second."""
-    seconds = math.ceil(max((at for _, at, _, _ in phase.recorder.calls), default=0.0)) + 1
-    counts: dict[str, list[int]] = {e: [0] * seconds for e in OK}
-    latencies: dict[str, list[list[float]]] = {e: [[] for _ in range(seconds)] for e in ("checkout", "confirm")}
-    for endpoint, at, ms, status in phase.recorder.calls:
-        if status == OK[endpoint]:
-            counts[endpoint][int(at)] += 1
-            if endpoint in latencies:
-                latencies[endpoint][int(at)].append(ms)
-    origin = phase.window[0] - phase.window_rel[0]  # wall clock of the load's start
-    settled = [0] * seconds
-    for at in phase.credited.values():
-        index = int(at - origin)
-        if 0 <= index < seconds:
-            settled[index] += 1
-    return {
-        "counts": counts,
-        "settled": settled,
-        "p50": {e: [percentile(v, 50) if v else None for v in per] for e, per in latencies.items()},
-        "p99": {e: [percentile(v, 99) if v else None for v in per] for e, per in latencies.items()},
-        "window": phase.window_rel,
-    }
-
-
-def chart(outcome: Outcome, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    phases = outcome.phases
-    fig, axes = plt.subplots(2, len(phases), figsize=(7 * len(phases), 8), squeeze=False)
-    for column, phase in enumerate(phases):
-        data = series(phase)
-        top, bottom = axes[0][column], axes[1][column]
-        x = list(range(len(data["settled"])))
-        for endpoint in SHOWN:
-            top.plot(x, data["counts"][endpoint], label=f"{endpoint} ok/s", linewidth=1)
-        top.plot(x, data["settled"], label="settled (credited)/s", linewidth=2, color="black")
-        top.set_title(f"{phase.name}: PSP {phase.latency_ms[0]}–{phase.latency_ms[1]} ms, {phase.users} users")
-        top.set_ylabel("per second")
-        for endpoint, style in (("checkout", ":"), ("confirm", "-")):
-            bottom.plot(x, _gaps(data["p50"][endpoint]), style, label=f"{endpoint} p50", linewidth=1)
-            bottom.plot(x, _gaps(data["p99"][endpoint]), style, label=f"{endpoint} p99", linewidth=2)
-        bottom.set_yscale("log")
-        bottom.set_ylabel("latency (ms, per second)")
-        bottom.set_xlabel("seconds since the load started")
-        for axis in (top, bottom):
-            axis.axvspan(*data["window"], color="grey", alpha=0.08)
-            axis.grid(True, alpha=0.3)
-            axis.legend(fontsize=7, loc="upper right")
-    fig.suptitle("kiwi-shop under mixed load (shaded: measured window)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-
-
-def _gaps(values: list[float | None]) -> list[float]:
-    return [math.nan if v is None else v for v in values]
-
-
 def markdown(outcome: Outcome, table: str, chart_name: str) -> str:
     lines = ["# kiwi-shop system benchmark", ""]
     m = outcome.machine
@@ -215,8 +154,19 @@ def _phase_section(phase: Phase) -> list[str]:
               *(f"  - {hop}: p50 {percentile(v, 50):.0f} ms, p99 {percentile(v, 99):.0f} ms"
                 for hop, v in lag_parts_ms(phase).items()),
               f"- paid orders not `is_wallet_done` after the drain: {phase.not_done}",
+              f"- cancels (the whole phase): {_cancels(phase)}",
               f"- errors: {phase.recorder.errors() or 'none'}", ""]  # fmt: skip
     return lines
+
+
+def _cancels(phase: Phase) -> str:
+    c = phase.cancels
+    if not c:
+        return "none"
+    return (f"{c['requested']} requested {c['byKind']}, {c['done']} done ({c['doneAfter202']} after a 202), "
+            f"{c['inDoubtAtEnd']} in doubt at the end, {c['refused']} refused {c['refusedCodes']}, "
+            f"{c['noAnswer']} without an answer, other answers {c['problems'] or 'none'}; "
+            f"refunded {c['refunded']}")  # fmt: skip
 
 
 def _cpu_section(outcome: Outcome) -> list[str]:
@@ -252,10 +202,17 @@ def _definitions() -> list[str]:
     return [
         "## Definitions", "",
         "- *fully settled payments/s*: orders paid in the phase whose wallet CREDIT rows were written inside the "
-        "measured window, per second of the window; after the drain every paid order is `is_wallet_done = 1`.",
+        "measured window, per second of the window; after the drain every paid order is `is_wallet_done = 1`. "
+        "An order cancelled (in part or whole) after it was paid still counts: it was settled, and its cancel is "
+        "taken back by DEBIT rows of its own.",
+        "- *cancels*: after a confirm's 200, 15 % of the buyers cancel one line, 5 % the whole order, and a third of "
+        "those who cancelled a line of an order with more lines cancel the rest at once (`cancel-rest`: order's PSP "
+        "client waits out the PSP's one-cancel-per-second rule). `cancel` ok/s, p50 and p99 count answers 200; a 202 "
+        "is followed up (`result`) until the order shows it.",
         "- *confirm→credited lag*: from the driver receiving the confirm's 200 to the `created_at` of the order's "
         "first CREDIT row (written in the settling transaction, ms precision).",
-        "- *lost*: orders the PSP reports `DONE` (asked by orderId) without any CREDIT row after the drain.",
+        "- *lost*: orders the PSP reports approved (`DONE`, `PARTIAL_CANCELED` or `CANCELED`; asked by orderId) "
+        "without any CREDIT row after the drain.",
         "- *PSP p99*: the emulator's latency probed directly (a lookup answered after the configured delay).",
         "- A closed loop: every user waits for its answer before the next action, so latency includes queueing "
         "when the shop is saturated.", "",
@@ -286,7 +243,7 @@ def _json(outcome: Outcome) -> dict[str, Any]:
             "endpoints": endpoint_stats(phase), "lagMs": {"p50": percentile(lags, 50), "p99": percentile(lags, 99)},
             "pspMs": {"p50": percentile(phase.psp_ms, 50), "p99": percentile(phase.psp_ms, 99)},
             "notWalletDone": phase.not_done, "errors": phase.recorder.errors(), "cpuS": phase.cpu,
-            "perSecond": per_second, "confirmP99PerSecond": data["p99"]["confirm"],
+            "perSecond": per_second, "confirmP99PerSecond": data["p99"]["confirm"], "cancels": phase.cancels,
         })  # fmt: skip
     r = outcome.replay
     return {
