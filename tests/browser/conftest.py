@@ -1,12 +1,14 @@
 """Browser tests: Playwright drives Debian's headless Chromium (Playwright cannot download its own browser
-here) against the shop served over real HTTP — catalog, the Toss emulator and order on free ports."""
+here) against the shop served over real HTTP — catalog, the Toss emulator, likes, reviews, hot-catalog, order,
+wallet and order-query on free ports, all in this process."""
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 from playwright.async_api import Browser, async_playwright
 
@@ -19,18 +21,31 @@ from kiwishop.catalog_like.settings import CatalogLikeSettings
 from kiwishop.catalog_review.app import SERVICE as REVIEW
 from kiwishop.catalog_review.app import create_app as create_review
 from kiwishop.catalog_review.settings import CatalogReviewSettings
+from kiwishop.contracts.topics import all_topics
 from kiwishop.hot_catalog.app import create_app as create_hot
 from kiwishop.hot_catalog.settings import HotCatalogSettings
 from kiwishop.order.app import create_app as create_order
 from kiwishop.order.migrations import MIGRATIONS as ORDER_MIGRATIONS
 from kiwishop.order.settings import OrderSettings
+from kiwishop.order_query.app import create_app as create_order_query
+from kiwishop.order_query.settings import OrderQuerySettings
+from kiwishop.platform.kafka import ensure_topics
 from kiwishop.platform.migrations import migrate
 from kiwishop.platform.settings import InfraSettings
 from kiwishop.toss_emulator.app import create_app as create_emulator
 from kiwishop.toss_emulator.settings import TossEmulatorSettings
-from tests.support import served_app, unique
+from kiwishop.wallet.app import SERVICE as WALLET
+from kiwishop.wallet.app import create_app as create_wallet
+from kiwishop.wallet.settings import WalletSettings
+from kiwishop_dev.devstack.infra import TansuBroker
+from tests.support import dead_url, on_free_port, served_app, unique
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# The emulator's fault injection for a PSP that never answers in time: every confirm, cancel *and* lookup hangs,
+# then fails (nothing is done at the PSP). The hang is short: order retries 3 times (a confirm then looks the key
+# up 3 times) before it answers "in doubt".
+PSP_TIMING_OUT = {"faultTimeoutRate": 1.0, "fault5xxRate": 0.0, "faultDropRate": 0.0, "faultLookups": True,
+                  "hangS": 0.2}  # fmt: skip
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -56,15 +71,46 @@ class Shop:
     review_url: str
     hot_url: str
     emulator_url: str  # the Toss emulator: its window, its /emulator test surface (faults, stats)
+    wallet_url: str
+    order_query_url: str
+    infra: InfraSettings  # the servers of the shop's money: order's database and the money broker
+    order_db: str
 
 
 @pytest.fixture(scope="session")
-async def shop_services(infra: InfraSettings) -> AsyncIterator[Shop]:
-    """The shop over real HTTP: catalog, the Toss emulator, likes, reviews, hot-catalog and order.
+def money_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A broker of the browser shop's own (in memory, like the test runner's) for its money: order's PAYMENT_CONFIRM
+    and PAYMENT_CANCELED to wallet and order-query, wallet's WALLET_SETTLED back to order. Wallet reads and writes
+    the real topics with its real consumer groups (it has no settings for them): on the runner's shared broker it
+    would settle other tests' payments and answer their sellers' wallet requests, and they its."""
+    logs = tmp_path_factory.mktemp("money-broker")
 
-    Likes and reviews go to topics of this fixture's own, so the ranking sees only what the browser tests do.
+    def start(port: int) -> TansuBroker:
+        broker = TansuBroker(port, logs, name="tansu-browser")
+        broker.start()
+        return broker
+
+    broker = on_free_port(start)
+    try:
+        yield broker.bootstrap
+    finally:
+        broker.stop()
+
+
+@pytest.fixture(scope="session")
+async def shop_services(infra: InfraSettings, money_broker: str) -> AsyncIterator[Shop]:
+    """The shop over real HTTP: catalog, the Toss emulator, likes, reviews, hot-catalog, wallet, order-query and
+    order.
+
+    Likes and reviews go to topics of this fixture's own, so the ranking sees only what the browser tests do
+    (hot-catalog reads no payments here). Order, wallet (seed: seller 1's wallet) and order-query meet on the
+    money broker, with the real topics: a paid line is credited and a canceled one debited, and order-query
+    counts the seller's sales, as on the local stack.
     """
     tag = unique("br").replace("-", "_")
+    money = infra.model_copy(update={"kafka_bootstrap_servers": money_broker})
+    await ensure_topics(money, all_topics())
+    await migrate(infra, "br_wallet", WALLET.migrations, WALLET.seed)
     catalog_settings = CatalogSettings(
         infra=infra, db_name="br_catalog", node_id=140, seller_topic=f"{tag}-seller", seller_group_id=f"{tag}-seller"
     )  # the shop sells seller 1's seed products (ACTIVE from catalog's seed)
@@ -89,23 +135,45 @@ async def shop_services(infra: InfraSettings) -> AsyncIterator[Shop]:
                                           like_topic=like_topic, review_topic=review_topic,
                                           payment_topic=f"{tag}-payment", hot_list_cache_ttl_s=0))
         ) as hot_url,
+        served_app(
+            create_wallet(WalletSettings(infra=money, db_name="br_wallet", node_id=144,
+                                         consumer_retry_backoff_s=(0.05, 0.1, 0.2)))
+        ) as wallet_url,
+        served_app(
+            # The seller sales come from the consumed events alone; order-query asks order only for member
+            # histories, which these pages read from order itself (and order must know order-query's URL first).
+            create_order_query(OrderQuerySettings(infra=money, node_id=145, key_prefix=tag, consumer_group=tag,
+                                                  order_url=dead_url(), freeze_gc_after_startup=False))
+        ) as order_query_url,
     ):  # fmt: skip
         order_settings = OrderSettings(
-            infra=infra,
+            infra=money,  # the payment and wallet topics are the money broker's, this shop's alone
             db_name="br_order",
             node_id=141,
             catalog_url=catalog_url,
             hot_catalog_url=hot_url,
+            wallet_url=wallet_url,
+            order_query_url=order_query_url,
             toss_api_url=emulator_url,
             toss_sdk_url=f"{emulator_url}/v1/payment",
-            payment_topic=f"{tag}-order-payment",  # this shop's payments reach no other test's consumers
-            wallet_topic=f"{tag}-order-wallet",
-            wallet_group_id=f"{tag}-order-wallet-result",
         )
         async with served_app(create_order(order_settings)) as order_url:
-            yield Shop(order_url, like_url, review_url, hot_url, emulator_url)
+            yield Shop(
+                order_url, like_url, review_url, hot_url, emulator_url, wallet_url, order_query_url, money, "br_order"
+            )
 
 
 @pytest.fixture(scope="session")
 def shop(shop_services: Shop) -> str:
     return shop_services.url
+
+
+@pytest.fixture
+async def emulator_faults(shop_services: Shop) -> AsyncIterator[httpx.AsyncClient]:
+    """The emulator's PUT /emulator/faults; whatever a test sets is put back afterwards (the emulator is shared)."""
+    async with httpx.AsyncClient(base_url=shop_services.emulator_url) as emulator:
+        before = (await emulator.get("/emulator/faults")).json()
+        try:
+            yield emulator
+        finally:
+            assert (await emulator.put("/emulator/faults", json=before)).status_code == 200

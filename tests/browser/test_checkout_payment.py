@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import pytest
 from playwright.async_api import Browser, expect
 
-from tests.browser.conftest import Shop
-
-# The emulator's fault injection for a PSP that never answers in time: every confirm *and* lookup hangs, then
-# fails (nothing is done at the PSP). The hang is short: the order's confirm retries 3 times, then looks the
-# key up 3 times, before it answers "in doubt".
-PSP_TIMING_OUT = {"faultTimeoutRate": 1.0, "fault5xxRate": 0.0, "faultDropRate": 0.0, "faultLookups": True,
-                  "hangS": 0.2}  # fmt: skip
+from tests.browser.conftest import PSP_TIMING_OUT, Shop
 
 
 async def emulator_stats(shop: Shop) -> dict[str, int]:
@@ -32,17 +24,6 @@ async def payment_of(shop: Shop, order_id: str) -> dict[str, Any]:
         response = await order.get(f"/api/payments/{order_id}")
         assert response.status_code == 200, response.text
         return dict(response.json())
-
-
-@pytest.fixture
-async def emulator_faults(shop_services: Shop) -> AsyncIterator[httpx.AsyncClient]:
-    """The emulator's PUT /emulator/faults; whatever a test sets is put back afterwards (the emulator is shared)."""
-    async with httpx.AsyncClient(base_url=shop_services.emulator_url) as emulator:
-        before = (await emulator.get("/emulator/faults")).json()
-        try:
-            yield emulator
-        finally:
-            assert (await emulator.put("/emulator/faults", json=before)).status_code == 200
 
 
 async def test_paying_with_the_approving_card_shows_success_with_the_amount(browser: Browser, shop: str) -> None:

@@ -1,6 +1,7 @@
 """Order's wiring: ``create_app(settings)`` builds the adapters (the SQL payment store, the Toss client,
-catalog), hands them to the handlers as their ports, and registers the routes, the WALLET_SETTLED consumer
-and the background loops; ``SERVICE`` describes the service to the registry."""
+catalog; wallet and order-query for the seller page), hands them to the handlers as their ports, and registers
+the routes and pages, the WALLET_SETTLED consumer and the background loops; ``SERVICE`` describes the service
+to the registry."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from fastapi import FastAPI
 
 from kiwishop.contracts.events import on_topics
 from kiwishop.contracts.topics import WALLET
-from kiwishop.order import api, pages, workers
+from kiwishop.order import api, pages, pages_orders, pages_seller, workers
 from kiwishop.order.cancel_store import SqlCancelStore
 from kiwishop.order.catalog_client import CatalogClient
 from kiwishop.order.consumers import wallet_result_handlers
@@ -25,6 +26,7 @@ from kiwishop.order.handlers.webhook import SyncFromPsp
 from kiwishop.order.metrics import PaymentMetrics
 from kiwishop.order.migrations import MIGRATIONS
 from kiwishop.order.psp import TossClient
+from kiwishop.order.seller_reads import SellerReads
 from kiwishop.order.services import OrderServices
 from kiwishop.order.settings import OrderSettings
 from kiwishop.order.store import SqlPaymentStore
@@ -65,6 +67,9 @@ def create_app(settings: OrderSettings) -> FastAPI:
     metrics = PaymentMetrics(runtime.metrics.registry)
     catalog_http = create_http_client(settings.catalog_url, read_timeout_s=3.0)
     hot_catalog_http = create_http_client(settings.hot_catalog_url, connect_timeout_s=0.3, read_timeout_s=0.5)
+    # The seller page's peers: short timeouts, so a peer that is down costs the page a moment, never a 500.
+    wallet_http = create_http_client(settings.wallet_url, connect_timeout_s=0.5, read_timeout_s=2.0)
+    order_query_http = create_http_client(settings.order_query_url, connect_timeout_s=0.5, read_timeout_s=2.0)
     toss_http = toss_http_client(settings)
     gateway = TossClient(toss_http, max_attempts=settings.psp_max_attempts, retry_base_s=settings.psp_retry_base_s)
     db, outbox = runtime.database(), runtime.outbox()
@@ -97,11 +102,15 @@ def create_app(settings: OrderSettings) -> FastAPI:
     runtime.on_shutdown(catalog_http.aclose)
     runtime.on_shutdown(hot_catalog_http.aclose)
     runtime.on_shutdown(toss_http.aclose)
+    runtime.on_shutdown(wallet_http.aclose)
+    runtime.on_shutdown(order_query_http.aclose)
 
-    app = runtime.build_app(title="kiwi-shop order", routers=[api.router, pages.router])
+    app = runtime.build_app(
+        title="kiwi-shop order", routers=[api.router, pages.router, pages_orders.router, pages_seller.router]
+    )
     app.state.services = OrderServices(
         settings, db, runtime.ids, store, CatalogClient(catalog_http), confirm_payment, catalog_http, hot_catalog_http,
-        cancel_payment, sync_from_psp,
+        cancel_payment, sync_from_psp, SellerReads(wallet_http, order_query_http),
     )  # fmt: skip
     app.state.recovery = recovery
     app.state.cancel_recovery = cancel_recovery

@@ -1,4 +1,5 @@
-"""HTML pages of order (8080): checkout (GET /), the Toss success and fail redirects."""
+"""HTML pages of order (8080): checkout (GET /), the Toss success and fail redirects; the page helpers the other
+pages share (``render``, ``won``). 내 주문 is in ``pages_orders.py``, the seller page in ``pages_seller.py``."""
 
 from __future__ import annotations
 
@@ -26,16 +27,27 @@ DEFAULT_PRODUCTS = [1, 2, 3]
 _CANCELED = {PaymentStatus.PARTIAL_CANCELED: "일부 취소됨", PaymentStatus.CANCELED: "전액 취소됨"}
 
 
-def _render(name: str, status_code: int = 200, **context: object) -> HTMLResponse:
+def render(name: str, status_code: int = 200, **context: object) -> HTMLResponse:
     return HTMLResponse(_templates.get_template(name).render(**context), status_code=status_code)
 
 
-def _error_page(error: AppError) -> HTMLResponse:
-    return _render("fail.html", error.status, code=error.code.code, message=error.code.message("ko", error.params))
+def error_page(error: AppError) -> HTMLResponse:
+    return render("fail.html", error.status, code=error.code.code, message=error.code.message("ko", error.params))
 
 
-def _won(amount: Decimal) -> str:
-    return f"{int(amount):,}원"
+def won(amount: Decimal) -> str:
+    """1,000원; -2,000원 (a balance below zero, as it is); 1,234.50원 (an amount that is not whole won)."""
+    if amount == amount.to_integral_value():
+        return f"{int(amount):,}원"
+    return f"{amount:,.2f}원"
+
+
+def positive_id(raw: str | None) -> int | None:
+    """A positive id (1..2^63-1) from a query or form value; None for anything else."""
+    if raw is None or not raw.isascii() or not raw.isdigit() or len(raw) > 19:
+        return None
+    value = int(raw)
+    return value if 1 <= value <= MAX_ID else None
 
 
 def _checkout_params(request: Request) -> tuple[int, list[int]]:
@@ -57,17 +69,17 @@ async def checkout_page(request: Request, s: OrderServicesDep) -> HTMLResponse:
             checkout(s.store, s.catalog, s.ids, member_no=member_no, product_nos=product_nos),
         )
     except AppError as error:
-        return _error_page(error)
-    return _render(
+        return error_page(error)
+    return render(
         "checkout.html",
         showcase=offer,
         selected=set(product_nos),
         member_no=member_no,
-        won=_won,
+        won=won,
         order_id=result.order_id,
         order_name=result.order_name,
         amount=int(result.amount),
-        amount_text=_won(result.amount),
+        amount_text=won(result.amount),
         client_key=s.settings.toss_client_key,
         sdk_url=s.settings.toss_sdk_url,
     )
@@ -83,26 +95,26 @@ async def success_page(request: Request, s: OrderServicesDep) -> HTMLResponse:
     except InvalidOperation:
         amount = Decimal(0)
     if not payment_key or not ORDER_ID_PATTERN.match(order_id) or amount <= 0:
-        return _error_page(AppError(CommonError.INVALID_REQUEST))
+        return error_page(AppError(CommonError.INVALID_REQUEST))
     try:
         payment = await s.confirm_payment(payment_key, order_id, amount)
     except AppError as error:
         if error.code is not OrderError.PAYMENT_IN_PROGRESS:
-            return _error_page(error)
-        return _render("success.html", state="PENDING", order_id=order_id, amount_text=_won(amount))
+            return error_page(error)
+        return render("success.html", state="PENDING", order_id=order_id, amount_text=won(amount))
     if payment.status in PAID:  # paid, and perhaps given back in part or in whole since
-        return _render(
-            "success.html", state="SUCCESS", order_id=order_id, amount_text=_won(payment.total_amount),
+        return render(
+            "success.html", state="SUCCESS", order_id=order_id, amount_text=won(payment.total_amount),
             payment_key=payment.payment_key, order_name=payment.order_name, canceled=_CANCELED.get(payment.status),
         )  # fmt: skip
     if payment.status is PaymentStatus.FAILURE:
         code = payment.failure_code or OrderError.PAYMENT_FAILED.code
         reason = failure_text(code, payment.failure_message, "ko")  # the pages are Korean
-        return _render("fail.html", 400, code=code, message=reason, order_id=order_id)
-    return _render("success.html", state="PENDING", order_id=order_id, amount_text=_won(payment.total_amount))
+        return render("fail.html", 400, code=code, message=reason, order_id=order_id)
+    return render("success.html", state="PENDING", order_id=order_id, amount_text=won(payment.total_amount))
 
 
 @router.get("/fail", response_class=HTMLResponse)
 async def fail_page(request: Request) -> HTMLResponse:
     q = request.query_params
-    return _render("fail.html", code=q.get("code", ""), message=q.get("message", ""), order_id=q.get("orderId", ""))
+    return render("fail.html", code=q.get("code", ""), message=q.get("message", ""), order_id=q.get("orderId", ""))

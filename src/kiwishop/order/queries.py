@@ -1,13 +1,16 @@
 """Order's reads: a payment's current result, the read APIs O5, O6, O7 (cursor pages of whole payment events),
-and the counts behind the gauges of the orders and cancels in doubt and the paid orders waiting for wallet."""
+the cancels the 내 주문 page shows, and the counts behind the gauges of the orders and cancels in doubt and the
+paid orders waiting for wallet."""
 
 from __future__ import annotations
 
 from sqlalchemy import and_, select, text
 
 from kiwishop.order import repository
+from kiwishop.order.cancel_store import load_cancels
+from kiwishop.order.cancellation import OPEN, Cancel
 from kiwishop.order.domain import OrderError, Payment
-from kiwishop.order.tables import payment_events, payment_orders
+from kiwishop.order.tables import payment_cancel_lines, payment_cancels, payment_events, payment_orders
 from kiwishop.platform.db import Database
 from kiwishop.platform.errors import AppError
 
@@ -85,6 +88,34 @@ async def event_of_member(db: Database, payment_event_no: int, member_no: int) -
     if payment is None or payment.member_no != member_no:
         raise AppError(OrderError.PAYMENT_EVENT_NOT_FOUND)
     return payment
+
+
+async def open_cancel_lines(db: Database, order_ids: list[str]) -> dict[str, set[int]]:
+    """Per order, the lines of its cancel that is not decided yet (EXECUTING / UNKNOWN); orders without one are
+    absent."""
+    if not order_ids:
+        return {}
+    pc, pcl = payment_cancels, payment_cancel_lines
+    query = (
+        select(pcl.c.order_id, pcl.c.payment_order_no)
+        .join(pc, (pc.c.order_id == pcl.c.order_id) & (pc.c.cancel_no == pcl.c.cancel_no))
+        .where(pc.c.order_id.in_(order_ids), pc.c.status.in_([status.value for status in OPEN]))
+    )
+    found: dict[str, set[int]] = {}
+    async with db.engine.connect() as conn:
+        for order_id, line_no in await conn.execute(query):
+            found.setdefault(order_id, set()).add(line_no)
+    return found
+
+
+async def cancel_of_member(db: Database, order_id: str, cancel_no: int, member_no: int) -> Cancel | None:
+    """One cancel of one of the member's orders, as stored now; None when there is none (or the order is
+    someone else's)."""
+    async with db.engine.connect() as conn:
+        payment = await repository.load_payment(conn, order_id=order_id)
+        if payment is None or payment.member_no != member_no:
+            return None
+        return next((c for c in await load_cancels(conn, order_id) if c.cancel_no == cancel_no), None)
 
 
 async def orders_in_doubt(db: Database) -> dict[str, int]:

@@ -12,6 +12,7 @@ from kiwishop.order.catalog_client import CatalogClient
 from kiwishop.order.handlers.cancel import CancelPayment
 from kiwishop.order.handlers.confirm import ConfirmPayment
 from kiwishop.order.handlers.webhook import SyncFromPsp
+from kiwishop.order.seller_reads import SellerReads
 from kiwishop.order.settings import OrderSettings
 from kiwishop.order.store import SqlPaymentStore
 from kiwishop.platform.db import Database
@@ -32,6 +33,7 @@ class OrderServices:
     hot_catalog_http: HttpClient
     cancel_payment: CancelPayment
     sync_from_psp: SyncFromPsp
+    seller_reads: SellerReads  # the seller page's reads from wallet and order-query
 
 
 OrderServicesDep = Annotated[OrderServices, Depends(app_state("services", OrderServices))]

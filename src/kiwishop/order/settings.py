@@ -21,6 +21,10 @@ class OrderSettings(ServiceSettings):
 
     catalog_url: str = "http://127.0.0.1:8081"
     hot_catalog_url: str = "http://127.0.0.1:8084"
+    # What the seller page (/seller) reads over HTTP: the wallet's balance and transactions, and order-query's
+    # sales by product. Either one down leaves the page up, with a notice.
+    wallet_url: str = "http://127.0.0.1:8082"
+    order_query_url: str = "http://127.0.0.1:8087"
 
     # Toss Payments: the API base the server calls, and the SDK script the browser loads.
     # Real Toss: https://api.tosspayments.com and https://js.tosspayments.com/v1/payment.

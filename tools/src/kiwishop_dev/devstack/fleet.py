@@ -35,6 +35,8 @@ URL_SETTINGS = {
     "toss-emulator": ("KIWI_ORDER_TOSS_API_URL",),
     "hot-catalog": ("KIWI_ORDER_HOT_CATALOG_URL",),
     "order": ("KIWI_ORDER_QUERY_ORDER_URL",),
+    "wallet": ("KIWI_ORDER_WALLET_URL",),
+    "order-query": ("KIWI_ORDER_ORDER_QUERY_URL",),
 }  # fmt: skip
 
 

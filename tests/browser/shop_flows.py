@@ -1,0 +1,135 @@
+"""What the 내 주문 and seller page tests share: paying through the shop's pages, reading order's and the PSP's
+books, and what the pages read back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from playwright.async_api import Locator, Page, expect
+from sqlalchemy import text
+
+from kiwishop.platform.db import Database
+from tests.browser.conftest import Shop
+
+APPROVING_CARD = "4111-1111-1111-1111"
+PRODUCTS = {1: ("상품A", 1000), 2: ("상품B", 2000), 3: ("상품C", 3000)}  # catalog's seed, all seller 1's
+# A paid line of seller 1, per product: how many, their sum, how many were canceled and their sum.
+SALES_OF_SELLER = text(
+    "SELECT o.product_no, COUNT(*) AS paid, SUM(o.amount) AS paid_amount,"
+    " SUM(o.payment_order_status = 'CANCELED') AS canceled,"
+    " SUM(CASE WHEN o.payment_order_status = 'CANCELED' THEN o.amount ELSE 0 END) AS canceled_amount"
+    " FROM payment_orders o JOIN payment_events e ON e.payment_event_no = o.payment_event_no"
+    " WHERE e.is_payment_done AND o.seller_no = :seller GROUP BY o.product_no"
+)
+
+
+def won(amount: int | Decimal) -> str:
+    return f"{int(amount):,}원"
+
+
+async def pay_in_browser(page: Page, shop: Shop, products: list[int], member: int) -> str:
+    """Checkout page → the emulator's window with the approving card → 결제 성공; the paid order's orderId."""
+    chosen = "&".join(f"productNoList={n}" for n in products)
+    await page.goto(f"{shop.url}/?{chosen}&memberNo={member}")
+    await expect(page.locator("#amount")).to_have_text(won(sum(PRODUCTS[n][1] for n in products)))
+    order_id = await page.locator("#order-id").inner_text()
+    await page.click("#payment-button")
+    await page.wait_for_selector("#card-number")
+    await page.fill("#card-number", APPROVING_CARD)
+    await page.click("#pay-button")
+    await expect(page.locator("#result-title")).to_have_text("결제 성공", timeout=20_000)
+    return order_id
+
+
+def order_section(page: Page, order_id: str) -> Locator:
+    return page.locator(f'section.order[data-order-id="{order_id}"]')
+
+
+def line_row(page: Page, order_id: str, product_no: int) -> Locator:
+    return order_section(page, order_id).locator(f'tr.line[data-product-no="{product_no}"]')
+
+
+async def line_states(page: Page, order_id: str) -> dict[int, str]:
+    """productNo → the status the page shows for that line of the order."""
+    rows = order_section(page, order_id).locator("tr.line")
+    found = {}
+    for row in await rows.all():
+        found[int(await row.get_attribute("data-product-no") or 0)] = await row.locator(".line-status").inner_text()
+    return found
+
+
+async def lines_at_order(shop: Shop, order_id: str) -> dict[int, str]:
+    """What order itself holds (O5): productNo → line status."""
+    async with httpx.AsyncClient(base_url=shop.url) as order:
+        response = await order.get("/api/orders", params={"orderId": order_id})
+        assert response.status_code == 200, response.text
+        return {line["productNo"]: line["status"] for line in response.json()["paymentOrderList"]}
+
+
+async def emulator_stats(shop: Shop) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=shop.emulator_url) as emulator:
+        response = await emulator.get("/emulator/stats")
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+
+@dataclass(frozen=True)
+class SellerBooks:
+    """What the seller page must show, from order's own rows (the source of truth): the wallet's balance (seed: 0,
+    every paid line credited, every canceled one debited) and the sales rows by product."""
+
+    balance: str
+    sales: dict[int, tuple[str, str, str, str]]  # productNo → (name, paid, canceled, net) as the page writes them
+
+
+async def seller_books(shop: Shop, seller_no: int) -> SellerBooks:
+    db = Database.connect(shop.infra, shop.order_db, pool_size=1, max_overflow=0)
+    try:
+        async with db.engine.connect() as conn:
+            rows = (await conn.execute(SALES_OF_SELLER, {"seller": seller_no})).all()
+    finally:
+        await db.close()
+    balance = sum((r.paid_amount - r.canceled_amount for r in rows), Decimal(0))
+    sales = {
+        int(r.product_no): (
+            PRODUCTS[int(r.product_no)][0], f"{r.paid}건 · {won(r.paid_amount)}",
+            f"{int(r.canceled)}건 · {won(r.canceled_amount)}", won(r.paid_amount - r.canceled_amount),
+        )
+        for r in rows
+    }  # fmt: skip
+    return SellerBooks(won(balance), sales)
+
+
+@dataclass(frozen=True)
+class SellerPage:
+    """What the seller page shows, read from its HTML."""
+
+    balance: str | None
+    transactions: list[tuple[str, str, str, str]]  # (type, label, signed amount, orderId), newest first
+    sales: dict[int, tuple[str, str, str, str]] | None
+    notices: list[str]
+
+
+async def read_seller_page(page: Page, shop_url: str, seller_no: int) -> SellerPage:
+    response = await page.goto(f"{shop_url}/seller?sellerNo={seller_no}")
+    assert response is not None
+    assert response.status == 200, await response.text()
+    balance = await page.locator("#balance").inner_text() if await page.locator("#balance").count() else None
+    transactions = [
+        (
+            await row.get_attribute("data-type") or "", await row.locator(".tx-label").inner_text(),
+            await row.locator(".tx-amount").inner_text(), await row.get_attribute("data-order-id") or "",
+        )
+        for row in await page.locator("tr.transaction").all()
+    ]  # fmt: skip
+    sales = None
+    if await page.locator("#sales").count():
+        sales = {}
+        for row in await page.locator("tr.sales").all():
+            cells = [await row.locator(f".sales-{name}").inner_text() for name in ("name", "paid", "canceled", "net")]
+            sales[int(await row.get_attribute("data-product-no") or 0)] = (cells[0], cells[1], cells[2], cells[3])
+    notices = [await n.inner_text() for n in await page.locator(".seller-notice").all()]
+    return SellerPage(balance, transactions, sales, notices)
