@@ -9,6 +9,7 @@ from kiwishop.platform.service import ServiceDefinition
 
 SERVICE_MODULES = (
     "kiwishop.toss_emulator.app",
+    "kiwishop.identity.app",
     "kiwishop.catalog.app",
     "kiwishop.catalog_like.app",
     "kiwishop.catalog_review.app",

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import Locator, Page, Route, expect
 from sqlalchemy import text
 
 from kiwishop.platform.db import Database
@@ -30,17 +30,40 @@ def won(amount: int | Decimal) -> str:
     return f"{int(amount):,}원"
 
 
+async def press_pay(page: Page, amount: int) -> str:
+    """Press 결제하기: the page creates the order (POST /api/checkout) only now and opens the window with it; the
+    new order's orderId, after checking that the order is for ``amount``. The checkout answer is read on its way
+    to the page (the page leaves for the window at once, taking the answer's body with it)."""
+    created: list[tuple[int, dict[str, Any]]] = []
+
+    async def record(route: Route) -> None:
+        response = await route.fetch()
+        created.append((response.status, await response.json()))
+        await route.fulfill(response=response)
+
+    await page.route("**/api/checkout", record)
+    try:
+        await page.click("#payment-button")
+        await page.wait_for_selector("#card-number")  # the window, for this order
+    finally:
+        await page.unroute("**/api/checkout", record)
+    [(status, body)] = created  # one press, one order
+    assert status == 201, body
+    assert int(Decimal(str(body["amount"]))) == amount
+    return str(body["orderId"])
+
+
 async def pay_in_browser(page: Page, shop: Shop, products: list[int], member: int) -> str:
     """Checkout page → the emulator's window with the approving card → 결제 성공; the paid order's orderId."""
     chosen = "&".join(f"productNoList={n}" for n in products)
     await page.goto(f"{shop.url}/?{chosen}&memberNo={member}")
-    await expect(page.locator("#amount")).to_have_text(won(sum(PRODUCTS[n][1] for n in products)))
-    order_id = await page.locator("#order-id").inner_text()
-    await page.click("#payment-button")
-    await page.wait_for_selector("#card-number")
+    total = sum(PRODUCTS[n][1] for n in products)
+    await expect(page.locator("#amount")).to_have_text(won(total))
+    order_id = await press_pay(page, total)
     await page.fill("#card-number", APPROVING_CARD)
     await page.click("#pay-button")
     await expect(page.locator("#result-title")).to_have_text("결제 성공", timeout=20_000)
+    await expect(page.locator("#order-id")).to_have_text(order_id)
     return order_id
 
 

@@ -7,8 +7,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from playwright.async_api import Browser, expect
+from sqlalchemy import text
 
+from kiwishop.platform.db import Database
 from tests.browser.conftest import PSP_TIMING_OUT, Shop
+from tests.browser.shop_flows import press_pay
 
 
 async def emulator_stats(shop: Shop) -> dict[str, int]:
@@ -31,13 +34,13 @@ async def test_paying_with_the_approving_card_shows_success_with_the_amount(brow
     try:
         await page.goto(f"{shop}/")
         await expect(page.locator("#amount")).to_have_text("6,000원")
-        await page.click("#payment-button")
-        await page.wait_for_selector("#card-number")
+        order_id = await press_pay(page, 6000)
         await page.fill("#card-number", "4111-1111-1111-1111")
         await page.click("#pay-button")
         await expect(page.locator("#result-title")).to_have_text("결제 성공", timeout=20_000)
         await expect(page.locator("#amount")).to_have_text("6,000원")
-        assert page.url.startswith(f"{shop}/success?paymentType=NORMAL&orderId=")
+        await expect(page.locator("#order-id")).to_have_text(order_id)
+        assert page.url.startswith(f"{shop}/success?paymentType=NORMAL&orderId={order_id}&")
     finally:
         await page.close()
 
@@ -52,10 +55,8 @@ async def test_a_declining_card_shows_the_decline_and_leaves_the_order_unpaid_an
     try:
         await page.goto(f"{shop}/?productNoList=2")
         await expect(page.locator("#amount")).to_have_text("2,000원")
-        order_id = await page.locator("#order-id").inner_text()
         before = await emulator_stats(shop_services)
-        await page.click("#payment-button")
-        await page.wait_for_selector("#card-number")
+        order_id = await press_pay(page, 2000)
         await page.fill("#card-number", "4000-0000-0000-0002")
         await page.click("#pay-button")
         await expect(page.locator("#result-title")).to_have_text("결제 실패", timeout=20_000)
@@ -78,7 +79,7 @@ async def test_cancelling_the_window_lands_on_the_failure_page(browser: Browser,
     page = await browser.new_page()
     try:
         await page.goto(f"{shop}/?productNoList=1")
-        await page.click("#payment-button")
+        await press_pay(page, 1000)
         await page.wait_for_selector("#cancel-button")
         await page.click("#cancel-button")
         await expect(page.locator("#error-code")).to_have_text("PAY_PROCESS_CANCELED", timeout=20_000)
@@ -98,9 +99,7 @@ async def test_the_result_page_shows_checking_while_the_psp_times_out_and_turns_
     try:
         await page.goto(f"{shop}/?productNoList=3")
         await expect(page.locator("#amount")).to_have_text("3,000원")
-        order_id = await page.locator("#order-id").inner_text()
-        await page.click("#payment-button")
-        await page.wait_for_selector("#card-number")
+        order_id = await press_pay(page, 3000)
         await page.fill("#card-number", "4111-1111-1111-1111")
         before = await emulator_stats(shop_services)
         assert (await emulator_faults.put("/emulator/faults", json=PSP_TIMING_OUT)).status_code == 200
@@ -129,3 +128,36 @@ async def test_the_result_page_shows_checking_while_the_psp_times_out_and_turns_
     assert [paid["paymentKey"]] == parse_qs(urlsplit(pending_url).query)["paymentKey"]  # the buyer's key, bound
     after = await emulator_stats(shop_services)
     assert (after["approved"], after["approvedAmount"]) == (before["approved"] + 1, before["approvedAmount"] + 3000)
+
+
+async def _orders_in_the_database(shop: Shop) -> int:
+    db = Database.connect(shop.infra, shop.order_db, pool_size=1, max_overflow=0)
+    try:
+        async with db.engine.connect() as conn:
+            return int((await conn.execute(text("SELECT COUNT(*) FROM payment_events"))).scalar_one())
+    finally:
+        await db.close()
+
+
+async def test_viewing_and_reloading_the_checkout_page_creates_no_order_and_paying_creates_one(
+    browser: Browser, shop_services: Shop
+) -> None:
+    """Crawlers and reloads fill nothing: the page only shows the products and the total; 결제하기 creates the
+    order (one per press) and opens the window with it."""
+    shop = shop_services.url
+    before = await _orders_in_the_database(shop_services)
+    page = await browser.new_page()
+    try:
+        for query in ("", "?productNoList=2", "?productNoList=1&productNoList=3&memberNo=5"):
+            await page.goto(f"{shop}/{query}")
+            for _ in range(3):
+                await page.reload()
+                await expect(page.locator("#payment-button")).to_be_enabled()
+        await expect(page.locator("#amount")).to_have_text("4,000원")
+        await expect(page.locator("#order-id")).to_have_text("결제하기를 누르면 정해집니다")
+        assert await _orders_in_the_database(shop_services) == before  # 12 page views, no order
+        order_id = await press_pay(page, 4000)
+    finally:
+        await page.close()
+    assert await _orders_in_the_database(shop_services) == before + 1
+    assert (await payment_of(shop_services, order_id))["status"] == "NOT_STARTED"

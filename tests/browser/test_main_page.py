@@ -6,6 +6,7 @@ import httpx
 from playwright.async_api import Browser, expect
 
 from tests.browser.conftest import Shop
+from tests.browser.shop_flows import press_pay
 from tests.support import eventually
 
 
@@ -40,10 +41,10 @@ async def test_the_main_page_lists_hot_products_in_rank_order_and_sells_the_chos
         await page.locator('#product-list input[value="2"]').check()
         await page.click("#choose-button")
         await expect(page.locator("#amount")).to_have_text("2,000원")
-        await page.click("#payment-button")
-        await page.wait_for_selector("#card-number")
+        order_id = await press_pay(page, 2000)
         await page.click("#pay-button")
         await expect(page.locator("#result-title")).to_have_text("결제 성공", timeout=20_000)
         await expect(page.locator("#amount")).to_have_text("2,000원")
+        await expect(page.locator("#order-id")).to_have_text(order_id)
     finally:
         await page.close()

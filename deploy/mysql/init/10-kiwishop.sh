@@ -11,7 +11,7 @@
   set -euo pipefail
   statements() {
     echo "CREATE USER IF NOT EXISTS 'kiwi_migrate'@'%' IDENTIFIED BY '${DB_MIGRATE_PASSWORD:?}';"
-    for service in catalog catalog_like catalog_review order seller wallet; do
+    for service in catalog catalog_like catalog_review identity order seller wallet; do
       password_var="DB_PASSWORD_${service^^}"
       password="${!password_var:?$password_var is not set}"
       schema="payment_msa_v2_${service}"

@@ -1,5 +1,6 @@
-"""HTML pages of order (8080): checkout (GET /), the Toss success and fail redirects; the page helpers the other
-pages share (``render``, ``won``). 내 주문 is in ``pages_orders.py``, the seller page in ``pages_seller.py``."""
+"""HTML pages of order (8080): checkout (GET /, which writes nothing), the Toss success and fail redirects; the
+page helpers the other pages share (``render``, ``won``). 내 주문 is in ``pages_orders.py``, the seller page in
+``pages_seller.py``."""
 
 from __future__ import annotations
 
@@ -11,8 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from kiwishop.order.domain import ORDER_ID_PATTERN, PAID, OrderError, PaymentStatus
-from kiwishop.order.handlers.checkout import checkout
+from kiwishop.order.domain import ORDER_ID_PATTERN, PAID, OrderError, PaymentStatus, order_name
 from kiwishop.order.messages import failure_text
 from kiwishop.order.services import OrderServicesDep
 from kiwishop.order.showcase import showcase
@@ -50,24 +50,35 @@ def positive_id(raw: str | None) -> int | None:
     return value if 1 <= value <= MAX_ID else None
 
 
+MAX_LINES = 50  # what POST /api/checkout takes (CheckoutIn.productNoList)
+
+
 def _checkout_params(request: Request) -> tuple[int, list[int]]:
     raw_products = request.query_params.getlist("productNoList")
     products = parse_id_list(raw_products) if raw_products else DEFAULT_PRODUCTS
     raw_member = request.query_params.get("memberNo", "1")
     if isinstance(products, str) or not products or not raw_member.isdigit() or not 1 <= int(raw_member) <= MAX_ID:
         raise AppError(CommonError.INVALID_REQUEST)
+    if len(products) > MAX_LINES:
+        raise AppError(CommonError.INVALID_REQUEST)
     return int(raw_member), products
 
 
 @router.get("/", response_class=HTMLResponse)
 async def checkout_page(request: Request, s: OrderServicesDep) -> HTMLResponse:
-    """The shop: the hot products to choose from, and the order for the current choice with 결제하기."""
+    """The shop: the hot products to choose from, and what the current choice costs. It writes nothing (a
+    crawler or a reload creates no order): 결제하기 creates the order (POST /api/checkout, from the page's
+    script) and opens the payment window with it."""
     try:
         member_no, product_nos = _checkout_params(request)
-        offer, result = await asyncio.gather(
-            showcase(s.hot_catalog_http, s.catalog_http),
-            checkout(s.store, s.catalog, s.ids, member_no=member_no, product_nos=product_nos),
-        )
+        offer, found = await asyncio.gather(showcase(s.hot_catalog_http, s.catalog_http), s.catalog.find(product_nos))
+        missing = [n for n in product_nos if n not in found]
+        if missing:  # as checkout would refuse them
+            raise AppError(OrderError.NOT_EXIST_PRODUCT, missing=", ".join(map(str, missing)))
+        products = [found[n] for n in product_nos]
+        total = sum((p.price for p in products), Decimal("0.00"))
+        if total != total.to_integral_value():
+            raise AppError(OrderError.NON_INTEGER_AMOUNT, amount=total)
     except AppError as error:
         return error_page(error)
     return render(
@@ -75,11 +86,10 @@ async def checkout_page(request: Request, s: OrderServicesDep) -> HTMLResponse:
         showcase=offer,
         selected=set(product_nos),
         member_no=member_no,
+        product_nos=product_nos,
         won=won,
-        order_id=result.order_id,
-        order_name=result.order_name,
-        amount=int(result.amount),
-        amount_text=won(result.amount),
+        order_name=order_name([p.name for p in products]),
+        amount_text=won(total),
         client_key=s.settings.toss_client_key,
         sdk_url=s.settings.toss_sdk_url,
     )

@@ -48,6 +48,12 @@ class CommonError(ErrorCode):
         "지원하지 않는 Content-Type 입니다.",
         "Unsupported media type.",
     )
+    PAYLOAD_TOO_LARGE = (
+        "PAYLOAD_TOO_LARGE",
+        413,
+        "요청 본문이 너무 큽니다 (최대 {limit}바이트).",
+        "The request body is too large (at most {limit} bytes).",
+    )
     CONFLICT = (
         "CONFLICT",
         409,

@@ -5,7 +5,8 @@ served:
 
 - FastAPI's 422 goes: a request that fails validation is answered 400 with the shop's error shape
   (``web.install_error_handlers``), so no operation documents 422 and its ``HTTPValidationError`` is dropped.
-- Every operation that takes input (a parameter or a body) documents 400.
+- Every operation that takes input (a parameter or a body) documents 400, and every one that takes a body 413:
+  a body above the service's ``max_body_bytes`` is refused before it is parsed (``limits.py``).
 - Every operation that reaches the database through the platform's dependencies (``DatabaseDep``,
   ``OutboxDep``) documents 503: the platform answers 503 while the database is down. A route that reaches the
   database or Redis some other way (a service object on ``app.state``) says so with ``responses=UNAVAILABLE``.
@@ -50,6 +51,7 @@ SWAGGER_JS, SWAGGER_CSS, REDOC_JS, FAVICON = (
 BAD_REQUEST = "the request is invalid: a parameter or the body fails validation (INVALID_REQUEST, with `details`), "
 BAD_REQUEST += "the body is not JSON (MALFORMED_JSON), or a service rule refuses it (the service's code)"
 UNAVAILABLE_TEXT = "a server the service needs (its database, Redis or a peer) cannot be reached right now; retry"
+TOO_LARGE_TEXT = "the request body is larger than the service accepts (PAYLOAD_TOO_LARGE); nothing was done"
 UNAVAILABLE: Responses = {503: {"description": UNAVAILABLE_TEXT}}
 _VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -123,6 +125,8 @@ def document_errors(schema: dict[str, Any], routes: Sequence[BaseRoute]) -> dict
         responses.pop("422", None)
         if operation.get("parameters") or "requestBody" in operation:
             responses.setdefault("400", {"description": BAD_REQUEST})
+        if "requestBody" in operation:
+            responses.setdefault("413", {"description": TOO_LARGE_TEXT})
         if (path, method) in database_routes:
             responses.setdefault("503", {"description": UNAVAILABLE_TEXT})
         for status, response in responses.items():

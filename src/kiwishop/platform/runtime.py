@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from kiwishop.platform.consumer import ConsumerRunner, Handler
 from kiwishop.platform.db import Database
 from kiwishop.platform.dispatch import EventKind
+from kiwishop.platform.identity import HttpJwksFetcher, TokenVerifier
 from kiwishop.platform.ids import Snowflake
 from kiwishop.platform.kafka import KafkaPublisher, ensure_topics
 from kiwishop.platform.metrics import Metrics
@@ -49,6 +50,7 @@ class Runtime:
         self._publisher: KafkaPublisher | None = None
         self._outbox: Outbox | None = None
         self._relay: OutboxRelay | None = None
+        self._verifier: TokenVerifier | None = None
         self._topics: set[str] = set()
         self.consumers: list[ConsumerRunner] = []
         self._startup: list[Hook] = []
@@ -101,6 +103,15 @@ class Runtime:
                 retention_hours=s.outbox_retention_hours,
             )
         return self._outbox
+
+    def token_verifier(self) -> TokenVerifier:
+        """Verifies the identity service's bearer tokens against its JWKS (``settings.identity_jwks_url``),
+        fetched on the first token; closed on stop. Not a readiness check: a service answers without it."""
+        if self._verifier is None:
+            fetcher = HttpJwksFetcher(self.settings.identity_jwks_url)
+            self._verifier = TokenVerifier(fetcher)
+            self._shutdown.append(fetcher.aclose)
+        return self._verifier
 
     def produces(self, *topics: str) -> None:
         """Topics this service writes to: created (if missing) at start-up, with their DLTs."""
@@ -189,6 +200,7 @@ class Runtime:
             on_startup=[self.start],
             on_shutdown=[self.stop],
             readiness=self._checks,
+            max_body_bytes=self.settings.max_body_bytes,
             **fastapi_kwargs,
         )
         for router in routers:

@@ -53,6 +53,8 @@ class ServiceSettings(BaseSettings):
     db_name: str = ""
     db_pool_size: int = 10
     db_max_overflow: int = 10
+    # A request body above this is refused with 413 PAYLOAD_TOO_LARGE before it is parsed (platform/limits.py).
+    max_body_bytes: int = Field(default=64 * 1024, ge=1)
 
     outbox_batch_size: int = 500
     outbox_poll_interval_s: float = 1.0
@@ -65,5 +67,8 @@ class ServiceSettings(BaseSettings):
 
     consumer_retry_backoff_s: tuple[float, ...] = (1.0, 2.0, 4.0)
     consumer_max_poll_records: int = 100
+
+    # The identity service's public keys (platform/identity.py): bearer tokens are verified against them.
+    identity_jwks_url: str = "http://127.0.0.1:8089/.well-known/jwks.json"
 
     infra: InfraSettings = Field(default_factory=InfraSettings)

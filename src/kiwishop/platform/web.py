@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kiwishop.platform import logs, openapi, outages
 from kiwishop.platform.errors import AppError, CommonError, ErrorCode, language
 from kiwishop.platform.jsonutil import dumps
+from kiwishop.platform.limits import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware
 from kiwishop.platform.metrics import CONTENT_TYPE_LATEST, Metrics
 from kiwishop.platform.validation import validation_message
 
@@ -51,6 +52,7 @@ _STATUS_CODES = {
     404: CommonError.NOT_FOUND,
     405: CommonError.METHOD_NOT_ALLOWED,
     406: CommonError.NOT_ACCEPTABLE,
+    413: CommonError.PAYLOAD_TOO_LARGE,
     415: CommonError.UNSUPPORTED_MEDIA_TYPE,
     503: CommonError.SERVICE_UNAVAILABLE,
 }
@@ -148,9 +150,11 @@ def build_app(
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
     readiness: Mapping[str, Check] | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     **fastapi_kwargs: Any,
 ) -> FastAPI:
-    """A FastAPI app whose lifespan runs ``on_startup`` in order and ``on_shutdown`` in order."""
+    """A FastAPI app whose lifespan runs ``on_startup`` in order and ``on_shutdown`` in order; a request body
+    above ``max_body_bytes`` is refused with 413 before it is parsed (``limits.BodyLimitMiddleware``)."""
     checks = readiness if readiness is not None else {}
 
     @asynccontextmanager
@@ -174,6 +178,7 @@ def build_app(
     app.state.metrics = metrics
     install_error_handlers(app)
     openapi.install(app)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes)  # inside: its 413 gets a request id
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
 
     @app.get("/health/live", include_in_schema=False)

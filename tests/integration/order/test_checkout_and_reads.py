@@ -95,9 +95,7 @@ async def test_catalog_down_is_a_503_not_a_500(order_settings, infra) -> None:  
     assert response.json()["code"] == "PEC0007"
 
 
-async def test_the_checkout_page_creates_the_order_and_shows_name_amount_and_pay_button(
-    order: httpx.AsyncClient,
-) -> None:
+async def test_the_checkout_page_shows_name_amount_and_pay_button(order: httpx.AsyncClient) -> None:
     page = await order.get("/?productNoList=2&memberNo=9")
     assert page.status_code == 200
     html = page.text
@@ -109,6 +107,27 @@ async def test_the_checkout_page_creates_the_order_and_shows_name_amount_and_pay
     default = await order.get("/")
     assert "상품A 그외" in default.text
     assert "6,000원" in default.text
+
+
+async def test_viewing_the_checkout_page_writes_nothing(order: httpx.AsyncClient, order_db: Database) -> None:
+    """Crawlers and reloads create no order: only 결제하기 (POST /api/checkout from the page's script) does."""
+    tables = ("payment_events", "payment_orders", "payment_order_histories")
+    before = {t: await count(order_db, f"SELECT COUNT(*) FROM {t}") for t in tables}
+    for query in ("", "?productNoList=2&memberNo=9", "?productNoList=1,2,3", "?productNoList=999") * 5:
+        assert (await order.get(f"/{query}")).status_code in (200, 400)
+    assert {t: await count(order_db, f"SELECT COUNT(*) FROM {t}") for t in tables} == before
+    page = (await order.get("/?productNoList=1&productNoList=3")).text
+    assert "결제하기를 누르면 정해집니다" in page  # no order id until the order exists
+    assert "productNoList: [1, 3]" in page  # what 결제하기 will order
+
+
+async def test_the_checkout_page_refuses_more_than_50_products_like_checkout(order: httpx.AsyncClient) -> None:
+    at_most = await order.get("/?productNoList=" + ",".join(map(str, range(1, 51))))
+    assert at_most.status_code == 400  # 50 are taken: 4 to 50 are unknown here
+    assert "PEC0001" in at_most.text
+    too_many = await order.get("/?productNoList=" + ",".join(map(str, range(1, 52))))
+    assert too_many.status_code == 400
+    assert "INVALID_REQUEST" in too_many.text
 
 
 async def test_the_checkout_page_shows_a_korean_error_for_unknown_products(order: httpx.AsyncClient) -> None:

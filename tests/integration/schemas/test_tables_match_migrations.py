@@ -34,7 +34,7 @@ from tests.support import unique
 # The migrations' own bookkeeping (platform/migrations.py); no service reads or writes it.
 BOOKKEEPING = "schema_migrations"
 # Every service known to have a database today: discovery must find at least these.
-KNOWN = {"catalog", "catalog_like", "catalog_review", "seller", "wallet", "order"}
+KNOWN = {"catalog", "catalog_like", "catalog_review", "seller", "wallet", "order", "identity"}
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,11 @@ def test_every_operation_that_takes_input_documents_400(spec: dict[str, Any]) ->
     assert [label for label, op in takes_input if "400" not in op["responses"]] == []
 
 
+def test_every_operation_that_takes_a_body_documents_413(spec: dict[str, Any]) -> None:
+    takes_body = [(label, op) for label, op in operations(spec) if "requestBody" in op]
+    assert [label for label, op in takes_body if "413" not in op["responses"]] == []
+
+
 def test_every_documented_status_is_an_exact_code(spec: dict[str, Any]) -> None:
     """``default`` or a range (``4XX``) would make schemathesis' status_code_conformance accept anything."""
     loose = [(label, status) for label, op in operations(spec) for status in op["responses"] if not status.isdigit()]
@@ -80,19 +85,22 @@ def test_every_json_error_is_documented_as_error_out(spec: dict[str, Any]) -> No
 @pytest.mark.parametrize(
     ("name", "operation", "statuses"),
     [
-        ("order", "POST /api/payments/confirm", {"200", "202", "400", "404", "409", "503"}),
+        ("order", "POST /api/payments/confirm", {"200", "202", "400", "404", "409", "413", "503"}),
         ("order", O7, {"200", "400", "404", "503"}),
         ("order", "GET /api/orders", {"200", "400", "404", "503"}),
         ("order-query", "GET /api/orders/members/{memberNo}", {"200", "400", "503"}),
         ("order-query", O7, {"200", "400", "404", "503"}),
         ("catalog", "GET /products", {"200", "400", "503"}),
-        ("catalog", "POST /api/products", {"201", "400", "409", "503"}),
+        ("catalog", "POST /api/products", {"201", "400", "409", "413", "503"}),
         ("catalog-like", "GET /api/catalog-likes/products/{productNo}", {"200", "400", "503"}),
         ("wallet", "GET /api/wallets/sellers/{sellerNo}/transactions", {"200", "400", "404", "503"}),
-        ("seller", "POST /api/sellers", {"202", "400", "409", "503"}),
+        ("seller", "POST /api/sellers", {"202", "400", "409", "413", "503"}),
         ("hot-catalog", "GET /api/hot-products", {"200", "503"}),
-        ("toss-emulator", "POST /emulator/window", {"303", "400"}),
+        ("toss-emulator", "POST /emulator/window", {"303", "400", "413"}),
         ("toss-emulator", "GET /emulator/stats", {"200"}),
+        ("identity", "POST /api/auth/token", {"200", "400", "401", "413", "503"}),
+        ("identity", "GET /.well-known/jwks.json", {"200"}),
+        ("identity", "GET /api/auth/me", {"200", "401"}),
     ],
 )
 def test_operations_document_what_they_answer(name: str, operation: str, statuses: set[str]) -> None:

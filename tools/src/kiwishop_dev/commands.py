@@ -1,4 +1,4 @@
-"""The ``kiwishop`` sub-commands of the developer tools: run, stop, bench, drills.
+"""The ``kiwishop`` sub-commands of the developer tools: run, stop, bench, drills, token.
 
 Each ``register_*`` function is an entry point of the group ``kiwishop.commands`` (see tools/pyproject.toml),
 called by ``kiwishop.cli`` with its sub-parsers. Only argparse is imported here: every ``kiwishop serve`` loads
@@ -62,3 +62,21 @@ def register_drills(sub: SubParsers) -> None:
     drills = sub.add_parser("drills", help="fault drills under load on private servers, then reconcile (make drills)")
     drills.add_argument("--quick", action="store_true", help="the short version (as in make test)")
     drills.set_defaults(func=cmd_drills)
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from kiwishop_dev.token import main as token_main
+
+    return token_main(member=args.member, seller=args.seller, ops=args.ops, url=args.url)
+
+
+def register_token(sub: SubParsers) -> None:
+    token = sub.add_parser(
+        "token", help="a bearer token of a local seed account from the running identity service (last line)"
+    )
+    who = token.add_mutually_exclusive_group(required=True)
+    who.add_argument("--member", type=int, metavar="N", help="member N's (seed: 1-3)")
+    who.add_argument("--seller", type=int, metavar="N", help="seller N's (seed: 1)")
+    who.add_argument("--ops", action="store_true", help="the ops account's")
+    token.add_argument("--url", help="the identity service (default http://127.0.0.1:8089, or KIWI_IDENTITY_PORT)")
+    token.set_defaults(func=cmd_token)

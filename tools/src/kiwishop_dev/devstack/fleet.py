@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from kiwishop.identity.keys import generate_private_pem
 from kiwishop.platform.settings import InfraSettings
 from kiwishop_dev.devstack.procs import ManagedProcess, free_port, wait_until
 
@@ -21,6 +22,7 @@ from kiwishop_dev.devstack.procs import ManagedProcess, free_port, wait_until
 PREFIX = {
     "catalog": "KIWI_CATALOG_",
     "toss-emulator": "KIWI_TOSS_EMULATOR_",
+    "identity": "KIWI_IDENTITY_",
     "order": "KIWI_ORDER_",
     "wallet": "KIWI_WALLET_",
     "seller": "KIWI_SELLER_",
@@ -64,6 +66,9 @@ def service_ports_env(ports: dict[str, int]) -> dict[str, str]:
             env[setting] = f"http://127.0.0.1:{port}"
     if "toss-emulator" in ports:
         env["KIWI_ORDER_TOSS_SDK_URL"] = f"http://localhost:{ports['toss-emulator']}/v1/payment"
+    if "identity" in ports:  # every service verifies bearer tokens against this identity's keys
+        jwks = f"http://127.0.0.1:{ports['identity']}/.well-known/jwks.json"
+        env.update({f"{prefix}IDENTITY_JWKS_URL": jwks for prefix in PREFIX.values()})
     if "order" in ports:  # the emulator's webhooks reach this fleet's order, never another stack's
         env["KIWI_TOSS_EMULATOR_WEBHOOK_URL"] = f"http://127.0.0.1:{ports['order']}/api/webhooks/toss"
     return env
@@ -75,6 +80,7 @@ class Fleet:
         self.ports = {name: free_port() for name in PREFIX}
         self.env = {**os.environ, **infra_env(infra), **service_ports_env(self.ports)}
         self.env.update(extra_env or {})
+        self.env.setdefault("KIWI_IDENTITY_SIGNING_KEY", generate_private_pem())  # the same key across restarts
         self.procs: dict[str, ManagedProcess] = {}
 
     def url(self, name: str) -> str:

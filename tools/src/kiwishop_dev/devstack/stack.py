@@ -32,6 +32,7 @@ from kiwishop_dev.devstack.infra import MariaDB, RedisServer, SeaweedFS, Seaweed
 from kiwishop_dev.devstack.procs import ManagedProcess, running, stop_together, wait_until
 from kiwishop_dev.devstack.scratch import MEMORY_FETCH_MAX_WAIT_MS
 from kiwishop_dev.devstack.shutdown import stop_running_stack
+from kiwishop_dev.devstack.signing_key import local_signing_key
 
 __all__ = ["LocalStack", "stop_running_stack"]
 
@@ -138,7 +139,10 @@ class LocalStack:
 
     def _service_process(self, name: str) -> ManagedProcess:
         argv = [sys.executable, "-m", "kiwishop", "serve", name]
-        return ManagedProcess(name, argv, self.logs / f"{name}.log", env=self._service_env(), cwd=self.root)
+        env = self._service_env()
+        if name == "identity" and "KIWI_IDENTITY_SIGNING_KEY" not in env:  # identity's alone, made once in .data
+            env["KIWI_IDENTITY_SIGNING_KEY"] = local_signing_key(self.data)
+        return ManagedProcess(name, argv, self.logs / f"{name}.log", env=env, cwd=self.root)
 
     def _service_env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -168,6 +172,7 @@ class LocalStack:
         print(f"  {'Redis':<{width}}  {self.infra.redis_url}")
         print(f"  {'Kafka':<{width}}  {self.infra.kafka_bootstrap_servers}{self._broker_note()}")
         print("\n  try: curl 'localhost:8081/products?productNoList=1&productNoList=3'")
+        print("       .venv/bin/kiwishop token --member 1   (a bearer token of a local seed account)")
         print(f"  logs: {self.logs}/   stop: Ctrl-C or `make stop`\n", flush=True)
 
     def _broker_note(self) -> str:
