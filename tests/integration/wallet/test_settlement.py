@@ -60,11 +60,17 @@ async def test_the_seed_order_of_products_1_2_3_credits_seller_1_with_three_dist
     ]
     assert [r.reference_id for r in credited] == sorted(no for no, *_ in lines)
     assert {r.idempotency_key for r in credited} == {f"settle:{order_id}:{no}" for no, *_ in lines}
-    # Wallet 1 may also hold credits of other tests' orders: its balance is its ledger, this order adds 6000.00.
-    ledger = await rows(wallet_db, "SELECT amount, order_id FROM wallet_transactions WHERE wallet_no = 1")
-    orders = {r.order_id for r in ledger}
-    assert body == {"walletNo": 1, "sellerNo": 1, "balance": sum(r.amount for r in ledger), "version": len(orders)}
-    assert sum(r.amount for r in ledger if r.order_id != order_id) + Decimal("6000.00") == body["balance"]
+    # Wallet 1 may also hold other tests' credits and debits: its balance is its ledger (CREDIT − DEBIT), this order
+    # adds 6000.00, and every settlement or cancel that changed it bumped its version once.
+    ledger = await rows(
+        wallet_db, "SELECT amount, type, order_id, created_at FROM wallet_transactions WHERE wallet_no = 1"
+    )
+    signed = [(r.amount if r.type == "CREDIT" else -r.amount, r.order_id) for r in ledger]
+    settlements = {r.order_id for r in ledger if r.type == "CREDIT"}  # an order's credits: one transaction
+    cancels = {(r.order_id, r.created_at) for r in ledger if r.type == "DEBIT"}  # a cancel's debits: one transaction
+    assert body == {"walletNo": 1, "sellerNo": 1, "balance": sum(a for a, _ in signed),
+                    "version": len(settlements) + len(cancels)}  # fmt: skip
+    assert sum(a for a, o in signed if o != order_id) + Decimal("6000.00") == body["balance"]
     results = [e for e in decoded(await read_topic(infra, WALLET)) if e.payload.get("orderId") == order_id]
     assert [(e.type, e.key, e.payload) for e in results] == [
         (
