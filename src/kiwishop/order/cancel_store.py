@@ -43,6 +43,12 @@ DUE = (
     .order_by(pc.c.next_attempt_at)
     .limit(bindparam("limit"))
 )
+# Every UNKNOWN cancel still backing off, made due now (the PSP answers again after an outage).
+PULL_IN = (
+    update(pc)
+    .where(pc.c.status == CancelStatus.UNKNOWN.value, pc.c.next_attempt_at > bindparam("pull_now"))
+    .values(next_attempt_at=bindparam("pull_now"))
+)
 # The cancel's lines from SUCCESS to CANCELED; the expected status is checked inside the UPDATE.
 CANCEL_LINES = (
     update(po)
@@ -153,3 +159,9 @@ class SqlCancelStore:
     async def due_cancels(self, now: dt.datetime, limit: int) -> list[tuple[str, int]]:
         async with self._db.engine.connect() as conn:
             return [(r.order_id, r.cancel_no) for r in await conn.execute(DUE, {"now": now, "limit": limit})]
+
+    async def bring_forward_cancels(self, now: dt.datetime) -> int:
+        async with self._db.uow() as uow:
+            moved = await uow.conn.execute(PULL_IN, {"pull_now": now})
+            await uow.commit()
+        return int(moved.rowcount)

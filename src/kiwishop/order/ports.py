@@ -147,6 +147,10 @@ class CancelStore(Protocol):
         """(orderId, cancelNo) of the undecided cancels whose ``next_attempt_at`` has come, the longest due first."""
         ...
 
+    async def bring_forward_cancels(self, now: dt.datetime) -> int:
+        """Make every UNKNOWN cancel still backing off due at ``now``; returns how many."""
+        ...
+
 
 @dataclass(frozen=True)
 class SettlementCheck:

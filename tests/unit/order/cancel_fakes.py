@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
-from kiwishop.order.cancellation import OPEN, Cancel, CancelResult
+from kiwishop.order.cancellation import OPEN, Cancel, CancelResult, CancelStatus
 from kiwishop.order.domain import Payment, PaymentStatus
 from kiwishop.order.handlers.cancel import CancelPayment
 from kiwishop.order.handlers.cancel_record import RecordCancel
@@ -63,6 +63,17 @@ class FakeCancelStore(FakePaymentStore):
 
     async def find_cancels(self, order_id: str) -> list[Cancel]:
         return copy.deepcopy(self.rows.cancels.get(order_id, []))
+
+    async def bring_forward_cancels(self, now: dt.datetime) -> int:
+        waiting = [
+            c
+            for cancels in self.rows.cancels.values()
+            for c in cancels
+            if c.status is CancelStatus.UNKNOWN and c.next_attempt_at is not None and c.next_attempt_at > now
+        ]
+        for cancel in waiting:
+            cancel.next_attempt_at = now
+        return len(waiting)
 
     def cancels(self, order_id: str = "order-1") -> list[Cancel]:
         return self.rows.cancels.get(order_id, [])

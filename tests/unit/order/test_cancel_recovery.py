@@ -122,3 +122,20 @@ async def test_in_doubt_past_the_horizon_it_is_asked_only_every_recheck_interval
 
 def lines_of_order(store: FakeCancelStore) -> dict[int, str]:
     return {line.payment_order_no: str(line.status) for line in store.stored("order-1").lines}
+
+
+async def test_when_the_psp_answers_again_every_cancel_backing_off_is_asked_at_once() -> None:
+    store, gateway = await in_doubt(IN_DOUBT, DONE)
+    _, recovery = handlers(store, gateway)
+    await recovery.step()  # asked again, in doubt again: the PSP answered none — it is down
+    cancel = store.cancels()[0]
+    assert cancel.status is CancelStatus.UNKNOWN
+    assert cancel.next_attempt_at is not None
+    assert cancel.next_attempt_at > utcnow()  # backing off
+    await recovery.step()  # the PSP has answered nothing since: nothing is brought forward
+    assert len(gateway.refunded) == 2
+
+    gateway.answers += 1  # the PSP answers something again (a confirm, a lookup)
+    await recovery.step()
+    assert len(gateway.refunded) == 3  # asked at once, not at the end of its backoff
+    assert store.cancels()[0].status is CancelStatus.DONE
