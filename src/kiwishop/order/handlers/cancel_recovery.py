@@ -17,6 +17,7 @@ import logging
 
 from kiwishop.order.cancellation import OPEN, Cancel, CancelStatus
 from kiwishop.order.handlers.cancel_record import RecordCancel, cancel_of
+from kiwishop.order.handlers.recovery import PspReturn
 from kiwishop.order.ports import CancelStore, PaymentGateway
 from kiwishop.platform.clock import utcnow
 
@@ -40,7 +41,7 @@ class RecoverCancels:
         self._lease = lease
         self._batch = batch_size
         self._limit = asyncio.Semaphore(concurrency)
-        self._psp_down_since_answers: int | None = None  # the PSP's answer count when it was last seen down
+        self._psp = PspReturn(gateway)
 
     async def step(self) -> bool:
         """One pass; True when it took a full batch (more cancels are due)."""
@@ -53,16 +54,15 @@ class RecoverCancels:
         """Ask about each due cancel; returns how many got a verdict (DONE or FAILED)."""
         results = await asyncio.gather(*(self._recover(order_id, cancel_no) for order_id, cancel_no in due))
         asked = [status for status in results if status is not None]
-        if asked and all(s is CancelStatus.UNKNOWN for s in asked) and self._psp_down_since_answers is None:
-            self._psp_down_since_answers = self._gateway.answered  # the PSP answered none of them: it is down
+        if asked and all(s is CancelStatus.UNKNOWN for s in asked):  # the PSP answered none of them: it is down
+            self._psp.answered_none()
         return sum(1 for status in results if status in (CancelStatus.DONE, CancelStatus.FAILED))
 
     async def _pull_in_when_the_psp_is_back(self) -> None:
         """As for payments in doubt: once the PSP answers anything again, every cancel backing off is asked now
         rather than each at the end of its own backoff."""
-        if self._psp_down_since_answers is None or self._gateway.answered <= self._psp_down_since_answers:
+        if not self._psp.is_back():
             return
-        self._psp_down_since_answers = None
         moved = await self._store.bring_forward_cancels(utcnow())
         if moved:
             log.warning("the PSP answers again: %d cancel(s) in doubt are asked now", moved)

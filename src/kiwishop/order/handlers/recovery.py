@@ -33,6 +33,26 @@ _REASONS = {
 }
 
 
+class PspReturn:
+    """Notices the PSP answering again after a recovery pass it answered none of (payments' and cancels' alike):
+    then everything in doubt that is backing off is asked at once."""
+
+    def __init__(self, gateway: PaymentGateway) -> None:
+        self._gateway = gateway
+        self._down_since_answers: int | None = None  # the PSP's answer count when it was last seen down
+
+    def answered_none(self) -> None:
+        if self._down_since_answers is None:
+            self._down_since_answers = self._gateway.answered
+
+    def is_back(self) -> bool:
+        """True once per outage: the first time the PSP has answered anything since it was seen down."""
+        if self._down_since_answers is None or self._gateway.answered <= self._down_since_answers:
+            return False
+        self._down_since_answers = None
+        return True
+
+
 class RecoverPayments:
     def __init__(
         self,
@@ -50,7 +70,7 @@ class RecoverPayments:
         self._lease = lease
         self._batch = batch_size
         self._limit = asyncio.Semaphore(concurrency)
-        self._psp_down_since_answers: int | None = None  # the PSP's answer count when it was last seen down
+        self._psp = PspReturn(gateway)
 
     async def step(self) -> bool:
         """One pass; True when it took a full batch (more orders are due)."""
@@ -67,8 +87,8 @@ class RecoverPayments:
         results = await asyncio.gather(*(self._recover(order_id) for order_id in order_ids))
         attempted = [r for r in results if r is not None]
         no_answer = attempted and all(evidence is Evidence.IN_DOUBT for _, evidence in attempted)
-        if no_answer and self._psp_down_since_answers is None:  # the PSP answered none of them: it is down
-            self._psp_down_since_answers = self._gateway.answered
+        if no_answer:  # the PSP answered none of them: it is down
+            self._psp.answered_none()
         return sum(1 for status, _ in attempted if status in (PaymentStatus.SUCCESS, PaymentStatus.FAILURE))
 
     async def _recover(self, order_id: str) -> tuple[PaymentStatus, Evidence] | None:
@@ -102,9 +122,8 @@ class RecoverPayments:
             return payment
 
     async def _pull_in_when_the_psp_is_back(self) -> None:
-        if self._psp_down_since_answers is None or self._gateway.answered <= self._psp_down_since_answers:
+        if not self._psp.is_back():
             return
-        self._psp_down_since_answers = None
         moved = await self._store.bring_forward_unknown(utcnow())
         if moved:
             log.warning("the PSP answers again: %d order(s) in doubt are asked now", moved)
