@@ -21,7 +21,9 @@ from kiwishop.platform.settings import ServiceSettings
 from kiwishop.platform.web import build_app
 
 KEYS = signing_keys(generate_private_pem())
-ISSUER = TokenIssuer(KEYS, ttl_s=900)
+# The tokens below are made when the module is imported, which in a whole-suite run can be many minutes before
+# the tests run: they live a day, so only the expiry test's own token is expired.
+ISSUER = TokenIssuer(KEYS, ttl_s=24 * 3600)
 router = APIRouter()
 
 
@@ -93,7 +95,7 @@ async def test_member_routes_refuse_other_roles_and_other_members() -> None:
 
 async def test_an_expired_token_is_401() -> None:
     claims = ISSUER.claims(Account(1, "member1", "-", AccountRole.MEMBER, 1, None))
-    claims.update(iat=claims["iat"] - 3600, exp=claims["exp"] - 3600)
+    claims.update(iat=claims["iat"] - 2 * 24 * 3600, exp=claims["exp"] - 2 * 24 * 3600)
     expired = jwt.encode(claims, KEYS.private_key, algorithm="EdDSA", headers={"kid": KEYS.kid})
     async with client() as c:
         assert (await c.get("/any", headers={"Authorization": f"Bearer {expired}"})).status_code == 401
