@@ -169,11 +169,16 @@ async def served_app(app: FastAPI) -> AsyncIterator[str]:
     """
     import uvicorn
 
+    from kiwishop.platform.httpclient import SERVER_KEEP_ALIVE_S
+
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
+    config = uvicorn.Config(
+        app, log_config=None, access_log=False, lifespan="on", timeout_keep_alive=SERVER_KEEP_ALIVE_S
+    )
+    server = uvicorn.Server(config)
     server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]  # the test runner owns signals
     task = asyncio.create_task(server.serve(sockets=[sock]))
     deadline = time.monotonic() + 30

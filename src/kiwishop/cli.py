@@ -18,6 +18,7 @@ PLUGIN_GROUP = "kiwishop.commands"
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from kiwishop.platform.httpclient import SERVER_KEEP_ALIVE_S
     from kiwishop.platform.logs import configure_logging
     from kiwishop.services import definition
 
@@ -34,6 +35,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         loop="uvloop",
         http="httptools",
         timeout_graceful_shutdown=10,
+        timeout_keep_alive=SERVER_KEEP_ALIVE_S,
     )
     return 0
 

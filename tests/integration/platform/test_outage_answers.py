@@ -38,6 +38,7 @@ from kiwishop.order.app import create_app as create_order
 from kiwishop.order.migrations import MIGRATIONS as ORDER_MIGRATIONS
 from kiwishop.order.settings import OrderSettings
 from kiwishop.platform.db import Database
+from kiwishop.platform.httpclient import SERVER_KEEP_ALIVE_S
 from kiwishop.platform.migrations import migrate
 from kiwishop.platform.settings import InfraSettings
 from kiwishop.toss_emulator.app import create_app as create_emulator
@@ -114,7 +115,11 @@ class ServedOnUvloop:
     async def _serve(self) -> None:
         serving = []
         for name, app in self._build(self.urls).items():
-            server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, http="httptools"))
+            server = uvicorn.Server(
+                uvicorn.Config(
+                    app, log_config=None, access_log=False, http="httptools", timeout_keep_alive=SERVER_KEEP_ALIVE_S
+                )
+            )
             server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
             self._servers.append(server)
             serving.append(server.serve(sockets=[self._sockets[name]]))
