@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from functools import cache
 from typing import Any, TypeVar, cast
 
 import httpx
@@ -16,8 +18,28 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from fastapi import FastAPI
 
 from kiwishop.platform.settings import InfraSettings
+from kiwishop_dev.tokens import TokenMint
 
 T = TypeVar("T")
+
+
+@cache
+def tokens() -> TokenMint:
+    """Tokens signed with the run's key (tests/conftest.py), which every service in a test verifies against:
+    ``tokens().as_member(3)`` is the headers of member 3's request, ``as_seller(1)``, ``as_ops()`` likewise."""
+    return TokenMint(os.environ["KIWI_IDENTITY_SIGNING_KEY"])
+
+
+def as_member(member_no: int) -> dict[str, str]:
+    return tokens().as_member(member_no)
+
+
+def as_seller(seller_no: int) -> dict[str, str]:
+    return tokens().as_seller(seller_no)
+
+
+def as_ops() -> dict[str, str]:
+    return tokens().as_ops()
 
 
 async def eventually(

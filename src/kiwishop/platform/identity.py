@@ -2,21 +2,24 @@
 
 The identity service (port 8089) signs short-lived JWTs with an asymmetric key (EdDSA/Ed25519; RS256 is
 accepted too) and publishes the public keys as a JWKS at ``/.well-known/jwks.json``, each with its ``kid``.
-``TokenVerifier`` fetches that JWKS (``ServiceSettings.identity_jwks_url``), keeps it for ``ttl_s``, fetches
-it again when a token names a ``kid`` it does not know (at most once per ``min_refresh_s``: a flood of
-made-up kids cannot turn into a flood of fetches), and checks each token: an allowed asymmetric algorithm
-that is the key's own (``none`` and HS256 never), the signature, ``iss``, ``aud``, ``exp`` and ``iat`` with a
-small leeway. What it returns is a ``Principal``; the routes' dependencies are in ``platform.auth``.
+``TokenVerifier`` fetches that JWKS (``InfraSettings.identity_jwks_url``; a ``file://`` URL reads it from disk),
+keeps it for ``ttl_s``, fetches it again when a token names a ``kid`` it does not know (at most once per
+``min_refresh_s``: a flood of made-up kids cannot turn into a flood of fetches), and checks each token: an allowed
+asymmetric algorithm that is the key's own (``none`` and HS256 never), the signature, ``iss``, ``aud``, ``exp`` and
+``iat`` with a small leeway. What it returns is a ``Principal``; the routes' dependencies are in ``platform.auth``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
+import json
 import logging
 import time
+import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -66,16 +69,21 @@ JwksFetcher = Callable[[], Awaitable[Mapping[str, Any]]]
 
 
 class HttpJwksFetcher:
-    """GET the JWKS document from ``url``; one HTTP client for the process, closed by ``aclose``."""
+    """GET the JWKS document from ``url`` (one HTTP client for the process, closed by ``aclose``), or read it
+    from the file a ``file://`` URL names."""
 
     def __init__(self, url: str, *, timeout_s: float = 2.0) -> None:
         self.url = url
         self._client = httpx.AsyncClient(timeout=timeout_s)
 
     async def __call__(self) -> Mapping[str, Any]:
-        response = await self._client.get(self.url)
-        response.raise_for_status()
-        document = response.json()
+        if self.url.startswith("file://"):
+            path = Path(urllib.parse.unquote(urllib.parse.urlsplit(self.url).path))
+            document = json.loads(await asyncio.to_thread(path.read_bytes))
+        else:
+            response = await self._client.get(self.url)
+            response.raise_for_status()
+            document = response.json()
         if not isinstance(document, dict):
             raise ValueError("the JWKS is not a JSON object")
         return document

@@ -105,10 +105,10 @@ class Runtime:
         return self._outbox
 
     def token_verifier(self) -> TokenVerifier:
-        """Verifies the identity service's bearer tokens against its JWKS (``settings.identity_jwks_url``),
+        """Verifies the identity service's bearer tokens against its JWKS (``infra.identity_jwks_url``),
         fetched on the first token; closed on stop. Not a readiness check: a service answers without it."""
         if self._verifier is None:
-            fetcher = HttpJwksFetcher(self.settings.identity_jwks_url)
+            fetcher = HttpJwksFetcher(self.settings.infra.identity_jwks_url)
             self._verifier = TokenVerifier(fetcher)
             self._shutdown.append(fetcher.aclose)
         return self._verifier

@@ -41,6 +41,11 @@ class InfraSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    # The identity service's public keys (platform/identity.py), one setting for every service
+    # (``KIWI_IDENTITY_JWKS_URL``): bearer tokens are verified against them. ``http(s)://`` is fetched and
+    # cached; ``file:///path/jwks.json`` reads a JWKS mounted next to the process (no call to identity at all).
+    identity_jwks_url: str = "http://127.0.0.1:8089/.well-known/jwks.json"
+
 
 class ServiceSettings(BaseSettings):
     """Base for a service's settings; subclasses set ``env_prefix`` to ``KIWI_<SERVICE>_`` and defaults."""
@@ -67,8 +72,5 @@ class ServiceSettings(BaseSettings):
 
     consumer_retry_backoff_s: tuple[float, ...] = (1.0, 2.0, 4.0)
     consumer_max_poll_records: int = 100
-
-    # The identity service's public keys (platform/identity.py): bearer tokens are verified against them.
-    identity_jwks_url: str = "http://127.0.0.1:8089/.well-known/jwks.json"
 
     infra: InfraSettings = Field(default_factory=InfraSettings)

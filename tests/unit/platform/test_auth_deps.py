@@ -17,7 +17,7 @@ from kiwishop.platform.auth import AnyPrincipal, MemberPrincipal, OptionalPrinci
 from kiwishop.platform.identity import TokenVerifier
 from kiwishop.platform.metrics import Metrics
 from kiwishop.platform.runtime import Runtime
-from kiwishop.platform.settings import ServiceSettings
+from kiwishop.platform.settings import InfraSettings, ServiceSettings
 from kiwishop.platform.web import build_app
 
 KEYS = signing_keys(generate_private_pem())
@@ -102,5 +102,5 @@ async def test_an_expired_token_is_401() -> None:
 
 
 def test_the_runtime_makes_one_verifier_from_its_settings() -> None:
-    runtime = Runtime("t", ServiceSettings(identity_jwks_url="http://127.0.0.1:1/jwks.json"))
+    runtime = Runtime("t", ServiceSettings(infra=InfraSettings(identity_jwks_url="http://127.0.0.1:1/jwks.json")))
     assert runtime.token_verifier() is runtime.token_verifier()

@@ -67,8 +67,7 @@ def service_ports_env(ports: dict[str, int]) -> dict[str, str]:
     if "toss-emulator" in ports:
         env["KIWI_ORDER_TOSS_SDK_URL"] = f"http://localhost:{ports['toss-emulator']}/v1/payment"
     if "identity" in ports:  # every service verifies bearer tokens against this identity's keys
-        jwks = f"http://127.0.0.1:{ports['identity']}/.well-known/jwks.json"
-        env.update({f"{prefix}IDENTITY_JWKS_URL": jwks for prefix in PREFIX.values()})
+        env["KIWI_IDENTITY_JWKS_URL"] = f"http://127.0.0.1:{ports['identity']}/.well-known/jwks.json"
     if "order" in ports:  # the emulator's webhooks reach this fleet's order, never another stack's
         env["KIWI_TOSS_EMULATOR_WEBHOOK_URL"] = f"http://127.0.0.1:{ports['order']}/api/webhooks/toss"
     return env
