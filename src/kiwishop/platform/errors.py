@@ -9,6 +9,7 @@ selects English.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -54,6 +55,12 @@ class CommonError(ErrorCode):
         "요청 본문이 너무 큽니다 (최대 {limit}바이트).",
         "The request body is too large (at most {limit} bytes).",
     )
+    TOO_MANY_REQUESTS = (
+        "TOO_MANY_REQUESTS",
+        429,
+        "요청이 너무 많습니다. {retry_after}초 후에 다시 시도해 주세요.",
+        "Too many requests: try again in {retry_after} s.",
+    )
     CONFLICT = (
         "CONFLICT",
         409,
@@ -72,11 +79,19 @@ class CommonError(ErrorCode):
 class AppError(Exception):
     """A business error with a stable code; rendered as JSON by the app's error handler."""
 
-    def __init__(self, code: ErrorCode, *, details: list[dict[str, Any]] | None = None, **params: Any) -> None:
+    def __init__(
+        self,
+        code: ErrorCode,
+        *,
+        details: list[dict[str, Any]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        **params: Any,
+    ) -> None:
         super().__init__(code.code)
         self.code = code
         self.params = params
         self.details = details
+        self.headers = dict(headers or {})  # sent with the answer (e.g. Retry-After on a 429)
 
     @property
     def status(self) -> int:

@@ -67,12 +67,14 @@ class Runtime:
             self._checks["database"] = self._db.ping
         return self._db
 
-    def redis(self) -> Redis:
-        """The Redis client (``infra.redis_url``); its check joins ``/health/ready``."""
+    def redis(self, *, ready_without: bool = False) -> Redis:
+        """The Redis client (``infra.redis_url``); its check joins ``/health/ready`` unless the service can do
+        its work without Redis (``ready_without``: e.g. order, whose only use is fail-open rate limits)."""
         if self._redis is None:
             self._redis = create_redis(self.settings.infra.redis_url)
             redis = self._redis
-            self._checks["redis"] = lambda: redis.ping()
+            if not ready_without:
+                self._checks["redis"] = lambda: redis.ping()
         return self._redis
 
     def publisher(self) -> KafkaPublisher:

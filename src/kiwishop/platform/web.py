@@ -75,7 +75,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_app_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, AppError)
         body = exc.body(language(request.headers.get("accept-language")))
-        return JSONResponse(body, status_code=exc.status, headers=outages.retry_after(exc.status))
+        headers = {**(outages.retry_after(exc.status) or {}), **exc.headers}
+        return JSONResponse(body, status_code=exc.status, headers=headers or None)
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
