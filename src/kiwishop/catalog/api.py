@@ -8,6 +8,7 @@ from kiwishop.catalog import handlers, queries
 from kiwishop.catalog.domain import CatalogError
 from kiwishop.catalog.schemas import ProductListOut, ProductOut, ProductPageOut, RegisterProductIn
 from kiwishop.catalog.settings import CatalogSettings
+from kiwishop.platform.auth import AUTH_RESPONSES, SellerPrincipal, require_seller
 from kiwishop.platform.deps import DatabaseDep, IdsDep, PageLimit, app_state
 from kiwishop.platform.errors import AppError
 from kiwishop.platform.params import MAX_ID, next_cursor, parse_id_list
@@ -79,15 +80,19 @@ async def get_product(productNo: ProductNo, db: DatabaseDep) -> JSONResponse:
     "/api/products",
     status_code=201,
     response_model=ProductOut,
-    summary="Register a product for a seller catalog knows as registered and live",
+    summary="Register a product for a seller catalog knows as registered and live (that seller's token only)",
     responses={
+        **AUTH_RESPONSES,
         409: {
             "description": "the seller already used this productId (CTG0002), or the seller is not registered "
             "(yet) as far as catalog knows (CTG0005)"
-        }
+        },
     },
 )
-async def register_product(body: RegisterProductIn, db: DatabaseDep, ids: IdsDep) -> JSONResponse:
+async def register_product(
+    body: RegisterProductIn, principal: SellerPrincipal, db: DatabaseDep, ids: IdsDep
+) -> JSONResponse:
+    require_seller(principal, body.sellerNo)  # only for itself: another seller's sellerNo is 403, nothing written
     product = await handlers.register_product(
         db,
         ids,

@@ -4,9 +4,10 @@ whole on a deadlock (``retry_on_conflict``).
 Create: insert the review, atomically upsert the product's totals (count + 1, star sum + stars,
 version + 1; the first review creates the row with version 0, so concurrent first reviews never collide),
 read the totals back (the row is locked by this transaction), write the outbox row — one transaction.
-Delete: lock the review row; unknown → 404; already deleted → no-op (no count change, no event, C6);
-else mark it deleted, subtract it from the totals (never below zero) and emit the event with
-``isDeleted: true``. Both take the review row before the count row.
+Delete: lock the review row; unknown → 404; another member's (``author`` given and not the review's) → 403,
+nothing written (a member learns that a review number exists by being refused it, never what it holds);
+already deleted → no-op (no count change, no event, C6); else mark it deleted, subtract it from the totals
+(never below zero) and emit the event with ``isDeleted: true``. Both take the review row before the count row.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from kiwishop.contracts.events import PRODUCT_CREATED_REVIEW, PRODUCT_DELETED_RE
 from kiwishop.platform.clock import utcnow
 from kiwishop.platform.db import Database, UnitOfWork, retry_on_conflict
 from kiwishop.platform.errors import AppError
+from kiwishop.platform.identity import AuthError
 from kiwishop.platform.ids import Snowflake
 from kiwishop.platform.outbox import Outbox
 
@@ -44,10 +46,11 @@ async def create_review(
 
 
 async def delete_review(
-    db: Database, outbox: Outbox, review_no: int, *, topic: str, attempts: int
+    db: Database, outbox: Outbox, review_no: int, *, author: int | None, topic: str, attempts: int
 ) -> ReviewChange | None:
-    """Soft-delete the review; None when it already was deleted (nothing written, no event)."""
-    return await retry_on_conflict(lambda: _delete_once(db, outbox, review_no, topic), attempts=attempts)
+    """Soft-delete the review if ``author`` wrote it (None: whoever did, for ops); None when it already was
+    deleted (nothing written, no event)."""
+    return await retry_on_conflict(lambda: _delete_once(db, outbox, review_no, author, topic), attempts=attempts)
 
 
 async def _create_once(db: Database, ids: Snowflake, outbox: Outbox, new: NewReview, topic: str) -> Review:
@@ -82,7 +85,9 @@ async def _create_once(db: Database, ids: Snowflake, outbox: Outbox, new: NewRev
     return review
 
 
-async def _delete_once(db: Database, outbox: Outbox, review_no: int, topic: str) -> ReviewChange | None:
+async def _delete_once(
+    db: Database, outbox: Outbox, review_no: int, author: int | None, topic: str
+) -> ReviewChange | None:
     now = utcnow()
     async with db.uow() as uow:
         row = (
@@ -93,6 +98,8 @@ async def _delete_once(db: Database, outbox: Outbox, review_no: int, topic: str)
         if row is None:
             raise AppError(ReviewError.REVIEW_NOT_FOUND)
         review = review_of(row)
+        if author is not None and review.member_no != author:
+            raise AppError(AuthError.FORBIDDEN)
         if review.is_deleted:
             return None
         await uow.conn.execute(

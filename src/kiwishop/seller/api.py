@@ -4,8 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
+from kiwishop.platform.auth import AUTH_RESPONSES, AnyPrincipal, require_seller
 from kiwishop.platform.deps import DatabaseDep, IdsDep, OutboxDep, app_state
 from kiwishop.platform.errors import AppError
+from kiwishop.platform.identity import AuthError, Role
 from kiwishop.platform.params import MAX_ID
 from kiwishop.platform.web import JSONResponse, model_response
 from kiwishop.seller import handlers, queries
@@ -22,7 +24,7 @@ SettingsDep = Annotated[SellerSettings, Depends(app_state("settings", SellerSett
     "/api/sellers",
     status_code=202,
     response_model=RegistrationAcceptedOut,
-    summary="Register a seller; its wallet is created asynchronously (follow the Location header)",
+    summary="Register a seller; its wallet is created asynchronously (the Location header: for that seller or ops)",
     responses={
         400: {"description": "invalid sellerId (SLR0001) or body"},
         409: {"description": "sellerId already registered (SLR0002)"},
@@ -47,14 +49,29 @@ async def register_seller(
 @router.get(
     "/api/sellers/registrations/{registrationId}",
     response_model=RegistrationOut,
-    responses={404: {"description": "unknown registration (SLR0004)"}},
+    summary="A registration saga's state: the seller it registered, or ops",
+    responses={
+        401: AUTH_RESPONSES[401],
+        403: {"description": "another seller's registration, or a member's token (AUTH0002)"},
+        404: {"description": "unknown registration (SLR0004)"},
+    },
 )
-async def get_registration(registrationId: Id, db: DatabaseDep) -> JSONResponse:
-    return model_response(RegistrationOut.of(await queries.get_registration(db, registrationId)))
+async def get_registration(registrationId: Id, principal: AnyPrincipal, db: DatabaseDep) -> JSONResponse:
+    """A registration id is a Snowflake (a timestamp, a node, a sequence), easy to guess, so the id alone grants
+    nothing. A member is refused before the lookup; a seller learns whether another's id exists, nothing more."""
+    if principal.role is Role.MEMBER:
+        raise AppError(AuthError.FORBIDDEN)
+    registration = await queries.get_registration(db, registrationId)
+    require_seller(principal, registration.seller_no)
+    return model_response(RegistrationOut.of(registration))
 
 
 @router.get(
-    "/api/sellers/{sellerNo}", response_model=SellerOut, responses={404: {"description": "unknown seller (SLR0003)"}}
+    "/api/sellers/{sellerNo}",
+    response_model=SellerOut,
+    summary="A seller: that seller, or ops",
+    responses={**AUTH_RESPONSES, 404: {"description": "unknown seller (SLR0003)"}},
 )
-async def get_seller(sellerNo: Id, db: DatabaseDep) -> JSONResponse:
+async def get_seller(sellerNo: Id, principal: AnyPrincipal, db: DatabaseDep) -> JSONResponse:
+    require_seller(principal, sellerNo)  # before the lookup: nobody else learns whether the seller exists
     return model_response(SellerOut.of(await queries.get_seller(db, sellerNo)))

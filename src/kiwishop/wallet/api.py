@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
 
+from kiwishop.platform.auth import AUTH_RESPONSES, AnyPrincipal, require_seller
 from kiwishop.platform.deps import DatabaseDep, app_state
 from kiwishop.platform.params import MAX_ID, PAGE_LIMIT_MAX, next_cursor
 from kiwishop.platform.web import JSONResponse, model_response
@@ -27,26 +28,30 @@ PAGE_PARAMETERS = [
 @router.get(
     "/api/wallets/sellers/{sellerNo}",
     response_model=WalletOut,
-    summary="A seller's wallet: balance and version",
-    responses={404: {"description": "the seller has no wallet (WLT0001)"}},
+    summary="A seller's wallet: balance and version (that seller, or ops)",
+    responses={**AUTH_RESPONSES, 404: {"description": "the seller has no wallet (WLT0001)"}},
 )
-async def get_wallet(sellerNo: SellerNo, db: DatabaseDep) -> JSONResponse:
+async def get_wallet(sellerNo: SellerNo, principal: AnyPrincipal, db: DatabaseDep) -> JSONResponse:
+    require_seller(principal, sellerNo)  # before the lookup: nobody else learns whether the seller has a wallet
     return model_response(WalletOut.of(await queries.get_wallet(db, sellerNo)))
 
 
 @router.get(
     "/api/wallets/sellers/{sellerNo}/transactions",
     response_model=WalletTransactionPageOut,
-    summary="A seller's wallet transactions, newest first; pass nextCursor as cursor for the next page",
+    summary="A seller's wallet transactions, newest first; pass nextCursor as cursor for the next page (that "
+    "seller, or ops)",
     responses={
+        **AUTH_RESPONSES,
         400: {"description": "bad limit (WLT0002) or cursor (WLT0003), or an invalid sellerNo"},
         404: {"description": "the seller has no wallet (WLT0001)"},
     },
     openapi_extra={"parameters": PAGE_PARAMETERS},
 )
 async def list_transactions(
-    request: Request, sellerNo: SellerNo, db: DatabaseDep, settings: SettingsDep
+    request: Request, sellerNo: SellerNo, principal: AnyPrincipal, db: DatabaseDep, settings: SettingsDep
 ) -> JSONResponse:
+    require_seller(principal, sellerNo)
     page = parse_page(
         request.query_params.get("cursor"),
         request.query_params.get("limit"),

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from kiwishop.platform.db import Database
-from tests.support import unique
+from tests.support import as_seller, unique
 
 SEED_1 = {"productNo": 1, "sellerNo": 1, "productId": "A", "name": "상품A", "price": Decimal("1000.00")}
 SEED_2 = {"productNo": 2, "sellerNo": 1, "productId": "B", "name": "상품B", "price": Decimal("2000.00")}
@@ -83,7 +83,9 @@ async def test_one_product_by_number_and_404_for_an_unknown_one(catalog: httpx.A
 async def test_a_seller_registers_a_product_and_can_look_it_up(catalog: httpx.AsyncClient) -> None:
     product_id = unique("sku")
     response = await catalog.post(
-        "/api/products", json={"sellerNo": 7, "productId": product_id, "name": "새 상품", "price": 1234}
+        "/api/products",
+        json={"sellerNo": 7, "productId": product_id, "name": "새 상품", "price": 1234},
+        headers=as_seller(7),
     )
     assert response.status_code == 201
     created = exact(response)
@@ -98,9 +100,9 @@ async def test_the_same_product_id_twice_for_one_seller_is_a_409(
     catalog: httpx.AsyncClient, catalog_db: Database
 ) -> None:
     body = {"sellerNo": 8, "productId": unique("sku"), "name": "중복", "price": "10.00"}
-    assert (await catalog.post("/api/products", json=body)).status_code == 201
+    assert (await catalog.post("/api/products", json=body, headers=as_seller(8))).status_code == 201
     before = await product_count(catalog_db)
-    second = await catalog.post("/api/products", json=body)
+    second = await catalog.post("/api/products", json=body, headers=as_seller(8))
     assert second.status_code == 409
     assert second.json()["code"] == "CTG0002"
     assert await product_count(catalog_db) == before
@@ -126,7 +128,7 @@ async def test_bad_product_registrations_are_400_and_write_nothing(
     catalog: httpx.AsyncClient, catalog_db: Database, body: dict[str, object]
 ) -> None:
     before = await product_count(catalog_db)
-    response = await catalog.post("/api/products", json=body)
+    response = await catalog.post("/api/products", json=body, headers=as_seller(1))
     assert response.status_code == 400
     assert response.json()["code"] == "INVALID_REQUEST"
     assert response.json()["details"]
@@ -136,7 +138,9 @@ async def test_bad_product_registrations_are_400_and_write_nothing(
 async def test_malformed_json_is_a_400_malformed_json_error(catalog: httpx.AsyncClient, catalog_db: Database) -> None:
     before = await product_count(catalog_db)
     response = await catalog.post(
-        "/api/products", content=b'{"sellerNo": 1, "name": ', headers={"Content-Type": "application/json"}
+        "/api/products",
+        content=b'{"sellerNo": 1, "name": ',
+        headers={"Content-Type": "application/json", **as_seller(1)},
     )
     assert response.status_code == 400
     assert response.json()["code"] == "MALFORMED_JSON"
@@ -145,7 +149,9 @@ async def test_malformed_json_is_a_400_malformed_json_error(catalog: httpx.Async
 
 async def test_a_51_character_name_is_rejected_but_50_characters_are_accepted(catalog: httpx.AsyncClient) -> None:
     ok = await catalog.post(
-        "/api/products", json={"sellerNo": 9, "productId": unique("sku"), "name": "가" * 50, "price": 1}
+        "/api/products",
+        json={"sellerNo": 9, "productId": unique("sku"), "name": "가" * 50, "price": 1},
+        headers=as_seller(9),
     )
     assert ok.status_code == 201
     assert ok.json()["name"] == "가" * 50

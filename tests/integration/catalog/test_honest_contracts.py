@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from kiwishop.platform.db import Database
-from tests.support import unique
+from tests.support import as_seller, unique
 
 
 async def product_count(db: Database) -> int:
@@ -28,8 +28,10 @@ async def test_a_price_that_is_not_whole_won_is_a_400_that_writes_nothing(
     catalog: httpx.AsyncClient, catalog_db: Database, price: object
 ) -> None:
     before = await product_count(catalog_db)
-    korean = await catalog.post("/api/products", json=product(price))
-    english = await catalog.post("/api/products", json=product(price), headers={"Accept-Language": "en"})
+    korean = await catalog.post("/api/products", json=product(price), headers=as_seller(7))
+    english = await catalog.post(
+        "/api/products", json=product(price), headers={"Accept-Language": "en", **as_seller(7)}
+    )
     assert korean.status_code == english.status_code == 400
     assert korean.json()["code"] == english.json()["code"] == "INVALID_REQUEST"
     [detail] = korean.json()["details"]
@@ -43,7 +45,7 @@ async def test_a_price_that_is_not_whole_won_is_a_400_that_writes_nothing(
 
 @pytest.mark.parametrize("price", [12345, "12345", "12345.00", 12345.0])
 async def test_whole_won_prices_are_registered_with_two_decimals(catalog: httpx.AsyncClient, price: object) -> None:
-    response = await catalog.post("/api/products", json=product(price))
+    response = await catalog.post("/api/products", json=product(price), headers=as_seller(7))
     assert response.status_code == 201, response.text
     assert json.loads(response.content, parse_float=Decimal)["price"] == Decimal("12345.00")
     assert b'"price":12345.00' in response.content

@@ -17,7 +17,7 @@ from kiwishop.platform.envelope import Envelope
 from kiwishop.platform.kafka import KafkaPublisher, OutgoingRecord
 from kiwishop.platform.settings import InfraSettings
 from tests.integration.catalog.sellers import IDS, seller_event
-from tests.support import eventually, headers_dict, read_topic, unique
+from tests.support import as_seller, eventually, headers_dict, read_topic, unique
 
 REGISTERED, DEREGISTERED = "SELLER_REGISTERED", "SELLER_DEREGISTERED"
 
@@ -62,7 +62,7 @@ def product(seller_no: int) -> dict[str, object]:
 
 
 async def register_product(catalog: httpx.AsyncClient, seller_no: int) -> int:
-    response = await catalog.post("/api/products", json=product(seller_no))
+    response = await catalog.post("/api/products", json=product(seller_no), headers=as_seller(seller_no))
     assert response.status_code == 201, response.text
     product_no: int = response.json()["productNo"]
     return product_no
@@ -86,12 +86,16 @@ async def test_a_product_for_a_seller_catalog_does_not_know_is_a_409_ctg0005_and
 ) -> None:
     before = await product_count(catalog_db)
     seller_no = IDS.next_id()
-    response = await catalog.post("/api/products", json=product(seller_no), headers={"Accept-Language": "en"})
+    response = await catalog.post(
+        "/api/products", json=product(seller_no), headers={"Accept-Language": "en", **as_seller(seller_no)}
+    )
     assert response.status_code == 409
     body = response.json()
     assert body["code"] == "CTG0005"
     assert f"Seller {seller_no} is not registered (yet)" in body["message"]
-    assert (await catalog.post("/api/products", json=product(seller_no))).json()["message"]  # Korean too
+    assert (await catalog.post("/api/products", json=product(seller_no), headers=as_seller(seller_no))).json()[
+        "message"
+    ]  # Korean too
     assert await product_count(catalog_db) == before
 
 
@@ -99,7 +103,9 @@ async def test_seller_registered_lets_that_seller_register_products_which_every_
     catalog: httpx.AsyncClient, catalog_db: Database, catalog_settings: CatalogSettings, publisher: KafkaPublisher
 ) -> None:
     seller_no = IDS.next_id()
-    assert (await catalog.post("/api/products", json=product(seller_no))).status_code == 409
+    assert (
+        await catalog.post("/api/products", json=product(seller_no), headers=as_seller(seller_no))
+    ).status_code == 409
     await publish(publisher, catalog_settings.seller_topic, [seller_event(REGISTERED, seller_no)])
     await eventually(lambda: state_of(catalog_db, seller_no), lambda s: s == "ACTIVE", timeout_s=20)
     product_no = await register_product(catalog, seller_no)
@@ -122,7 +128,7 @@ async def test_a_deregistered_seller_s_products_vanish_from_every_read_and_new_o
     assert [p["productNo"] for p in seed.json()["productList"]] == [1]
     gone = await catalog.get(f"/products/{mine[0]}", headers={"Accept-Language": "en"})
     assert (gone.status_code, gone.json()["code"]) == (404, "CTG0001")
-    refused = await catalog.post("/api/products", json=product(seller_no))
+    refused = await catalog.post("/api/products", json=product(seller_no), headers=as_seller(seller_no))
     assert (refused.status_code, refused.json()["code"]) == (409, "CTG0005")
     kept = await scalar(catalog_db, "SELECT COUNT(*) FROM products WHERE seller_no = :s", s=seller_no)
     assert kept == 2  # hidden, not deleted
@@ -136,7 +142,7 @@ async def test_gone_is_final_a_registered_event_arriving_after_the_deregistratio
     await publish(publisher, catalog_settings.seller_topic, [gone, late])
     await applied(catalog_db, gone, late)
     assert await state_of(catalog_db, seller_no) == "GONE"
-    refused = await catalog.post("/api/products", json=product(seller_no))
+    refused = await catalog.post("/api/products", json=product(seller_no), headers=as_seller(seller_no))
     assert (refused.status_code, refused.json()["code"]) == (409, "CTG0005")
 
 

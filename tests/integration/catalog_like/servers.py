@@ -18,7 +18,7 @@ from kiwishop.catalog.app import create_app as create_catalog
 from kiwishop.catalog.settings import CatalogSettings
 from kiwishop.platform.migrations import migrate
 from kiwishop.platform.settings import InfraSettings
-from tests.support import dead_url, served_app, unique
+from tests.support import as_seller, dead_url, served_app, unique
 
 __all__ = ["catalog_server", "dead_url", "register_product"]
 
@@ -37,11 +37,12 @@ async def catalog_server(infra: InfraSettings, db_name: str = "it_social_catalog
 
 
 async def register_product(catalog_url: str, price: str = "1000.00") -> int:
-    """A fresh product in catalog (tests isolate by product number)."""
+    """A fresh product in catalog (tests isolate by product number), registered by seller 1 itself."""
     async with httpx.AsyncClient(base_url=catalog_url) as client:
         response = await client.post(
             "/api/products",
             json={"sellerNo": 1, "productId": unique("sku"), "name": unique("p")[:20], "price": str(Decimal(price))},
+            headers=as_seller(1),
         )
     assert response.status_code == 201, response.text
     product_no: int = response.json()["productNo"]

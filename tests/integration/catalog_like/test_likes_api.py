@@ -25,7 +25,7 @@ from kiwishop.platform.envelope import Envelope
 from kiwishop.platform.ids import Snowflake
 from kiwishop.platform.outbox import Outbox
 from tests.integration.catalog_like.servers import dead_url
-from tests.support import eventually, read_topic, running_app
+from tests.support import as_member, eventually, read_topic, running_app
 
 
 def path(product: int, member: int) -> str:
@@ -58,7 +58,7 @@ def payload(row: Any) -> dict[str, Any]:
 async def test_a_first_like_stores_the_pair_count_1_version_0_and_one_keyed_event(
     likes: httpx.AsyncClient, like_db: Database, product: int, infra: Any
 ) -> None:
-    response = await likes.post(path(product, 1))
+    response = await likes.post(path(product, 1), headers=as_member(1))
     assert response.status_code == 204
     assert response.content == b""
     (row,) = await like_rows(like_db, product)
@@ -86,9 +86,9 @@ async def test_a_first_like_stores_the_pair_count_1_version_0_and_one_keyed_even
 async def test_liking_again_is_a_204_that_changes_nothing_and_emits_nothing(
     likes: httpx.AsyncClient, like_db: Database, product: int
 ) -> None:
-    assert (await likes.post(path(product, 7))).status_code == 204
+    assert (await likes.post(path(product, 7), headers=as_member(7))).status_code == 204
     before = await like_rows(like_db, product)
-    again = await likes.post(path(product, 7))
+    again = await likes.post(path(product, 7), headers=as_member(7))
     assert again.status_code == 204
     assert await like_rows(like_db, product) == before
     assert tuple(await count_row(like_db, product)) == (1, 0)
@@ -98,9 +98,9 @@ async def test_liking_again_is_a_204_that_changes_nothing_and_emits_nothing(
 async def test_unlike_deletes_the_pair_and_emits_the_deleted_id_and_stored_like_time(
     likes: httpx.AsyncClient, like_db: Database, product: int
 ) -> None:
-    await likes.post(path(product, 3))
+    await likes.post(path(product, 3), headers=as_member(3))
     (liked,) = await like_rows(like_db, product)
-    response = await likes.delete(path(product, 3))
+    response = await likes.delete(path(product, 3), headers=as_member(3))
     assert response.status_code == 204
     assert await like_rows(like_db, product) == []
     assert tuple(await count_row(like_db, product)) == (0, 1)
@@ -120,7 +120,7 @@ async def test_unlike_deletes_the_pair_and_emits_the_deleted_id_and_stored_like_
 async def test_unlike_without_a_like_is_a_204_that_writes_nothing(
     likes: httpx.AsyncClient, like_db: Database, product: int
 ) -> None:
-    assert (await likes.delete(path(product, 5))).status_code == 204
+    assert (await likes.delete(path(product, 5), headers=as_member(5))).status_code == 204
     assert await like_rows(like_db, product) == []
     assert await count_row(like_db, product) is None
     assert await outbox_rows(like_db, product) == []
@@ -129,7 +129,7 @@ async def test_unlike_without_a_like_is_a_204_that_writes_nothing(
 async def test_100_concurrent_first_likes_by_100_members_all_succeed_and_count_exactly(
     likes: httpx.AsyncClient, like_db: Database, product: int
 ) -> None:
-    responses = await asyncio.gather(*(likes.post(path(product, m)) for m in range(1, 101)))
+    responses = await asyncio.gather(*(likes.post(path(product, m), headers=as_member(m)) for m in range(1, 101)))
     assert [r.status_code for r in responses] == [204] * 100
     assert len(await like_rows(like_db, product)) == 100
     assert tuple(await count_row(like_db, product)) == (100, 99)
@@ -144,7 +144,7 @@ async def test_100_concurrent_first_likes_by_100_members_all_succeed_and_count_e
 async def test_the_same_member_liking_10_times_at_once_makes_one_like(
     likes: httpx.AsyncClient, like_db: Database, product: int
 ) -> None:
-    responses = await asyncio.gather(*(likes.post(path(product, 9)) for _ in range(10)))
+    responses = await asyncio.gather(*(likes.post(path(product, 9), headers=as_member(9)) for _ in range(10)))
     assert [r.status_code for r in responses] == [204] * 10
     assert len(await like_rows(like_db, product)) == 1
     assert tuple(await count_row(like_db, product)) == (1, 0)
@@ -154,10 +154,10 @@ async def test_the_same_member_liking_10_times_at_once_makes_one_like(
 async def test_concurrent_unlikes_remove_one_like_once_and_the_count_never_goes_negative(
     likes: httpx.AsyncClient, like_db: Database, product: int
 ) -> None:
-    await likes.post(path(product, 4))
-    responses = await asyncio.gather(*(likes.delete(path(product, 4)) for _ in range(10)))
+    await likes.post(path(product, 4), headers=as_member(4))
+    responses = await asyncio.gather(*(likes.delete(path(product, 4), headers=as_member(4)) for _ in range(10)))
     assert [r.status_code for r in responses] == [204] * 10
-    assert (await likes.delete(path(product, 4))).status_code == 204
+    assert (await likes.delete(path(product, 4), headers=as_member(4))).status_code == 204
     assert tuple(await count_row(like_db, product)) == (0, 1)
     assert [r.event_type for r in await outbox_rows(like_db, product)] == ["PRODUCT_LIKED", "PRODUCT_UNLIKED"]
     assert (await likes.get(f"/api/catalog-likes/products/{product}")).json()["likeCount"] == 0
@@ -167,7 +167,7 @@ async def test_like_unlike_like_unlike_counts_and_versions_follow_each_change(
     likes: httpx.AsyncClient, like_db: Database, product: int
 ) -> None:
     for method in ("post", "delete", "post", "delete"):
-        assert (await getattr(likes, method)(path(product, 2))).status_code == 204
+        assert (await getattr(likes, method)(path(product, 2), headers=as_member(2))).status_code == 204
     events = [payload(r) for r in await outbox_rows(like_db, product)]
     assert [(e["type"], e["productLikeCount"], e["version"]) for e in events] == [
         ("PRODUCT_LIKED", 1, 0),
@@ -180,19 +180,19 @@ async def test_like_unlike_like_unlike_counts_and_versions_follow_each_change(
 
 async def test_the_reads_answer_count_and_whether_a_member_likes(likes: httpx.AsyncClient, product: int) -> None:
     assert (await likes.get(f"/api/catalog-likes/products/{product}")).json() == {"productNo": product, "likeCount": 0}
-    assert (await likes.get(path(product, 11))).json() == {"liked": False}
-    await likes.post(path(product, 11))
-    await likes.post(path(product, 12))
+    assert (await likes.get(path(product, 11), headers=as_member(11))).json() == {"liked": False}
+    await likes.post(path(product, 11), headers=as_member(11))
+    await likes.post(path(product, 12), headers=as_member(12))
     assert (await likes.get(f"/api/catalog-likes/products/{product}")).json() == {"productNo": product, "likeCount": 2}
-    assert (await likes.get(path(product, 11))).json() == {"liked": True}
-    assert (await likes.get(path(product, 13))).json() == {"liked": False}
+    assert (await likes.get(path(product, 11), headers=as_member(11))).json() == {"liked": True}
+    assert (await likes.get(path(product, 13), headers=as_member(13))).json() == {"liked": False}
 
 
 async def test_a_product_catalog_does_not_know_is_a_404_and_nothing_is_written(
     likes: httpx.AsyncClient, like_db: Database
 ) -> None:
     unknown = 987_654_321_012
-    response = await likes.post(path(unknown, 1), headers={"Accept-Language": "en"})
+    response = await likes.post(path(unknown, 1), headers={"Accept-Language": "en", **as_member(1)})
     assert response.status_code == 404
     assert response.json() == {"code": "LIK0001", "message": "The product does not exist."}
     assert await like_rows(like_db, unknown) == []
@@ -204,7 +204,7 @@ async def test_catalog_down_is_a_503_with_the_error_body_and_nothing_is_written(
 ) -> None:
     settings = like_settings.model_copy(update={"catalog_url": dead_url()})
     async with running_app(create_app(settings)) as client:
-        response = await client.post(path(product, 1))
+        response = await client.post(path(product, 1), headers=as_member(1))
     assert response.status_code == 503
     assert response.json()["code"] == "LIK0002"
     assert response.json()["message"]
@@ -213,7 +213,7 @@ async def test_catalog_down_is_a_503_with_the_error_body_and_nothing_is_written(
 
 async def test_bad_path_values_are_400_with_the_error_body(likes: httpx.AsyncClient) -> None:
     for bad in (path(0, 1), path(1, 0), "/api/catalog-likes/products/x/members/1", path(1, 2**63)):
-        response = await likes.post(bad)
+        response = await likes.post(bad, headers=as_member(1))
         assert response.status_code == 400, bad
         assert response.json()["code"] == "INVALID_REQUEST"
 

@@ -10,6 +10,7 @@ import pytest
 
 from kiwishop.platform.db import Database
 from tests.integration.catalog_review.reviews import body, table_sizes
+from tests.support import as_member
 
 BAD_BODIES: dict[str, Any] = {
     "unknown star type": {"starRatingType": "SIX"},
@@ -40,7 +41,7 @@ async def test_each_bad_review_is_a_400_with_the_error_body_and_writes_nothing(
 ) -> None:
     sent = {k: v for k, v in (body(product) | BAD_BODIES[case]).items() if v is not ...}
     before = await table_sizes(review_db)
-    response = await reviews.post("/api/product-reviews", json=sent)
+    response = await reviews.post("/api/product-reviews", json=sent, headers=as_member(1))
     assert response.status_code == 400, response.text
     assert response.json()["code"] == "INVALID_REQUEST"
     assert response.json()["details"]
@@ -52,11 +53,15 @@ async def test_malformed_json_and_a_non_json_body_are_4xx_and_write_nothing(
 ) -> None:
     before = await table_sizes(review_db)
     malformed = await reviews.post(
-        "/api/product-reviews", content=b'{"productNo": 1,', headers={"Content-Type": "application/json"}
+        "/api/product-reviews",
+        content=b'{"productNo": 1,',
+        headers={"Content-Type": "application/json", **as_member(1)},
     )
     assert malformed.status_code == 400
     assert malformed.json()["code"] == "MALFORMED_JSON"
-    form = await reviews.post("/api/product-reviews", content=b"productNo=1", headers={"Content-Type": "text/plain"})
+    form = await reviews.post(
+        "/api/product-reviews", content=b"productNo=1", headers={"Content-Type": "text/plain", **as_member(1)}
+    )
     assert 400 <= form.status_code < 500
     assert await table_sizes(review_db) == before
 
@@ -64,6 +69,8 @@ async def test_malformed_json_and_a_non_json_body_are_4xx_and_write_nothing(
 async def test_a_numeric_string_product_number_is_accepted_as_in_the_original(
     reviews: httpx.AsyncClient, product: int
 ) -> None:
-    response = await reviews.post("/api/product-reviews", json=body(product, memberNo="23423958235"))
+    response = await reviews.post(
+        "/api/product-reviews", json=body(product, memberNo="23423958235"), headers=as_member(23423958235)
+    )
     assert response.status_code == 201
     assert response.json()["memberNo"] == 23423958235

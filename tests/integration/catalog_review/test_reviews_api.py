@@ -28,15 +28,16 @@ from kiwishop.platform.ids import Snowflake
 from kiwishop.platform.outbox import Outbox
 from tests.integration.catalog_like.servers import dead_url
 from tests.integration.catalog_review.reviews import body, outbox_events, review_rows, rows, table_sizes, totals
-from tests.support import eventually, read_topic, running_app
+from tests.support import as_member, eventually, read_topic, running_app
 
+ME = as_member(1)  # body()'s memberNo: the author of the reviews these tests write
 STARS = {"ONE": 1, "TWO": 2, "THREE": 3, "FOUR": 4, "FIVE": 5}
 
 
 async def test_a_review_is_201_with_its_number_stored_counted_and_announced(
     reviews: httpx.AsyncClient, review_db: Database, product: int
 ) -> None:
-    response = await reviews.post("/api/product-reviews", json=body(product, "FOUR", memberNo=3))
+    response = await reviews.post("/api/product-reviews", json=body(product, "FOUR", memberNo=3), headers=as_member(3))
     assert response.status_code == 201
     created = response.json()
     (row,) = await review_rows(review_db, product)
@@ -75,7 +76,7 @@ async def test_a_review_is_201_with_its_number_stored_counted_and_announced(
 async def test_each_star_rating_type_maps_to_its_number_of_stars(
     reviews: httpx.AsyncClient, review_db: Database, product: int, name: str, value: int
 ) -> None:
-    response = await reviews.post("/api/product-reviews", json=body(product, name))
+    response = await reviews.post("/api/product-reviews", json=body(product, name), headers=ME)
     assert response.status_code == 201
     assert response.json()["starRating"] == value
     assert [r.star_rating for r in await review_rows(review_db, product)] == [value]
@@ -85,9 +86,9 @@ async def test_each_star_rating_type_maps_to_its_number_of_stars(
 async def test_deleting_marks_the_review_deleted_subtracts_it_and_announces_is_deleted_true(
     reviews: httpx.AsyncClient, review_db: Database, product: int
 ) -> None:
-    keep = (await reviews.post("/api/product-reviews", json=body(product, "TWO"))).json()
-    gone = (await reviews.post("/api/product-reviews", json=body(product, "FIVE"))).json()
-    response = await reviews.delete(f"/api/product-reviews/{gone['productReviewNo']}")
+    keep = (await reviews.post("/api/product-reviews", json=body(product, "TWO"), headers=ME)).json()
+    gone = (await reviews.post("/api/product-reviews", json=body(product, "FIVE"), headers=ME)).json()
+    response = await reviews.delete(f"/api/product-reviews/{gone['productReviewNo']}", headers=ME)
     assert response.status_code == 204
     assert response.content == b""
     assert [(r.product_review_no, r.is_deleted) for r in await review_rows(review_db, product)] == [
@@ -109,10 +110,10 @@ async def test_deleting_marks_the_review_deleted_subtracts_it_and_announces_is_d
 async def test_deleting_twice_drops_the_counts_once_and_emits_one_event(
     reviews: httpx.AsyncClient, review_db: Database, product: int
 ) -> None:
-    review = (await reviews.post("/api/product-reviews", json=body(product, "THREE"))).json()
+    review = (await reviews.post("/api/product-reviews", json=body(product, "THREE"), headers=ME)).json()
     url = f"/api/product-reviews/{review['productReviewNo']}"
-    assert (await reviews.delete(url)).status_code == 204
-    assert (await reviews.delete(url)).status_code == 204
+    assert (await reviews.delete(url, headers=ME)).status_code == 204
+    assert (await reviews.delete(url, headers=ME)).status_code == 204
     assert await totals(review_db, product) == (0, 0, 1)
     assert [e["type"] for e in await outbox_events(review_db, product)] == [
         "PRODUCT_CREATED_REVIEW",
@@ -123,19 +124,19 @@ async def test_deleting_twice_drops_the_counts_once_and_emits_one_event(
 async def test_ten_concurrent_deletes_of_one_review_drop_the_counts_once(
     reviews: httpx.AsyncClient, review_db: Database, product: int
 ) -> None:
-    review = (await reviews.post("/api/product-reviews", json=body(product, "FOUR"))).json()
+    review = (await reviews.post("/api/product-reviews", json=body(product, "FOUR"), headers=ME)).json()
     url = f"/api/product-reviews/{review['productReviewNo']}"
-    responses = await asyncio.gather(*(reviews.delete(url) for _ in range(10)))
+    responses = await asyncio.gather(*(reviews.delete(url, headers=ME) for _ in range(10)))
     assert [r.status_code for r in responses] == [204] * 10
     assert await totals(review_db, product) == (0, 0, 1)
     assert len(await outbox_events(review_db, product)) == 2
 
 
 async def test_deleting_an_unknown_review_is_a_404(reviews: httpx.AsyncClient) -> None:
-    response = await reviews.delete("/api/product-reviews/424242424242", headers={"Accept-Language": "en"})
+    response = await reviews.delete("/api/product-reviews/424242424242", headers={"Accept-Language": "en", **ME})
     assert response.status_code == 404
     assert response.json() == {"code": "REV0003", "message": "The review does not exist."}
-    assert (await reviews.delete("/api/product-reviews/abc")).status_code == 400
+    assert (await reviews.delete("/api/product-reviews/abc", headers=ME)).status_code == 400
 
 
 async def test_fifty_concurrent_reviews_of_one_product_all_succeed_with_exact_totals(
@@ -143,7 +144,10 @@ async def test_fifty_concurrent_reviews_of_one_product_all_succeed_with_exact_to
 ) -> None:
     names = list(STARS) * 10
     responses = await asyncio.gather(
-        *(reviews.post("/api/product-reviews", json=body(product, n, memberNo=i + 1)) for i, n in enumerate(names))
+        *(
+            reviews.post("/api/product-reviews", json=body(product, n, memberNo=i + 1), headers=as_member(i + 1))
+            for i, n in enumerate(names)
+        )
     )
     assert [r.status_code for r in responses] == [201] * 50
     assert await totals(review_db, product) == (50, 150, 49)
@@ -156,7 +160,7 @@ async def test_the_same_body_twice_makes_two_reviews(
     reviews: httpx.AsyncClient, review_db: Database, product: int
 ) -> None:
     for _ in range(2):
-        assert (await reviews.post("/api/product-reviews", json=body(product))).status_code == 201
+        assert (await reviews.post("/api/product-reviews", json=body(product), headers=ME)).status_code == 201
     assert await totals(review_db, product) == (2, 10, 1)
 
 
@@ -164,7 +168,7 @@ async def test_a_product_catalog_does_not_know_is_a_404_and_nothing_is_written(
     reviews: httpx.AsyncClient, review_db: Database
 ) -> None:
     before = await table_sizes(review_db)
-    response = await reviews.post("/api/product-reviews", json=body(987_654_321_013))
+    response = await reviews.post("/api/product-reviews", json=body(987_654_321_013), headers=ME)
     assert response.status_code == 404
     assert response.json()["code"] == "REV0001"
     assert await table_sizes(review_db) == before
@@ -175,7 +179,9 @@ async def test_catalog_down_is_a_503_with_the_error_body_and_nothing_is_written(
 ) -> None:
     before = await table_sizes(review_db)
     async with running_app(create_app(review_settings.model_copy(update={"catalog_url": dead_url()}))) as client:
-        response = await client.post("/api/product-reviews", json=body(product), headers={"Accept-Language": "en"})
+        response = await client.post(
+            "/api/product-reviews", json=body(product), headers={"Accept-Language": "en", **ME}
+        )
     assert response.status_code == 503
     assert response.json() == {"code": "REV0002", "message": "The catalog cannot be reached; try again shortly."}
     assert await table_sizes(review_db) == before
@@ -185,9 +191,10 @@ async def test_pages_list_live_reviews_newest_first_and_end_with_a_null_cursor(
     reviews: httpx.AsyncClient, product: int
 ) -> None:
     made = [
-        (await reviews.post("/api/product-reviews", json=body(product, "ONE", title=f"t{i}"))).json() for i in range(5)
+        (await reviews.post("/api/product-reviews", json=body(product, "ONE", title=f"t{i}"), headers=ME)).json()
+        for i in range(5)
     ]
-    await reviews.delete(f"/api/product-reviews/{made[2]['productReviewNo']}")
+    await reviews.delete(f"/api/product-reviews/{made[2]['productReviewNo']}", headers=ME)
     expected = [made[i]["productReviewNo"] for i in (4, 3, 1, 0)]
     seen: list[int] = []
     cursor: str | None = None
@@ -221,7 +228,8 @@ async def test_the_summary_is_the_count_and_the_mean_rounded_to_two_decimals(
     empty = await reviews.get(url)
     assert empty.json() == {"productNo": product, "reviewCount": 0, "averageStarRating": None}
     made = [
-        (await reviews.post("/api/product-reviews", json=body(product, s))).json() for s in ("FIVE", "FOUR", "FOUR")
+        (await reviews.post("/api/product-reviews", json=body(product, s), headers=ME)).json()
+        for s in ("FIVE", "FOUR", "FOUR")
     ]
     summary = await reviews.get(url)
     assert json.loads(summary.content, parse_float=Decimal) == {
@@ -230,7 +238,7 @@ async def test_the_summary_is_the_count_and_the_mean_rounded_to_two_decimals(
         "averageStarRating": Decimal("4.33"),
     }
     assert b'"averageStarRating":4.33' in summary.content
-    await reviews.delete(f"/api/product-reviews/{made[1]['productReviewNo']}")
+    await reviews.delete(f"/api/product-reviews/{made[1]['productReviewNo']}", headers=ME)
     assert b'"averageStarRating":4.50' in (await reviews.get(url)).content
 
 
@@ -255,8 +263,8 @@ async def test_a_failure_after_the_outbox_insert_rolls_back_the_review_the_total
 async def test_review_events_reach_the_topic_keyed_by_product_and_rows_are_marked_published(
     reviews: httpx.AsyncClient, review_db: Database, product: int, infra: Any
 ) -> None:
-    review = (await reviews.post("/api/product-reviews", json=body(product))).json()
-    await reviews.delete(f"/api/product-reviews/{review['productReviewNo']}")
+    review = (await reviews.post("/api/product-reviews", json=body(product), headers=ME)).json()
+    await reviews.delete(f"/api/product-reviews/{review['productReviewNo']}", headers=ME)
 
     async def statuses() -> list[Any]:
         return await rows(review_db, "SELECT status FROM outbox WHERE message_key = :k", k=str(product))

@@ -20,7 +20,7 @@ from kiwishop.platform.settings import InfraSettings
 from tests.integration.catalog_like.servers import register_product
 from tests.integration.hot_catalog.conftest import SettingsFactory
 from tests.integration.hot_catalog.events import paid
-from tests.support import eventually, running_app
+from tests.support import as_member, eventually, running_app
 
 
 async def test_likes_reviews_and_payments_rank_products_by_descending_score(
@@ -41,15 +41,17 @@ async def test_likes_reviews_and_payments_rank_products_by_descending_score(
         running_app(create_review_app(review_settings)) as reviews,
         running_app(create_hot_app(hot)) as hot_catalog,
     ):
-        writes = await asyncio.gather(*(likes.post(f"/api/catalog-likes/products/{a}/members/{m}") for m in (1, 2, 3)))
-        writes.append(await likes.post(f"/api/catalog-likes/products/{d}/members/1"))
-        writes.append(await reviews.post("/api/product-reviews", json=review(b, "FIVE")))
-        writes.append(await reviews.post("/api/product-reviews", json=review(d, "ONE")))
-        writes.append(await reviews.post("/api/product-reviews", json=review(c, "FOUR")))
-        writes.append(await reviews.delete(f"/api/product-reviews/{writes[-1].json()['productReviewNo']}"))
+        like = "/api/catalog-likes/products/{}/members/{}"
+        writes = await asyncio.gather(*(likes.post(like.format(a, m), headers=as_member(m)) for m in (1, 2, 3)))
+        writes.append(await likes.post(like.format(d, 1), headers=as_member(1)))
+        writes.append(await reviews.post("/api/product-reviews", json=review(b, "FIVE"), headers=as_member(1)))
+        writes.append(await reviews.post("/api/product-reviews", json=review(d, "ONE"), headers=as_member(1)))
+        writes.append(await reviews.post("/api/product-reviews", json=review(c, "FOUR"), headers=as_member(1)))
+        gone = f"/api/product-reviews/{writes[-1].json()['productReviewNo']}"
+        writes.append(await reviews.delete(gone, headers=as_member(1)))
         payment = paid(c, c)
         await publisher.send(OutgoingRecord(hot.payment_topic, payment.key, payment.to_json()))
-        writes.append(await likes.delete(f"/api/catalog-likes/products/{a}/members/3"))
+        writes.append(await likes.delete(like.format(a, 3), headers=as_member(3)))
         assert [w.status_code for w in writes] == [204, 204, 204, 204, 201, 201, 201, 204, 204]
 
         async def listed() -> list[tuple[int, int]]:

@@ -29,7 +29,7 @@ from tests.integration.seller_wallet.support import (
     scalar,
     seller_settings,
 )
-from tests.support import eventually, read_topic, running_app, unique
+from tests.support import as_seller, eventually, read_topic, running_app, unique
 
 LIFECYCLE = ("SELLER_REGISTERED", "SELLER_DEREGISTERED")
 
@@ -42,7 +42,8 @@ async def register(client: httpx.AsyncClient, seller_id: str | None = None) -> d
 
 
 async def state(client: httpx.AsyncClient, reg: dict[str, Any]) -> str:
-    return str((await client.get(f"/api/sellers/registrations/{reg['registrationId']}")).json()["state"])
+    url = f"/api/sellers/registrations/{reg['registrationId']}"
+    return str((await client.get(url, headers=as_seller(reg["sellerNo"]))).json()["state"])
 
 
 def failed(reg: dict[str, Any], reason: str = "no way") -> Envelope:

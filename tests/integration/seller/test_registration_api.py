@@ -12,7 +12,7 @@ from kiwishop.platform.db import Database
 from kiwishop.platform.settings import InfraSettings
 from kiwishop.seller.app import create_app
 from tests.integration.seller_wallet.support import database, decoded, outbox_drained, scalar, seller_settings
-from tests.support import eventually, read_topic, running_app, unique
+from tests.support import as_ops, as_seller, eventually, read_topic, running_app, unique
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +42,10 @@ async def test_registering_answers_202_with_the_registration_and_asks_wallet_for
     assert set(body) == {"registrationId", "sellerId", "sellerNo", "state"}
     assert (body["sellerId"], body["state"]) == (seller_id, "WALLET_REQUESTED")
     assert response.headers["location"] == f"/api/sellers/registrations/{body['registrationId']}"
-    status = await seller.get(response.headers["location"])
+    status = await seller.get(response.headers["location"], headers=as_seller(body["sellerNo"]))
     assert status.status_code == 200
     assert status.json() == {**body, "attempts": 1, "lastError": None}
-    found = await seller.get(f"/api/sellers/{body['sellerNo']}")
+    found = await seller.get(f"/api/sellers/{body['sellerNo']}", headers=as_seller(body["sellerNo"]))
     assert found.status_code == 200
     assert found.json()["sellerId"] == seller_id
     assert found.json()["isDeleted"] is False
@@ -114,16 +114,17 @@ async def test_a_registered_seller_id_is_a_409_and_writes_nothing(
 
 
 async def test_unknown_registrations_and_sellers_are_404_and_non_numbers_400(seller: httpx.AsyncClient) -> None:
-    missing = await seller.get("/api/sellers/registrations/424242", headers={"Accept-Language": "en"})
-    assert (missing.status_code, missing.json()["code"]) == (404, "SLR0004")
-    assert (await seller.get("/api/sellers/424242")).json()["code"] == "SLR0003"
-    assert (await seller.get("/api/sellers/424242")).status_code == 404
-    assert (await seller.get("/api/sellers/abc")).status_code == 400
-    assert (await seller.get("/api/sellers/registrations/0")).status_code == 400
+    for caller in (as_seller(424242), as_ops()):
+        missing = await seller.get("/api/sellers/registrations/424242", headers={"Accept-Language": "en", **caller})
+        assert (missing.status_code, missing.json()["code"]) == (404, "SLR0004")
+        unknown = await seller.get("/api/sellers/424242", headers=caller)
+        assert (unknown.status_code, unknown.json()["code"]) == (404, "SLR0003")
+    assert (await seller.get("/api/sellers/abc", headers=as_ops())).status_code == 400
+    assert (await seller.get("/api/sellers/registrations/0", headers=as_ops())).status_code == 400
 
 
 async def test_the_seed_seller_1_is_a(seller: httpx.AsyncClient) -> None:
-    response = await seller.get("/api/sellers/1")
+    response = await seller.get("/api/sellers/1", headers=as_seller(1))
     assert response.status_code == 200
     assert response.json() == {
         "sellerNo": 1,

@@ -30,7 +30,7 @@ from tests.integration.seller_wallet.support import (
     scalar,
     seller_settings,
 )
-from tests.support import eventually, headers_dict, read_topic, running_app, unique
+from tests.support import as_seller, eventually, headers_dict, read_topic, running_app, unique
 
 
 def created(reg: dict[str, Any], **overrides: Any) -> Envelope:
@@ -51,12 +51,14 @@ async def register(client: httpx.AsyncClient, seller_id: str | None = None) -> d
 
 
 async def status(client: httpx.AsyncClient, reg: dict[str, Any]) -> dict[str, Any]:
-    body: dict[str, Any] = (await client.get(f"/api/sellers/registrations/{reg['registrationId']}")).json()
+    url = f"/api/sellers/registrations/{reg['registrationId']}"
+    body: dict[str, Any] = (await client.get(url, headers=as_seller(reg["sellerNo"]))).json()
     return body
 
 
 async def deleted(client: httpx.AsyncClient, reg: dict[str, Any]) -> bool:
-    return bool((await client.get(f"/api/sellers/{reg['sellerNo']}")).json()["isDeleted"])
+    found = await client.get(f"/api/sellers/{reg['sellerNo']}", headers=as_seller(reg["sellerNo"]))
+    return bool(found.json()["isDeleted"])
 
 
 async def version(db: Database, reg: dict[str, Any]) -> int:

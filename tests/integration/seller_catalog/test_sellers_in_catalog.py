@@ -14,7 +14,7 @@ from kiwishop.platform.settings import InfraSettings
 from kiwishop.seller.app import create_app as create_seller
 from kiwishop.wallet.app import create_app as create_wallet
 from tests.integration.seller_wallet.support import decoded, outbox_drained, seller_settings, wallet_settings
-from tests.support import eventually, read_topic, running_app, unique
+from tests.support import as_member, as_seller, eventually, read_topic, running_app, unique
 
 
 async def register_seller(seller: httpx.AsyncClient, seller_id: str) -> dict[str, Any]:
@@ -25,7 +25,8 @@ async def register_seller(seller: httpx.AsyncClient, seller_id: str) -> dict[str
 
 
 async def state_of(seller: httpx.AsyncClient, reg: dict[str, Any]) -> str:
-    return str((await seller.get(f"/api/sellers/registrations/{reg['registrationId']}")).json()["state"])
+    url = f"/api/sellers/registrations/{reg['registrationId']}"
+    return str((await seller.get(url, headers=as_seller(reg["sellerNo"]))).json()["state"])
 
 
 async def lifecycle_types(infra: InfraSettings, seller_db: Database, seller_no: int) -> list[str]:
@@ -40,7 +41,7 @@ async def register_product_once_catalog_knows(catalog: httpx.AsyncClient, seller
     answers: list[tuple[int, str]] = []
 
     async def attempt() -> httpx.Response:
-        response = await catalog.post("/api/products", json=body)
+        response = await catalog.post("/api/products", json=body, headers=as_seller(seller_no))
         answers.append((response.status_code, response.json().get("code", "")))
         return response
 
@@ -63,7 +64,8 @@ async def shown(catalog: httpx.AsyncClient, product_no: int) -> list[bool]:
 
 
 async def checkout(order: httpx.AsyncClient, *product_nos: int) -> httpx.Response:
-    return await order.post("/api/checkout", json={"memberNo": 77, "productNoList": list(product_nos)})
+    body = {"memberNo": 77, "productNoList": list(product_nos)}
+    return await order.post("/api/checkout", json=body, headers=as_member(77))
 
 
 async def test_a_seller_registered_at_seller_sells_at_catalog_a_moment_later(
@@ -112,6 +114,8 @@ async def test_a_registration_wallet_refuses_takes_the_seller_s_products_off_sal
     assert (refused.status_code, refused.json()["code"]) == (400, "PEC0001")
     assert str(product_no) in refused.json()["message"]
     again = await catalog.post(
-        "/api/products", json={"sellerNo": reg["sellerNo"], "productId": unique("sku"), "name": "n", "price": 1}
+        "/api/products",
+        json={"sellerNo": reg["sellerNo"], "productId": unique("sku"), "name": "n", "price": 1},
+        headers=as_seller(reg["sellerNo"]),
     )
     assert (again.status_code, again.json()["code"]) == (409, "CTG0005")

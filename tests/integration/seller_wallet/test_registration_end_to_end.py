@@ -13,7 +13,7 @@ from kiwishop.platform.settings import InfraSettings
 from kiwishop.seller.app import create_app as create_seller
 from kiwishop.wallet.app import create_app as create_wallet
 from tests.integration.seller_wallet.support import decoded, exact, rows, seller_settings, wallet_settings
-from tests.support import eventually, read_topic, running_app, unique
+from tests.support import as_seller, eventually, read_topic, running_app, unique
 
 
 async def register(seller: httpx.AsyncClient, seller_id: str) -> dict[str, Any]:
@@ -24,7 +24,8 @@ async def register(seller: httpx.AsyncClient, seller_id: str) -> dict[str, Any]:
 
 
 async def state_of(seller: httpx.AsyncClient, reg: dict[str, Any]) -> dict[str, Any]:
-    body: dict[str, Any] = (await seller.get(f"/api/sellers/registrations/{reg['registrationId']}")).json()
+    url = f"/api/sellers/registrations/{reg['registrationId']}"
+    body: dict[str, Any] = (await seller.get(url, headers=as_seller(reg["sellerNo"]))).json()
     return body
 
 
@@ -42,11 +43,12 @@ async def test_registering_b_completes_with_an_empty_wallet_and_b_cannot_registe
         reg = await register(seller, "B")
         done = await eventually(lambda: state_of(seller, reg), in_state("COMPLETED"), timeout_s=20)
         assert (done["attempts"], done["lastError"]) == (1, None)
-        found = exact(await wallet.get(f"/api/wallets/sellers/{reg['sellerNo']}"))
+        found = exact(await wallet.get(f"/api/wallets/sellers/{reg['sellerNo']}", headers=as_seller(reg["sellerNo"])))
         assert (found["balance"], found["version"], found["sellerNo"]) == (Decimal("0.00"), 0, reg["sellerNo"])
         again = await seller.post("/api/sellers", json={"sellerId": "B"})
         assert (again.status_code, again.json()["code"]) == (409, "SLR0002")
-        assert (await seller.get(f"/api/sellers/{reg['sellerNo']}")).json()["isDeleted"] is False
+        shown = await seller.get(f"/api/sellers/{reg['sellerNo']}", headers=as_seller(reg["sellerNo"]))
+        assert shown.json()["isDeleted"] is False
     replies = [e for e in decoded(await read_topic(infra, WALLET)) if e.payload.get("sagaId") == reg["registrationId"]]
     assert [(e.type, e.payload["success"], e.payload["walletNo"]) for e in replies] == [
         ("WALLET_CREATED", True, found["walletNo"])
@@ -77,5 +79,6 @@ async def test_a_wallet_that_refuses_leaves_the_seller_soft_deleted_and_the_regi
         reg = await register(seller, unique("refuse"))
         done = await eventually(lambda: state_of(seller, reg), in_state("COMPENSATED"), timeout_s=20)
         assert "refused" in done["lastError"]
-        assert (await seller.get(f"/api/sellers/{reg['sellerNo']}")).json()["isDeleted"] is True
+        gone = await seller.get(f"/api/sellers/{reg['sellerNo']}", headers=as_seller(reg["sellerNo"]))
+        assert gone.json()["isDeleted"] is True
     assert await rows(wallet_db, "SELECT wallet_no FROM wallets WHERE seller_no = :s", s=reg["sellerNo"]) == []

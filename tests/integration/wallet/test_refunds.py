@@ -31,7 +31,7 @@ from tests.integration.seller_wallet.support import (
     wallet_row,
     wallet_settings,
 )
-from tests.support import eventually, headers_dict, read_to_end, running_app, unique
+from tests.support import as_seller, eventually, headers_dict, read_to_end, running_app, unique
 
 
 async def handled(db: Database, event_id: int) -> bool:
@@ -85,8 +85,8 @@ async def test_a_partial_cancel_debits_its_line_once_and_canceling_the_rest_debi
         )  # fmt: skip
         await publish_orders(publisher, [rest])
         await eventually(lambda: handled(wallet_db, rest.event_id), bool, timeout_s=20)
-        shown = exact(await wallet.get(f"/api/wallets/sellers/{seller_no}"))
-        page = exact(await wallet.get(f"/api/wallets/sellers/{seller_no}/transactions"))
+        shown = exact(await wallet.get(f"/api/wallets/sellers/{seller_no}", headers=as_seller(seller_no)))
+        page = exact(await wallet.get(f"/api/wallets/sellers/{seller_no}/transactions", headers=as_seller(seller_no)))
     assert shown == {"walletNo": wallet_no, "sellerNo": seller_no, "balance": Decimal("0.00"), "version": 3}
     debits = await debits_of_order(wallet_db, order_id)
     assert sum(r.amount for r in debits) == Decimal("6000.00")
@@ -120,10 +120,10 @@ async def test_a_balance_below_zero_is_kept_and_shown_as_it_is(
     async with running_app(create_app(wallet_settings(infra))) as wallet:
         await publish_orders(publisher, [cancel])
         await eventually(lambda: handled(wallet_db, cancel.event_id), bool, timeout_s=20)
-        owing = await wallet.get(f"/api/wallets/sellers/{seller_no}")
+        owing = await wallet.get(f"/api/wallets/sellers/{seller_no}", headers=as_seller(seller_no))
         await publish_orders(publisher, [sale])
         await eventually(lambda: handled(wallet_db, sale.event_id), bool, timeout_s=20)
-        settled = exact(await wallet.get(f"/api/wallets/sellers/{seller_no}"))
+        settled = exact(await wallet.get(f"/api/wallets/sellers/{seller_no}", headers=as_seller(seller_no)))
     assert exact(owing)["balance"] == Decimal("-300.00")
     assert b'"balance":-300.00' in owing.content
     assert (settled["balance"], settled["version"]) == (Decimal("500.00"), 3)

@@ -33,7 +33,7 @@ from tests.integration.seller_wallet.support import (
     wallet_row,
     wallet_settings,
 )
-from tests.support import eventually, headers_dict, read_to_end, read_topic, running_app, unique
+from tests.support import as_seller, eventually, headers_dict, read_to_end, read_topic, running_app, unique
 
 
 async def settled(db: Database, event_id: int) -> bool:
@@ -51,7 +51,7 @@ async def test_the_seed_order_of_products_1_2_3_credits_seller_1_with_three_dist
         await publish_orders(publisher, [event])
         await eventually(lambda: settled(wallet_db, event.event_id), bool, timeout_s=20)
         await eventually(lambda: outbox_drained(wallet_db), bool, timeout_s=20)
-        body = exact(await wallet.get("/api/wallets/sellers/1"))
+        body = exact(await wallet.get("/api/wallets/sellers/1", headers=as_seller(1)))
     credited = await credits_of_order(wallet_db, order_id)
     assert [(r.wallet_no, r.amount, r.type, r.reference_type) for r in credited] == [
         (1, Decimal("1000.00"), "CREDIT", "PAYMENT_ORDER"),
@@ -119,8 +119,8 @@ async def test_a_wallet_whose_number_is_another_sellers_number_never_receives_th
     async with running_app(create_app(wallet_settings(infra))) as wallet:
         await publish_orders(publisher, [event])
         await eventually(lambda: settled(wallet_db, event.event_id), bool, timeout_s=20)
-        x = exact(await wallet.get(f"/api/wallets/sellers/{seller_x}"))
-        y = exact(await wallet.get(f"/api/wallets/sellers/{seller_y}"))
+        x = exact(await wallet.get(f"/api/wallets/sellers/{seller_x}", headers=as_seller(seller_x)))
+        y = exact(await wallet.get(f"/api/wallets/sellers/{seller_y}", headers=as_seller(seller_y)))
     assert x == {"walletNo": wallet_of_x, "sellerNo": seller_x, "balance": Decimal("700.00"), "version": 1}
     assert y == {"walletNo": wallet_of_y, "sellerNo": seller_y, "balance": Decimal("0.00"), "version": 0}
     assert [r.wallet_no for r in await credits_of_order(wallet_db, order_id)] == [wallet_of_x]
@@ -137,7 +137,7 @@ async def test_ten_cents_plus_twenty_cents_is_credited_as_exactly_thirty_cents_a
     async with running_app(create_app(wallet_settings(infra))) as wallet:
         await publish_orders(publisher, [event])
         await eventually(lambda: settled(wallet_db, event.event_id), bool, timeout_s=20)
-        response = await wallet.get(f"/api/wallets/sellers/{seller_no}")
+        response = await wallet.get(f"/api/wallets/sellers/{seller_no}", headers=as_seller(seller_no))
     assert await balance(wallet_db, seller_no) == Decimal("0.30")
     assert b'"balance":0.30' in response.content
     assert [r.amount for r in await credits_of_order(wallet_db, order_id)] == [Decimal("0.10"), Decimal("0.20")]

@@ -13,7 +13,7 @@ from kiwishop.platform.settings import InfraSettings
 from kiwishop.wallet.app import create_app
 from kiwishop.wallet.consumers import settlement_handler
 from tests.integration.seller_wallet.support import IDS, add_wallet, exact, payment_confirm, wallet_settings
-from tests.support import running_app, unique
+from tests.support import as_ops, as_seller, running_app, unique
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ async def test_a_sellers_wallet_shows_number_balance_with_two_decimals_and_versi
 ) -> None:
     seller_no = IDS.next_id()
     wallet_no = await add_wallet(wallet_db, seller_no)
-    response = await wallet.get(f"/api/wallets/sellers/{seller_no}")
+    response = await wallet.get(f"/api/wallets/sellers/{seller_no}", headers=as_seller(seller_no))
     assert response.status_code == 200
     assert exact(response) == {"walletNo": wallet_no, "sellerNo": seller_no, "balance": Decimal("0.00"), "version": 0}
     assert b'"balance":0.00' in response.content
@@ -35,10 +35,11 @@ async def test_a_sellers_wallet_shows_number_balance_with_two_decimals_and_versi
 
 async def test_an_unknown_seller_has_no_wallet_and_no_transactions(wallet: httpx.AsyncClient) -> None:
     for path in ("/api/wallets/sellers/424242", "/api/wallets/sellers/424242/transactions"):
-        response = await wallet.get(path, headers={"Accept-Language": "en"})
-        assert response.status_code == 404
-        assert response.json() == {"code": "WLT0001", "message": "The seller has no wallet."}
-    bad = await wallet.get("/api/wallets/sellers/abc")
+        for caller in (as_seller(424242), as_ops()):
+            response = await wallet.get(path, headers={"Accept-Language": "en", **caller})
+            assert response.status_code == 404
+            assert response.json() == {"code": "WLT0001", "message": "The seller has no wallet."}
+    bad = await wallet.get("/api/wallets/sellers/abc", headers=as_ops())
     assert (bad.status_code, bad.json()["code"]) == (400, "INVALID_REQUEST")
 
 
@@ -54,7 +55,11 @@ async def test_transactions_come_newest_first_in_cursor_pages_until_next_cursor_
     seen: list[dict[str, object]] = []
     cursor = ""
     for expected_size in (2, 2, 1):
-        page = await wallet.get(f"/api/wallets/sellers/{seller_no}/transactions", params={"limit": 2, "cursor": cursor})
+        page = await wallet.get(
+            f"/api/wallets/sellers/{seller_no}/transactions",
+            params={"limit": 2, "cursor": cursor},
+            headers=as_seller(seller_no),
+        )
         assert page.status_code == 200
         body = exact(page)
         assert len(body["transactions"]) == expected_size
@@ -84,7 +89,7 @@ async def test_transactions_come_newest_first_in_cursor_pages_until_next_cursor_
     }
     assert (first["walletNo"], first["type"], first["referenceType"]) == (wallet_no, "CREDIT", "PAYMENT_ORDER")
     assert str(first["createdAt"]).endswith("Z")
-    default = exact(await wallet.get(f"/api/wallets/sellers/{seller_no}/transactions"))
+    default = exact(await wallet.get(f"/api/wallets/sellers/{seller_no}/transactions", headers=as_seller(seller_no)))
     assert (len(default["transactions"]), default["nextCursor"]) == (5, None)
 
 
@@ -103,7 +108,7 @@ async def test_a_bad_limit_or_cursor_is_a_400_with_the_error_body(
 ) -> None:
     seller_no = IDS.next_id()
     await add_wallet(wallet_db, seller_no)
-    response = await wallet.get(f"/api/wallets/sellers/{seller_no}/transactions?{query}")
+    response = await wallet.get(f"/api/wallets/sellers/{seller_no}/transactions?{query}", headers=as_seller(seller_no))
     assert response.status_code == 400
     assert response.json()["code"] == code
     assert response.json()["message"]
