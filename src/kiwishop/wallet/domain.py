@@ -176,12 +176,14 @@ def parse_payment_confirm(payload: dict[str, Any]) -> PaidOrder:
     if not isinstance(raw_lines, list):
         raise InvalidPayload("paymentOrderList must be a list")
     order = PaidOrder(order_id, _distinct(tuple(_line(raw) for raw in raw_lines)))
-    total = payload.get("totalAmount")
-    if total is not None:
-        approved = parse_amount(total, "totalAmount")
-        credited = exact_sum(line.amount for line in order.credited_lines())
-        if credited > approved:
-            raise InvalidPayload(f"SUCCESS lines ({credited}) exceed the approved totalAmount ({approved})")
+    # Only an event that says what the PSP approved is credited: a payload without ``totalAmount`` (a forged or
+    # truncated one — order always sends it) is parked, never credited; nor are lines beyond the approved total.
+    if "totalAmount" not in payload:
+        raise InvalidPayload("totalAmount is missing: the approved amount must come with the lines")
+    approved = parse_amount(payload["totalAmount"], "totalAmount")
+    credited = exact_sum(line.amount for line in order.credited_lines())
+    if credited > approved:
+        raise InvalidPayload(f"SUCCESS lines ({credited}) exceed the approved totalAmount ({approved})")
     return order
 
 

@@ -38,7 +38,8 @@ def line(no: int, seller: int, amount: str, status: str = "SUCCESS") -> dict[str
 
 
 def order(*lines: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"orderId": "o-1", "paymentOrderList": list(lines), **extra}
+    """A PAYMENT_CONFIRM payload; its ``totalAmount`` covers any lines here unless a test gives its own."""
+    return {"orderId": "o-1", "paymentOrderList": list(lines), "totalAmount": Decimal("100000.00"), **extra}
 
 
 def test_the_documented_payment_confirm_credits_its_three_lines_to_seller_1() -> None:
@@ -105,11 +106,21 @@ def test_wallet_settled_lists_the_totals_of_sellers_without_a_wallet_as_held() -
         order({**line(1, 1, "1.00"), "status": None}),
         order(line(1, 1, "1.00"), line(1, 2, "2.00")),
         order(line(1, 1, "600.00"), totalAmount=Decimal("500.00")),
-        {"orderId": "o-1", "paymentOrderList": ["not a line"]},
+        order(line(1, 1, "1.00"), totalAmount=None),
+        order(line(1, 1, "1.00"), totalAmount=1.0),
+        {"orderId": "o-1", "paymentOrderList": ["not a line"], "totalAmount": Decimal("1.00")},
     ],
 )
 def test_a_payment_confirm_that_could_credit_a_wrong_amount_or_seller_is_rejected(payload: dict[str, Any]) -> None:
     with pytest.raises(InvalidPayload):
+        parse_payment_confirm(payload)
+
+
+def test_lines_without_the_approved_total_are_never_credited() -> None:
+    """order always sends ``totalAmount``; an event without it (forged, truncated) is parked, not credited."""
+    payload = order(line(1, 1, "1.00"))
+    del payload["totalAmount"]
+    with pytest.raises(InvalidPayload, match="totalAmount is missing"):
         parse_payment_confirm(payload)
 
 

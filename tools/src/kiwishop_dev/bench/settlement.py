@@ -58,7 +58,8 @@ class Orders:
                     "status": "SUCCESS",
                 }
             )
-        payload = {"orderId": order_id, "paymentOrderList": lines, "paymentDone": True}
+        total = sum((Decimal(str(line["amount"])) for line in lines), Decimal("0.00"))  # wallet wants the total
+        payload = {"orderId": order_id, "paymentOrderList": lines, "totalAmount": total, "paymentDone": True}
         envelope = Envelope(event_id=self._ids.next_id(), type="PAYMENT_CONFIRM", payload=payload, key=order_id)
         return OutgoingRecord(PAYMENT, order_id, envelope.to_json())
 
