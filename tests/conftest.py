@@ -18,6 +18,7 @@ from kiwishop_dev.devstack.scratch import ScratchServers
 # An emulator a test builds sends no webhooks unless the test gives it a receiver (its default is the local
 # stack's order on :8080, which a test must never reach); a fleet of processes points them at its own order.
 os.environ.setdefault("KIWI_TOSS_EMULATOR_WEBHOOK_URL", "")
+os.environ.setdefault("KIWI_TOSS_EMULATOR_ALLOWED_REDIRECT_ORIGINS", "http://127.0.0.1:*,http://localhost:*")
 
 
 def _test_identity() -> None:

@@ -251,3 +251,10 @@ def on_free_port(start: Callable[[int], T], *, attempts: int = 5) -> T:
             if attempt == attempts - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def emulator_admin() -> dict[str, str]:
+    """The header of the Toss emulator's /emulator controls (faults, stats, reset, clock, …-outside)."""
+    from kiwishop.toss_emulator.settings import admin_headers
+
+    return admin_headers()

@@ -5,6 +5,6 @@ Modules: ``errors`` (the Toss error table), ``domain`` (auth, amounts, test card
 ``store`` (payments, idempotency, counters), ``statefile``, ``codec`` and ``filestore`` (the same state in
 a file), ``faults``, ``emulator`` (use cases), ``wire`` (the Payment object), ``webhooks`` (a delivery per
 status change, the retry ladder) and ``sender`` (the background POSTs), ``pipeline`` (how one API request is
-answered), ``api`` (/v1), ``window`` (SDK script and hosted window), ``admin`` (/emulator controls),
-``settings``, ``app``.
+answered), ``api`` (/v1), ``window`` (SDK script and hosted window) and ``origins`` (where it may redirect),
+``admin`` (/emulator controls, behind the admin token), ``bounds`` (the stores' caps), ``settings``, ``app``.
 """

@@ -1,32 +1,66 @@
-"""Emulator controls for tests and load drills (no auth; not part of Toss's API).
+"""Emulator controls for tests and load drills (not part of Toss's API).
 
 - ``POST /emulator/payments`` ``{orderId, amount, orderName, cardNumber?, cardExpiry?, confirmErrors?}``:
-  the window without a browser → 201 ``{paymentKey, orderId, amount}``, or the decline as a Toss error.
+  the window without a browser → 201 ``{paymentKey, orderId, amount}``, or the decline as a Toss error
+  (503 EMULATOR_FULL when every payment it may keep is in progress, ``bounds``). No token, like the window.
 - ``GET|PUT /emulator/faults``: latency, fault rates and hang time at run time (partial PUT).
 - ``GET /emulator/stats``, ``POST /emulator/reset``, ``POST /emulator/clock`` ``{"advanceS": n}``.
 - Changes at the PSP without the shop, each with its webhook: ``POST /emulator/payments/{paymentKey}/cancel-outside``
   ``{cancelReason?, cancelAmount?}`` (a cancel in Toss's console) and ``…/approve-outside`` (approved, but the
   confirm's answer never reached the shop) → 200 with the Payment object, or the Toss error.
+
+Every route but the first (``locked``) asks for ``Authorization: Bearer <admin_token>``, compared in constant
+time: none (or another scheme) → 401 ADMIN_TOKEN_REQUIRED, another token → 403 ADMIN_TOKEN_INVALID, checked
+before anything else is done. Whoever reaches the emulator could otherwise turn faults on for everyone,
+forget every payment, move the clock past every deadline, or approve and cancel payments at will.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 from dataclasses import replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import APIRouter, Body, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from kiwishop.platform.errors import language
+from kiwishop.platform.errors import AppError, language
 from kiwishop.platform.web import JSONResponse
 from kiwishop.toss_emulator import domain
 from kiwishop.toss_emulator.emulator import AuthoriseRequest
-from kiwishop.toss_emulator.errors import TossError, TossFailure
+from kiwishop.toss_emulator.errors import EmulatorError, TossError, TossFailure
 from kiwishop.toss_emulator.pipeline import EmulatorDep, error_response
 from kiwishop.toss_emulator.wire import payment_json
 
+_ADMIN_401 = "ADMIN_TOKEN_REQUIRED: no `Authorization: Bearer <admin token>`"
+_ADMIN_403 = "ADMIN_TOKEN_INVALID: another token"
+ADMIN_RESPONSES: dict[int | str, dict[str, Any]] = {401: {"description": _ADMIN_401}, 403: {"description": _ADMIN_403}}
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+
+
+def require_admin(request: Request, emulator: EmulatorDep) -> None:
+    """The caller holds the admin token; compared as digests, so neither its content nor its length shows
+    in the time taken."""
+    scheme, _, token = (request.headers.get("authorization") or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AppError(EmulatorError.ADMIN_TOKEN_REQUIRED, headers={"WWW-Authenticate": "Bearer"})
+    expected = emulator.settings.admin_token.get_secret_value()
+    if not hmac.compare_digest(_digest(token.strip()), _digest(expected)):
+        raise AppError(EmulatorError.ADMIN_TOKEN_INVALID)
+
+
 router = APIRouter(prefix="/emulator", tags=["emulator controls"])
+locked = APIRouter(
+    prefix="/emulator",
+    tags=["emulator controls"],
+    dependencies=[Depends(require_admin)],
+    responses=ADMIN_RESPONSES,
+)
 
 
 class AuthoriseIn(BaseModel):
@@ -61,7 +95,7 @@ class CancelOutsideIn(BaseModel):
 
 _OUTSIDE_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "ALREADY_CANCELED_PAYMENT, ALREADY_PROCESSED_PAYMENT, PAY_PROCESS_ABORTED, a bad body"},
-    403: {"description": "NOT_CANCELABLE_PAYMENT, NOT_CANCELABLE_AMOUNT"},
+    403: {"description": f"{_ADMIN_403}; or NOT_CANCELABLE_PAYMENT, NOT_CANCELABLE_AMOUNT"},
     404: {"description": "NOT_FOUND_PAYMENT; NOT_FOUND_PAYMENT_SESSION past the confirm deadline"},
 }
 
@@ -86,6 +120,7 @@ def _confirm_errors(codes: list[str]) -> list[TossError]:
     responses={
         400: {"description": "a bad order or card (INVALID_ORDER_ID, INVALID_CARD_NUMBER, …), as the window says"},
         403: {"description": "the card company declines (REJECT_CARD_COMPANY)"},
+        503: {"description": "EMULATOR_FULL: every payment it may keep is still in progress (Retry-After)"},
     },
 )
 async def authorise(request: Request, body: AuthoriseIn, emulator: EmulatorDep) -> Response:
@@ -107,12 +142,12 @@ async def authorise(request: Request, body: AuthoriseIn, emulator: EmulatorDep) 
     )
 
 
-@router.get("/faults", summary="The current fault injection settings")
+@locked.get("/faults", summary="The current fault injection settings")
 async def get_faults(emulator: EmulatorDep) -> JSONResponse:
     return JSONResponse(emulator.faults.config.as_json())
 
 
-@router.put("/faults", summary="Change fault injection at run time (only the fields given)")
+@locked.put("/faults", summary="Change fault injection at run time (only the fields given)")
 async def put_faults(body: FaultsIn, emulator: EmulatorDep) -> JSONResponse:
     faults = emulator.faults
     changed = replace(faults.config, **body.model_dump(exclude_none=True))
@@ -123,7 +158,7 @@ async def put_faults(body: FaultsIn, emulator: EmulatorDep) -> JSONResponse:
     return JSONResponse(changed.as_json())
 
 
-@router.get("/stats", summary="Counters since start or the last reset, and the sizes of the stores")
+@locked.get("/stats", summary="Counters since start or the last reset, and the sizes of the stores")
 async def stats(emulator: EmulatorDep) -> JSONResponse:
     sizes = {
         "payments": len(emulator.payments),
@@ -134,7 +169,7 @@ async def stats(emulator: EmulatorDep) -> JSONResponse:
     return JSONResponse({**emulator.stats.as_json(), **sizes})
 
 
-@router.post(
+@locked.post(
     "/payments/{paymentKey}/cancel-outside",
     summary="Cancel all or part of a payment at the PSP, without the shop (sends the webhook)",
     responses=_OUTSIDE_RESPONSES,
@@ -154,7 +189,7 @@ async def cancel_outside(
     return JSONResponse(payment_json(payment, lang))
 
 
-@router.post(
+@locked.post(
     "/payments/{paymentKey}/approve-outside",
     summary="Approve an authorised payment at the PSP as if the confirm's answer was lost (sends the webhook)",
     responses=_OUTSIDE_RESPONSES,
@@ -168,13 +203,13 @@ async def approve_outside(request: Request, paymentKey: str, emulator: EmulatorD
     return JSONResponse(payment_json(payment, lang))
 
 
-@router.post("/reset", status_code=204, summary="Forget every payment, stored response, webhook and counter")
+@locked.post("/reset", status_code=204, summary="Forget every payment, stored response, webhook and counter")
 async def reset(emulator: EmulatorDep) -> Response:
     emulator.reset()
     return Response(status_code=204)
 
 
-@router.post("/clock", summary="Move the emulator's clock forward (confirm deadline, expiry, idempotency TTL)")
+@locked.post("/clock", summary="Move the emulator's clock forward (confirm deadline, expiry, idempotency TTL)")
 async def advance_clock(body: ClockIn, emulator: EmulatorDep) -> JSONResponse:
     emulator.clock_offset += dt.timedelta(seconds=body.advanceS)
     return JSONResponse({"now": emulator.now().isoformat(), "offsetS": emulator.clock_offset.total_seconds()})

@@ -1,6 +1,7 @@
 """toss-emulator (8090): stands in for the Toss Payments API and its payment window; its state is in memory,
 or in the state file ``KIWI_TOSS_EMULATOR_DATA_PATH`` (opened here, closed when the app stops). With a
-``KIWI_TOSS_EMULATOR_WEBHOOK_URL``, the webhook sender runs from start to stop."""
+``KIWI_TOSS_EMULATOR_WEBHOOK_URL``, the webhook sender runs from start to stop. Its controls (``admin.locked``)
+ask for the admin token."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def create_app(settings: TossEmulatorSettings, *, clock: Clock | None = None) ->
     runtime = Runtime("toss-emulator", settings)
     app = runtime.build_app(
         title="kiwi-shop Toss Payments emulator",
-        routers=[api.router, window.router, admin.router],
+        routers=[api.router, window.router, admin.router, admin.locked],
     )
     emulator = Emulator(settings, clock)
     if settings.webhook_url:

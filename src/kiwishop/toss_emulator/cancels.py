@@ -3,7 +3,8 @@
 
 The checks, in order (each raises ``TossFailure`` with Toss's code and status):
 1. ALREADY_CANCELED_PAYMENT (400): the payment is CANCELED.
-2. NOT_CANCELABLE_PAYMENT (403): it was never approved (IN_PROGRESS, ABORTED, EXPIRED).
+2. NOT_CANCELABLE_PAYMENT (403): it was never approved (IN_PROGRESS, ABORTED, EXPIRED), or it has
+   ``max_cancels`` cancels already (the emulator's cap: each cancel makes the Payment object longer).
 3. FORBIDDEN_CONSECUTIVE_REQUEST (403): less than ``interval_s`` (Toss: a second) after the payment's last cancel:
    of two cancels within a second only the first is processed. Transient: never stored for an
    ``Idempotency-Key``, so a retry with the same key after the interval executes.
@@ -27,12 +28,13 @@ def cancel_amount(
     refundable: int | None,
     now: dt.datetime | None = None,
     interval_s: float = 0.0,
+    max_cancels: int | None = None,
 ) -> int:
     """How much this cancel takes back, after the checks; without ``now``, check 3 is skipped (cancels made
     at the PSP, not over the API)."""
     if payment.status is PaymentStatus.CANCELED:
         raise TossFailure(TossError.ALREADY_CANCELED_PAYMENT)
-    if payment.status not in CANCELABLE:
+    if payment.status not in CANCELABLE or (max_cancels is not None and len(payment.cancels) >= max_cancels):
         raise TossFailure(TossError.NOT_CANCELABLE_PAYMENT)
     if now is not None and too_soon(payment, now, interval_s):
         raise TossFailure(TossError.FORBIDDEN_CONSECUTIVE_REQUEST, transient=True)

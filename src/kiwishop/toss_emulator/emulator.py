@@ -8,6 +8,9 @@ The state is in memory, or in the state file (``settings.data_path``): then each
 payment from the file, and writes it back with the counters in one transaction before it returns.
 
 Every status change (and every cancel) adds a webhook delivery in that same step (``webhooks``).
+
+Every store is capped (``bounds``): an authorisation makes room first, or is refused 503 when every payment
+is still in progress.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from dataclasses import dataclass
 
 from kiwishop.platform.clock import utcnow_aware
 from kiwishop.toss_emulator import cancels, domain
+from kiwishop.toss_emulator.bounds import PaymentRoom
 from kiwishop.toss_emulator.domain import Payment, Timing
 from kiwishop.toss_emulator.errors import TossError, TossFailure
 from kiwishop.toss_emulator.faults import FaultConfig, Faults
@@ -62,15 +66,22 @@ class Emulator:
         deliveries: Deliveries
         if self.file is None:
             self.payments = PaymentBook()
-            self.idempotency = IdempotencyStore(self.now, ttl)
+            responses = None
             self.stats = Stats()
             deliveries = MemoryDeliveries()
         else:
             self.payments = FilePaymentBook(self.file)
-            self.idempotency = IdempotencyStore(self.now, ttl, FileResponses(self.file))
+            responses = FileResponses(self.file)
             self.stats = Stats.from_counters(self.file.counters())
             deliveries = FileDeliveries(self.file)
-        self.webhooks = Webhooks(deliveries, enabled=bool(settings.webhook_url), scale=settings.webhook_time_scale)
+        self.idempotency = IdempotencyStore(self.now, ttl, responses, cap=settings.max_stored_responses)
+        self.room = PaymentRoom(settings.max_payments, self.timing.expire_after)
+        self.webhooks = Webhooks(
+            deliveries,
+            enabled=bool(settings.webhook_url),
+            scale=settings.webhook_time_scale,
+            cap=settings.max_pending_webhooks,
+        )
         self._written = self.stats.counters()
 
     def now(self) -> dt.datetime:
@@ -108,6 +119,7 @@ class Emulator:
             self.idempotency.clear()
             self.webhooks.deliveries.clear()
             self.stats = Stats()
+        self.room.changed()
         self.faults.config = FaultConfig.from_settings(self.settings)
         self.clock_offset = dt.timedelta(0)
 
@@ -127,6 +139,7 @@ class Emulator:
         if decline is not None:
             self.stats.declined += 1
             raise TossFailure(decline)
+        self.room.make(self.payments, now)
         payment = Payment(
             payment_key=new_payment_key(now),
             order_id=request.order_id,
@@ -154,7 +167,8 @@ class Emulator:
         """A cancel less than ``cancel_interval_s`` after the payment's last one is refused (transient)."""
         with self._changing(payment_key) as payment:
             now = self.now()
-            taken = cancels.cancel_amount(payment, amount, refundable, now, self.settings.cancel_interval_s)
+            interval_s, most = self.settings.cancel_interval_s, self.settings.max_cancels_per_payment
+            taken = cancels.cancel_amount(payment, amount, refundable, now, interval_s, most)
             self._cancel(payment, taken, reason, now)
         return payment
 
@@ -175,7 +189,7 @@ class Emulator:
     def cancel_outside(self, payment_key: str, reason: str, amount: int | None) -> Payment:
         """A cancel made at the PSP (Toss's console), not by the shop: the state and balance checks apply."""
         with self._changing(payment_key) as payment:
-            taken = cancels.cancel_amount(payment, amount, None)
+            taken = cancels.cancel_amount(payment, amount, None, max_cancels=self.settings.max_cancels_per_payment)
             self._cancel(payment, taken, reason, self.now())
             self.stats.canceled_outside += 1
         return payment
@@ -214,6 +228,7 @@ class Emulator:
             finally:
                 self.payments.save(payment)
                 if (payment.status, len(payment.cancels)) != seen:
+                    self.room.changed()
                     self.webhooks.notify(payment, self.now(), self.stats)
 
     def _known(self, payment_key: str) -> Payment:
@@ -228,6 +243,7 @@ class Emulator:
         domain.refresh(payment, self.now(), self.timing)
         if payment.status is not before:
             self.payments.save(payment)
+            self.room.changed()
             self.webhooks.notify(payment, self.now(), self.stats)
         return payment
 

@@ -3,7 +3,8 @@
 Every error the emulator answers on the Toss API has the body ``{"code", "message"}`` and the status of
 this table. ``TossError.of(code)`` finds a member by its code (``TossPayments-Test-Code``, ``confirmErrors``).
 Two members share the code ``INVALID_REQUEST`` with different messages (a malformed request, and an amount
-that differs from the authorised one); ``of`` returns the generic one.
+that differs from the authorised one); ``of`` returns the generic one. ``EmulatorError`` holds the emulator's
+own answers, which Toss does not have (the admin token of ``/emulator`` controls, a full store).
 Stdlib only (plus the platform's error base).
 """
 
@@ -97,6 +98,9 @@ class TossError(ErrorCode):
     INVALID_ORDER_NAME = ("INVALID_ORDER_NAME", 400, "주문명은 1자 이상 100자 이하여야 합니다.", "An order name is 1-100 characters.")
     INCORRECT_SUCCESS_URL_FORMAT = ("INCORRECT_SUCCESS_URL_FORMAT", 400, "successUrl 은 http:// 또는 https:// 로 시작하는 절대 주소여야 합니다.", "successUrl must be an absolute http(s) URL.")
     INCORRECT_FAIL_URL_FORMAT = ("INCORRECT_FAIL_URL_FORMAT", 400, "failUrl 은 http:// 또는 https:// 로 시작하는 절대 주소여야 합니다.", "failUrl must be an absolute http(s) URL.")
+    # --- the emulator's own: a window may only send the buyer back to an allowed origin (allowed_redirect_origins) ---
+    NOT_ALLOWED_SUCCESS_URL = ("NOT_ALLOWED_SUCCESS_URL", 400, "successUrl 이 허용된 상점 주소가 아닙니다.", "successUrl is not at an allowed shop origin.")
+    NOT_ALLOWED_FAIL_URL = ("NOT_ALLOWED_FAIL_URL", 400, "failUrl 이 허용된 상점 주소가 아닙니다.", "failUrl is not at an allowed shop origin.")
     # fmt: on
 
     @classmethod
@@ -126,6 +130,16 @@ TRANSIENT_CODES = frozenset(
         "IDEMPOTENT_REQUEST_PROCESSING",
     }
 )
+
+
+class EmulatorError(ErrorCode):
+    """The emulator's own answers, outside Toss's table: its controls' token, and its stores' caps."""
+
+    # fmt: off
+    ADMIN_TOKEN_REQUIRED = ("ADMIN_TOKEN_REQUIRED", 401, "에뮬레이터 관리 토큰이 필요합니다 (Authorization: Bearer …).", "The emulator's admin token is required (Authorization: Bearer …).")
+    ADMIN_TOKEN_INVALID = ("ADMIN_TOKEN_INVALID", 403, "에뮬레이터 관리 토큰이 올바르지 않습니다.", "The emulator's admin token is wrong.")
+    EMULATOR_FULL = ("EMULATOR_FULL", 503, "진행 중인 결제가 너무 많습니다. 잠시 후 다시 시도해주세요.", "Too many payments are in progress. Please try again shortly.")
+    # fmt: on
 
 
 class TossFailure(AppError):

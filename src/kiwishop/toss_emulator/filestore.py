@@ -9,15 +9,17 @@ object; whoever changes it hands it back with ``save`` (in the same synchronous 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 from kiwishop.toss_emulator.codec import payment_from_text, payment_to_text
-from kiwishop.toss_emulator.domain import Payment
+from kiwishop.toss_emulator.domain import Payment, PaymentStatus
 from kiwishop.toss_emulator.statefile import StateFile
-from kiwishop.toss_emulator.store import Scope, StoredResponse
+from kiwishop.toss_emulator.store import Scope, StoredResponse, trimmed
 from kiwishop.toss_emulator.webhooks import Delivery
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 MICROSECOND = dt.timedelta(microseconds=1)
+PAGE = 500  # payments read at a time while looking for the oldest finished ones
 
 
 def to_us(moment: dt.datetime) -> int:
@@ -45,6 +47,20 @@ class FilePaymentBook:
     def save(self, payment: Payment) -> None:
         self._file.update_payment(payment.payment_key, payment_to_text(payment))
 
+    def holds(self, count: int) -> bool:
+        return self._file.holds("payments", count)
+
+    def oldest(self) -> Iterator[tuple[str, PaymentStatus, dt.datetime]]:
+        """Read a page at a time, so no statement stays open while the caller goes on (or deletes)."""
+        last = 0
+        while page := self._file.payments_after(last, PAGE):
+            for rowid, key, status, requested_at in page:
+                last = rowid
+                yield key, PaymentStatus(status), dt.datetime.fromisoformat(requested_at)
+
+    def forget(self, payment_keys: list[str]) -> None:
+        self._file.remove_payments(payment_keys)
+
     def clear(self) -> None:
         self._file.clear_payments()
 
@@ -68,6 +84,9 @@ class FileResponses:
 
     def purge(self, now: dt.datetime) -> None:
         self._file.purge_responses(to_us(now))
+
+    def trim(self, cap: int) -> int:
+        return self._file.trim_responses(cap, trimmed(cap))
 
     def clear(self) -> None:
         self._file.clear_responses()
@@ -94,6 +113,9 @@ class FileDeliveries:
 
     def remove(self, delivery_id: int) -> bool:
         return self._file.remove_webhook(delivery_id)
+
+    def trim(self, cap: int) -> int:
+        return self._file.trim_webhooks(cap, trimmed(cap))
 
     def clear(self) -> None:
         self._file.clear_webhooks()

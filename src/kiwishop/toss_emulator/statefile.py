@@ -8,12 +8,13 @@ idempotent responses with their expiry, the counters, and the webhook deliveries
   ``StateFileError`` when it is opened: never a silent empty store.
 - ``transaction()`` groups the writes of one synchronous step; nested calls join the outer one.
 - Schema version 2 added the webhook deliveries; a version 1 file gets that table when it is opened.
+- Caps (``bounds``): ``holds`` and ``trim`` count a table's rows only when its rowid span says it may be over.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -36,6 +37,7 @@ _WEBHOOKS = (  # schema version 2
 )
 _TABLES = frozenset({"payments", "responses", "counters", "webhooks"})
 WebhookRow = tuple[int, str, bytes, int, int]
+PaymentRow = tuple[int, str, str, str]  # rowid, payment_key, status, requestedAt
 
 ScopeRow = tuple[str, str, str, str]
 
@@ -118,6 +120,18 @@ class StateFile:
     def count_payments(self) -> int:
         return self._count("payments")
 
+    def payments_after(self, rowid: int, limit: int) -> list[PaymentRow]:
+        """Up to ``limit`` payments added after the one at ``rowid``, the first added first."""
+        rows = self._db.execute(
+            "SELECT rowid, payment_key, json_extract(body, '$.status'), json_extract(body, '$.requestedAt')"
+            " FROM payments WHERE rowid > ? ORDER BY rowid LIMIT ?",
+            (rowid, limit),
+        )
+        return [(int(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows]
+
+    def remove_payments(self, payment_keys: Sequence[str]) -> None:
+        self._db.executemany("DELETE FROM payments WHERE payment_key = ?", [(key,) for key in payment_keys])
+
     def clear_payments(self) -> None:
         self._db.execute("DELETE FROM payments")
 
@@ -142,6 +156,10 @@ class StateFile:
 
     def count_responses(self) -> int:
         return self._count("responses")
+
+    def trim_responses(self, cap: int, keep: int) -> int:
+        """Over ``cap`` responses: delete the first to expire (one TTL: the oldest) until ``keep`` remain."""
+        return self._trim("responses", "expires_at_us, rowid", cap, keep)
 
     def clear_responses(self) -> None:
         self._db.execute("DELETE FROM responses")
@@ -176,6 +194,10 @@ class StateFile:
     def count_webhooks(self) -> int:
         return self._count("webhooks")
 
+    def trim_webhooks(self, cap: int, keep: int) -> int:
+        """Over ``cap`` deliveries: delete the oldest (by id) until ``keep`` remain."""
+        return self._trim("webhooks", "id", cap, keep)
+
     def clear_webhooks(self) -> None:
         self._db.execute("DELETE FROM webhooks")
 
@@ -199,6 +221,19 @@ class StateFile:
 
     def _count(self, table: str) -> int:
         return int(self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+    def holds(self, table: str, count: int) -> bool:
+        """Whether ``table`` has ``count`` rows or more. ``count(*)`` reads the whole table; the rowid span (two
+        index lookups) is never below the row count, so the rows are counted only when the span reaches ``count``."""
+        span = self._db.execute(f"SELECT (SELECT max(rowid) FROM {table}) - (SELECT min(rowid) FROM {table}) + 1")
+        return int(span.fetchone()[0] or 0) >= count and self._count(table) >= count
+
+    def _trim(self, table: str, order: str, cap: int, keep: int) -> int:
+        if not self.holds(table, cap + 1):
+            return 0
+        gone = self._count(table) - keep
+        sql = f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} ORDER BY {order} LIMIT ?)"
+        return self._db.execute(sql, (gone,)).rowcount
 
 
 def _prepare(db: sqlite3.Connection) -> None:

@@ -1,22 +1,30 @@
 """State of the emulator: payments (by paymentKey and by orderId), the idempotency store and the counters,
 here in memory (``filestore`` keeps payments and stored responses in the state file instead). One process,
 one event loop: every method here is synchronous, so a check and the change that follows it can never
-interleave with another request."""
+interleave with another request.
+
+Every store is capped (``bounds``): a store over its cap forgets its oldest entries down to ``trimmed(cap)``, a
+tenth below it, so that the work of finding them is done once per tenth of the cap, not on every request."""
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Protocol
 
-from kiwishop.toss_emulator.domain import Payment
+from kiwishop.toss_emulator.domain import Payment, PaymentStatus
 
 Clock = Callable[[], dt.datetime]
 # (Idempotency-Key, secret key, path, method): Toss's dedup scope; the body is not part of it (toss.md A2).
 Scope = tuple[str, str, str, str]
+
+
+def trimmed(cap: int) -> int:
+    """How many entries a store over ``cap`` keeps: a tenth below the cap (at most the cap, for a cap under 10)."""
+    return cap - cap // 10
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,9 @@ class ResponseTable(Protocol):
     def purge(self, now: dt.datetime) -> None:
         """Forget the responses that expired at ``now`` or before."""
 
+    def trim(self, cap: int) -> int:
+        """Over ``cap`` responses: forget the oldest, down to ``trimmed(cap)``; how many went."""
+
     def clear(self) -> None: ...
 
     def __len__(self) -> int: ...
@@ -71,6 +82,14 @@ class MemoryResponses:
                 return
             del self._done[scope]
 
+    def trim(self, cap: int) -> int:
+        if len(self._done) <= cap:
+            return 0
+        gone = len(self._done) - trimmed(cap)
+        for _ in range(gone):
+            self._done.popitem(last=False)
+        return gone
+
     def clear(self) -> None:
         self._done.clear()
 
@@ -79,13 +98,17 @@ class MemoryResponses:
 
 
 class IdempotencyStore:
-    """First response per scope, kept ``ttl`` after it was stored; one request in flight per scope.
+    """First response per scope, kept ``ttl`` after it was stored, and at most ``cap`` of them (the oldest go
+    first: a retry after that executes again); one request in flight per scope.
 
     The claims of requests in flight live in memory only: a restarted emulator has none."""
 
-    def __init__(self, clock: Clock, ttl: dt.timedelta, responses: ResponseTable | None = None) -> None:
+    def __init__(
+        self, clock: Clock, ttl: dt.timedelta, responses: ResponseTable | None = None, cap: int | None = None
+    ) -> None:
         self._clock = clock
         self._ttl = ttl
+        self._cap = cap
         self._done: ResponseTable = MemoryResponses() if responses is None else responses
         self._in_flight: dict[Scope, Claim] = {}
 
@@ -107,6 +130,8 @@ class IdempotencyStore:
         if self._in_flight.get(claim.scope) is claim:
             del self._in_flight[claim.scope]
             self._done.put(claim.scope, self._clock() + self._ttl, response)
+            if self._cap is not None:
+                self._done.trim(self._cap)
 
     def release(self, claim: Claim) -> None:
         """Give the scope up without storing anything: the next request with this key executes."""
@@ -147,6 +172,7 @@ class Stats:
     webhooks_delivered: int = 0  # answered 200
     webhook_failed_attempts: int = 0
     webhooks_given_up: int = 0  # the retry ladder spent
+    webhooks_dropped: int = 0  # the oldest pending ones, over max_pending_webhooks
 
     @classmethod
     def from_counters(cls, counters: Mapping[str, int]) -> Stats:
@@ -180,6 +206,14 @@ class Book(Protocol):
     def save(self, payment: Payment) -> None:
         """Keep the changes made to a payment this book gave out."""
 
+    def holds(self, count: int) -> bool:
+        """Whether the book holds ``count`` payments or more (cheap enough for every authorisation)."""
+
+    def oldest(self) -> Iterator[tuple[str, PaymentStatus, dt.datetime]]:
+        """(paymentKey, status, requestedAt) of each payment, the first added first (status as stored: no expiry)."""
+
+    def forget(self, payment_keys: list[str]) -> None: ...
+
     def clear(self) -> None: ...
 
     def __len__(self) -> int: ...
@@ -208,6 +242,19 @@ class PaymentBook:
 
     def save(self, payment: Payment) -> None:
         pass
+
+    def holds(self, count: int) -> bool:
+        return len(self._by_key) >= count
+
+    def oldest(self) -> Iterator[tuple[str, PaymentStatus, dt.datetime]]:
+        for payment in self._by_key.values():  # a dict keeps the order of its keys' first insertion
+            yield payment.payment_key, payment.status, payment.requested_at
+
+    def forget(self, payment_keys: list[str]) -> None:
+        for key in payment_keys:
+            payment = self._by_key.pop(key, None)
+            if payment is not None and self._by_order.get(payment.order_id) == key:
+                del self._by_order[payment.order_id]
 
     def clear(self) -> None:
         self._by_key.clear()

@@ -8,12 +8,15 @@ same transaction as the payment: kept exactly when the change is. ``sender`` mak
 background, never inside the request. Due times are real wall-clock microseconds since the epoch (the ladder
 runs on real time; ``/emulator/clock`` does not move it), so that a restarted emulator resumes the ladder.
 Deliveries are independent: a retried one may arrive after a later change's (receivers re-read the payment).
+At most ``max_pending_webhooks`` are kept: past that, the oldest are dropped (a receiver down for long enough
+loses its oldest events, as with a spent ladder), counted in ``webhooksDropped`` and logged.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import heapq
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,12 +24,14 @@ from typing import Protocol
 
 from kiwishop.platform import jsonutil
 from kiwishop.toss_emulator.domain import Payment
-from kiwishop.toss_emulator.store import Stats
+from kiwishop.toss_emulator.store import Stats, trimmed
 from kiwishop.toss_emulator.wire import kst_iso, payment_json
 
 EVENT_TYPE = "PAYMENT_STATUS_CHANGED"
 LADDER_MINUTES = (1, 4, 16, 64, 256, 1024, 4096)
 MINUTE_US = 60_000_000
+
+log = logging.getLogger("kiwishop.toss_emulator.webhooks")
 
 WallClock = Callable[[], int]
 
@@ -62,6 +67,9 @@ class Deliveries(Protocol):
     def remove(self, delivery_id: int) -> bool:
         """Forget a delivery (delivered, or given up); False when it was gone already."""
 
+    def trim(self, cap: int) -> int:
+        """Over ``cap`` deliveries: forget the oldest (by id), down to ``trimmed(cap)``; how many went."""
+
     def clear(self) -> None: ...
 
     def __len__(self) -> int: ...
@@ -80,6 +88,9 @@ class MemoryDeliveries:
         self._last_id += 1
         self._rows[self._last_id] = Delivery(self._last_id, payment_key, body, 0, due_us)
         heapq.heappush(self._heap, (due_us, self._last_id))
+        if len(self._heap) > 2 * len(self._rows) + 64:  # stale entries of removed rows wait for their due time
+            self._heap = [(row.due_us, row.id) for row in self._rows.values()]
+            heapq.heapify(self._heap)
         return self._last_id
 
     def due(self, now_us: int, limit: int) -> list[Delivery]:
@@ -113,6 +124,14 @@ class MemoryDeliveries:
     def remove(self, delivery_id: int) -> bool:
         return self._rows.pop(delivery_id, None) is not None
 
+    def trim(self, cap: int) -> int:
+        if len(self._rows) <= cap:
+            return 0
+        oldest = list(self._rows)[: len(self._rows) - trimmed(cap)]  # ids in the order they were added
+        for delivery_id in oldest:
+            del self._rows[delivery_id]
+        return len(oldest)
+
     def clear(self) -> None:
         self._rows.clear()
         self._heap.clear()
@@ -135,13 +154,23 @@ def event_body(payment: Payment, now: dt.datetime) -> bytes:
 class Webhooks:
     """Adds a delivery per change (``notify``) and records each attempt's outcome (``record``), with the counters.
 
-    ``wake`` is called after each added delivery: the sender sets it to start at once."""
+    ``wake`` is called after each added delivery: the sender sets it to start at once. Past ``cap`` pending
+    deliveries the oldest are dropped."""
 
-    def __init__(self, deliveries: Deliveries, *, enabled: bool, scale: float, wall: WallClock = wall_us) -> None:
+    def __init__(
+        self,
+        deliveries: Deliveries,
+        *,
+        enabled: bool,
+        scale: float,
+        wall: WallClock = wall_us,
+        cap: int | None = None,
+    ) -> None:
         self.deliveries = deliveries
         self.enabled = enabled
         self.scale = scale
         self.wall = wall
+        self.cap = cap
         self.wake: Callable[[], None] = lambda: None
 
     def notify(self, payment: Payment, now: dt.datetime, stats: Stats) -> None:
@@ -149,6 +178,10 @@ class Webhooks:
             return
         self.deliveries.add(payment.payment_key, event_body(payment, now), self.wall())
         stats.webhook_events += 1
+        dropped = 0 if self.cap is None else self.deliveries.trim(self.cap)
+        if dropped:
+            stats.webhooks_dropped += dropped
+            log.warning("%d oldest webhook deliveries dropped: over the cap of %d pending", dropped, self.cap)
         self.wake()
 
     def record(self, delivery: Delivery, delivered: bool, stats: Stats) -> None:

@@ -4,7 +4,10 @@
 card form; its ``POST /emulator/window`` authorises (a new IN_PROGRESS payment) and answers 303 to
 ``successUrl?paymentType=NORMAL&orderId=…&paymentKey=…&amount=…``, or to
 ``failUrl?code=…&message=…&orderId=…`` when the buyer cancels (PAY_PROCESS_CANCELED) or the card declines.
-Arguments the window cannot work with (unknown client key, bad amount, bad URLs) give a 400 error page.
+Arguments the window cannot work with (unknown client key, bad amount, bad URLs) give a 400 error page, and so
+do a successUrl or failUrl outside ``allowed_redirect_origins`` (``origins``): the window never redirects
+there (NOT_ALLOWED_SUCCESS_URL, NOT_ALLOWED_FAIL_URL). An emulator full of payments in progress (``bounds``)
+answers a 503 error page: no payment, and no redirect to failUrl, since the buyer did nothing wrong.
 """
 
 from __future__ import annotations
@@ -21,10 +24,13 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from kiwishop.platform.errors import AppError, ErrorCode
 from kiwishop.toss_emulator import domain
 from kiwishop.toss_emulator.emulator import AuthoriseRequest, Emulator
 from kiwishop.toss_emulator.errors import TossError, TossFailure
+from kiwishop.toss_emulator.origins import allowed, parse_origins
 from kiwishop.toss_emulator.pipeline import EmulatorDep
+from kiwishop.toss_emulator.settings import TossEmulatorSettings
 
 router = APIRouter(tags=["payment window"])
 
@@ -53,7 +59,11 @@ _FORM_FIELDS = {
     "cardExpiry": {"type": "string"},
 }
 _ERROR_PAGE: dict[str, object] = {
-    "description": "arguments the window cannot work with: an error page with the SDK's code",
+    "description": "arguments the window cannot work with, or URLs outside the allowed origins: an error page",
+    "content": {"text/html": {"schema": {"type": "string"}}},
+}
+_FULL_PAGE: dict[str, object] = {
+    "description": "EMULATOR_FULL: every payment the emulator may keep is still in progress (an error page)",
     "content": {"text/html": {"schema": {"type": "string"}}},
 }
 _SUBMIT_DOC = {
@@ -98,10 +108,10 @@ def absolute_http_url(value: object) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
-def window_request(values: Mapping[str, str], client_keys: tuple[str, ...]) -> WindowRequest:
-    """The window's arguments, checked as the SDK checks them (the same codes)."""
+def window_request(values: Mapping[str, str], settings: TossEmulatorSettings) -> WindowRequest:
+    """The window's arguments, checked as the SDK checks them (the same codes), and where they send the buyer."""
     client_key, method = values.get("clientKey", ""), values.get("method", "")
-    if client_key not in client_keys:
+    if client_key not in settings.client_keys:
         raise TossFailure(TossError.UNAUTHORIZED_KEY)
     if method not in METHODS:
         raise TossFailure(TossError.NOT_SUPPORTED_METHOD)
@@ -112,6 +122,11 @@ def window_request(values: Mapping[str, str], client_keys: tuple[str, ...]) -> W
         raise TossFailure(TossError.INCORRECT_SUCCESS_URL_FORMAT)
     if not absolute_http_url(values.get("failUrl")):
         raise TossFailure(TossError.INCORRECT_FAIL_URL_FORMAT)
+    origins = parse_origins(settings.allowed_redirect_origins)
+    if not allowed(values["successUrl"], origins):
+        raise TossFailure(TossError.NOT_ALLOWED_SUCCESS_URL)
+    if not allowed(values["failUrl"], origins):
+        raise TossFailure(TossError.NOT_ALLOWED_FAIL_URL)
     return WindowRequest(client_key, method, order_id, order_name, amount, values["successUrl"], values["failUrl"])
 
 
@@ -159,11 +174,11 @@ def _passed_on_values(req: WindowRequest) -> tuple[str, ...]:
     return (req.client_key, req.method, str(req.amount), req.order_id, req.order_name, req.success_url, req.fail_url)
 
 
-def error_page(error: TossError) -> HTMLResponse:
+def error_page(error: ErrorCode, status: int = 400) -> HTMLResponse:
     page = Template(_resource("error.html")).substitute(
         css=_resource("window.css"), code=error.code, message=html.escape(error.message("ko"))
     )
-    return HTMLResponse(page, status_code=400, headers=NO_STORE)
+    return HTMLResponse(page, status_code=status, headers=NO_STORE)
 
 
 @router.get("/v1/payment", summary="The v1 payment-window SDK script (TossPayments(clientKey))")
@@ -181,7 +196,7 @@ async def sdk(emulator: EmulatorDep) -> Response:
 )
 async def show_window(request: Request, emulator: EmulatorDep) -> Response:
     try:
-        req = window_request(request.query_params, emulator.settings.client_keys)
+        req = window_request(request.query_params, emulator.settings)
     except TossFailure as failure:
         return error_page(failure.error)
     return HTMLResponse(render_window(req, emulator), headers=NO_STORE)
@@ -192,13 +207,17 @@ async def show_window(request: Request, emulator: EmulatorDep) -> Response:
     summary="Pay or cancel in the window: 303 to successUrl or failUrl",
     status_code=303,
     response_class=RedirectResponse,
-    responses={303: {"description": "to successUrl, or to failUrl with code and message"}, 400: _ERROR_PAGE},
+    responses={
+        303: {"description": "to successUrl, or to failUrl with code and message"},
+        400: _ERROR_PAGE,
+        503: _FULL_PAGE,
+    },
     openapi_extra=_SUBMIT_DOC,
 )
 async def submit_window(request: Request, emulator: EmulatorDep) -> Response:
     values = dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
     try:
-        req = window_request(values, emulator.settings.client_keys)
+        req = window_request(values, emulator.settings)
     except TossFailure as failure:
         return error_page(failure.error)
     if values.get("action") == "cancel":
@@ -214,4 +233,6 @@ async def submit_window(request: Request, emulator: EmulatorDep) -> Response:
         payment = emulator.authorise(order)
     except TossFailure as failure:
         return RedirectResponse(fail_location(req, failure.error), status_code=303)
+    except AppError as refusal:  # EMULATOR_FULL
+        return error_page(refusal.code, refusal.status)
     return RedirectResponse(success_location(req, payment.payment_key), status_code=303)

@@ -19,10 +19,11 @@ import pytest
 
 from kiwishop.toss_emulator.app import create_app
 from kiwishop.toss_emulator.settings import PUBLIC_TEST_CLIENT_KEY, PUBLIC_TEST_SECRET_KEY, TossEmulatorSettings
-from tests.support import running_app
+from tests.support import emulator_admin, running_app
 
 SECRET = PUBLIC_TEST_SECRET_KEY
 CLIENT_KEY = PUBLIC_TEST_CLIENT_KEY
+ADMIN = emulator_admin()  # the /emulator controls' bearer token (the settings' default)
 
 
 def basic(secret_key: str = SECRET, colon: bool = True) -> dict[str, str]:
@@ -77,10 +78,11 @@ class Toss:
         return await self.http.post(f"/v1/payments/{payment_key}/cancel", json=body, headers=headers)
 
     async def cancel_outside(self, payment_key: str, **body: Any) -> httpx.Response:
-        return await self.http.post(f"/emulator/payments/{payment_key}/cancel-outside", json=body or None)
+        path = f"/emulator/payments/{payment_key}/cancel-outside"
+        return await self.http.post(path, json=body or None, headers=ADMIN)
 
     async def approve_outside(self, payment_key: str) -> httpx.Response:
-        return await self.http.post(f"/emulator/payments/{payment_key}/approve-outside")
+        return await self.http.post(f"/emulator/payments/{payment_key}/approve-outside", headers=ADMIN)
 
     async def get(self, payment_key: str) -> httpx.Response:
         return await self.http.get(f"/v1/payments/{payment_key}", headers=basic())
@@ -91,11 +93,11 @@ class Toss:
         return str(response.json()["status"])
 
     async def stats(self) -> dict[str, int]:
-        result: dict[str, int] = (await self.http.get("/emulator/stats")).json()
+        result: dict[str, int] = (await self.http.get("/emulator/stats", headers=ADMIN)).json()
         return result
 
     async def faults(self, **changes: Any) -> dict[str, Any]:
-        response = await self.http.put("/emulator/faults", json=changes)
+        response = await self.http.put("/emulator/faults", json=changes, headers=ADMIN)
         assert response.status_code == 200, response.text
         result: dict[str, Any] = response.json()
         return result

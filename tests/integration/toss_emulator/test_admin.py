@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.toss_emulator.conftest import Toss, error, new_order_id
+from tests.integration.toss_emulator.conftest import ADMIN, Toss, error, new_order_id
 
 REPLAYED = "x-emulator-replayed"
 
@@ -131,8 +131,8 @@ async def test_reset_forgets_payments_stored_responses_counters_and_fault_change
     payment = await toss.authorise()
     await toss.confirm(payment, key="k-reset")
     await toss.faults(fault5xxRate=0.5)
-    assert (await toss.http.post("/emulator/reset")).status_code == 204
+    assert (await toss.http.post("/emulator/reset", headers=ADMIN)).status_code == 204
     assert error(await toss.get(payment["paymentKey"])) == (404, "NOT_FOUND_PAYMENT")
     stats = await toss.stats()
     assert all(value == 0 for value in stats.values()), stats
-    assert (await toss.http.get("/emulator/faults")).json()["fault5xxRate"] == 0.0
+    assert (await toss.http.get("/emulator/faults", headers=ADMIN)).json()["fault5xxRate"] == 0.0

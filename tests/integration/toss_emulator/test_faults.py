@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.toss_emulator.conftest import FakeClock, Toss, error
+from tests.integration.toss_emulator.conftest import ADMIN, FakeClock, Toss, error
 from tests.support import eventually, running_app, served_app
 
 REPLAYED = "x-emulator-replayed"
@@ -31,7 +31,7 @@ async def test_the_faults_start_from_the_settings_and_change_partially_at_run_ti
 ) -> None:
     app = emulator_app(latency_ms_min=100, latency_ms_max=300, fault_5xx_rate=0.1, hang_s=7)
     async with running_app(app) as http:
-        assert (await http.get("/emulator/faults")).json() == {
+        assert (await http.get("/emulator/faults", headers=ADMIN)).json() == {
             "latencyMsMin": 100,
             "latencyMsMax": 300,
             "fault5xxRate": 0.1,
@@ -40,9 +40,10 @@ async def test_the_faults_start_from_the_settings_and_change_partially_at_run_ti
             "hangS": 7.0,
             "faultLookups": False,
         }
-        changed = (await http.put("/emulator/faults", json={"faultDropRate": 0.2, "latencyMsMax": 400})).json()
+        change = {"faultDropRate": 0.2, "latencyMsMax": 400}
+        changed = (await http.put("/emulator/faults", json=change, headers=ADMIN)).json()
         assert (changed["fault5xxRate"], changed["faultDropRate"], changed["latencyMsMax"]) == (0.1, 0.2, 400)
-        assert (await http.get("/emulator/faults")).json() == changed
+        assert (await http.get("/emulator/faults", headers=ADMIN)).json() == changed
 
 
 @pytest.mark.parametrize(
@@ -56,11 +57,11 @@ async def test_the_faults_start_from_the_settings_and_change_partially_at_run_ti
     ],
 )
 async def test_an_inconsistent_fault_change_is_refused_and_changes_nothing(toss: Toss, change: dict[str, Any]) -> None:
-    before = (await toss.http.get("/emulator/faults")).json()
-    response = await toss.http.put("/emulator/faults", json=change)
+    before = (await toss.http.get("/emulator/faults", headers=ADMIN)).json()
+    response = await toss.http.put("/emulator/faults", json=change, headers=ADMIN)
     assert response.status_code == 400
     assert response.json()["code"] == "INVALID_REQUEST"
-    assert (await toss.http.get("/emulator/faults")).json() == before
+    assert (await toss.http.get("/emulator/faults", headers=ADMIN)).json() == before
 
 
 async def test_a_5xx_fault_does_nothing_and_the_retry_with_the_same_key_executes(toss: Toss) -> None:

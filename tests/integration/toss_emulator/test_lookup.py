@@ -3,7 +3,7 @@ deadline, expiry) with the fake clock. Cancels: test_cancel.py."""
 
 from __future__ import annotations
 
-from tests.integration.toss_emulator.conftest import Toss, basic, error, new_order_id
+from tests.integration.toss_emulator.conftest import ADMIN, Toss, basic, error, new_order_id
 
 
 async def test_a_payment_is_found_by_key_and_by_order_id_in_progress_then_done(toss: Toss) -> None:
@@ -52,8 +52,8 @@ async def test_an_unconfirmed_payment_is_expired_after_thirty_minutes(toss: Toss
 
 async def test_the_clock_control_moves_the_emulator_forward_for_out_of_process_callers(toss: Toss) -> None:
     payment = await toss.authorise()
-    response = await toss.http.post("/emulator/clock", json={"advanceS": 1800})
+    response = await toss.http.post("/emulator/clock", json={"advanceS": 1800}, headers=ADMIN)
     assert response.json()["offsetS"] == 1800
     assert await toss.status(payment["paymentKey"]) == "EXPIRED"
-    await toss.http.post("/emulator/reset")
-    assert (await toss.http.post("/emulator/clock", json={"advanceS": 0})).json()["offsetS"] == 0
+    await toss.http.post("/emulator/reset", headers=ADMIN)
+    assert (await toss.http.post("/emulator/clock", json={"advanceS": 0}, headers=ADMIN)).json()["offsetS"] == 0

@@ -15,7 +15,7 @@ import pytest
 from kiwishop.toss_emulator.app import create_app
 from kiwishop.toss_emulator.settings import TossEmulatorSettings
 from kiwishop.toss_emulator.statefile import StateFileError
-from tests.integration.toss_emulator.conftest import FakeClock, Toss, basic, error
+from tests.integration.toss_emulator.conftest import ADMIN, FakeClock, Toss, basic, error
 from tests.support import running_app, served_app
 
 REPLAYED = "x-emulator-replayed"
@@ -135,7 +135,7 @@ async def test_injected_confirm_errors_still_to_come_survive_a_restart(start: St
 async def test_an_expiry_seen_before_a_restart_is_kept_though_the_clock_offset_is_not(start: Start) -> None:
     async with start() as toss:
         payment = await toss.authorise()
-        await toss.http.post("/emulator/clock", json={"advanceS": 1800})
+        await toss.http.post("/emulator/clock", json={"advanceS": 1800}, headers=ADMIN)
         assert await toss.status(payment["paymentKey"]) == "EXPIRED"
     async with start() as toss:
         body = (await toss.get(payment["paymentKey"])).json()
@@ -146,7 +146,7 @@ async def test_reset_empties_the_file_so_that_a_new_emulator_finds_nothing(start
     async with start() as toss:
         payment = await toss.authorise()
         await toss.confirm(payment, key="confirm-then-reset")
-        assert (await toss.http.post("/emulator/reset")).status_code == 204
+        assert (await toss.http.post("/emulator/reset", headers=ADMIN)).status_code == 204
     with closing(sqlite3.connect(data_path)) as db:
         tables = ("payments", "responses", "counters")
         rows = {table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in tables}

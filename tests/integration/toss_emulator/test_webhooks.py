@@ -11,7 +11,7 @@ from typing import Any
 
 from kiwishop.toss_emulator.app import create_app
 from kiwishop.toss_emulator.settings import TossEmulatorSettings
-from tests.integration.toss_emulator.conftest import FakeClock, Toss
+from tests.integration.toss_emulator.conftest import ADMIN, FakeClock, Toss
 from tests.integration.toss_emulator.receiver import Receiver, receiving
 from tests.support import dead_port, eventually, running_app
 
@@ -145,7 +145,7 @@ async def test_reset_forgets_the_pending_deliveries(emulator_app: Callable[..., 
         toss = Toss(http, clock)
         await toss.confirm(await toss.authorise())
         await counted(toss, webhooksPending=1)
-        assert (await http.post("/emulator/reset")).status_code == 204
+        assert (await http.post("/emulator/reset", headers=ADMIN)).status_code == 204
         assert (await toss.stats())["webhooksPending"] == 0
 
 

@@ -10,8 +10,8 @@ import pytest
 
 from tests.integration.toss_emulator.conftest import CLIENT_KEY, Toss, error, new_order_id
 
-SUCCESS = "http://shop.test/success"
-FAIL = "http://shop.test/fail"
+SUCCESS = "http://localhost:8080/success"  # the local shop: an allowed origin by default
+FAIL = "http://localhost:8080/fail"
 
 
 def window_params(order_id: str, **changes: Any) -> dict[str, Any]:
