@@ -1,9 +1,13 @@
 """Browser tests: Playwright drives Debian's headless Chromium (Playwright cannot download its own browser
-here) against the shop served over real HTTP — catalog, the Toss emulator, likes, reviews, hot-catalog, order,
-wallet and order-query on free ports, all in this process."""
+here) against the shop served over real HTTP — catalog, the Toss emulator, likes, reviews, hot-catalog, identity,
+order, wallet and order-query on free ports, all in this process.
+
+Identity has the seed accounts (member1..3, seller1, ops; password ``<login id>-password``) and signs with the
+run's key (tests/conftest.py), so the shop accepts both its tokens and those a test mints (``tests.support``)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -11,6 +15,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from playwright.async_api import Browser, async_playwright
+from pydantic import SecretStr
 
 from kiwishop.catalog.app import SERVICE as CATALOG
 from kiwishop.catalog.app import create_app as create_catalog
@@ -24,6 +29,9 @@ from kiwishop.catalog_review.settings import CatalogReviewSettings
 from kiwishop.contracts.topics import all_topics
 from kiwishop.hot_catalog.app import create_app as create_hot
 from kiwishop.hot_catalog.settings import HotCatalogSettings
+from kiwishop.identity.app import SERVICE as IDENTITY
+from kiwishop.identity.app import create_app as create_identity
+from kiwishop.identity.settings import IdentitySettings
 from kiwishop.order.app import create_app as create_order
 from kiwishop.order.migrations import MIGRATIONS as ORDER_MIGRATIONS
 from kiwishop.order.settings import OrderSettings
@@ -38,7 +46,7 @@ from kiwishop.wallet.app import SERVICE as WALLET
 from kiwishop.wallet.app import create_app as create_wallet
 from kiwishop.wallet.settings import WalletSettings
 from kiwishop_dev.devstack.infra import TansuBroker
-from tests.support import dead_url, on_free_port, served_app, unique
+from tests.support import dead_url, emulator_admin, on_free_port, served_app, unique
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # The emulator's fault injection for a PSP that never answers in time: every confirm, cancel *and* lookup hangs,
@@ -73,6 +81,7 @@ class Shop:
     emulator_url: str  # the Toss emulator: its window, its /emulator test surface (faults, stats)
     wallet_url: str
     order_query_url: str
+    identity_url: str  # the seed accounts' logins
     infra: InfraSettings  # the servers of the shop's money: order's database and the money broker
     order_db: str
 
@@ -118,6 +127,10 @@ async def shop_services(infra: InfraSettings, money_broker: str) -> AsyncIterato
     await migrate(infra, "br_order", ORDER_MIGRATIONS)
     await migrate(infra, "br_like", LIKE.migrations)
     await migrate(infra, "br_review", REVIEW.migrations)
+    await migrate(infra, "br_identity", IDENTITY.migrations, IDENTITY.seed)  # the seed accounts
+    identity_settings = IdentitySettings(
+        infra=infra, db_name="br_identity", node_id=146, signing_key=SecretStr(os.environ["KIWI_IDENTITY_SIGNING_KEY"])
+    )
     like_topic, review_topic = f"{tag}-like", f"{tag}-review"
     async with (
         served_app(create_catalog(catalog_settings)) as catalog_url,
@@ -145,6 +158,7 @@ async def shop_services(infra: InfraSettings, money_broker: str) -> AsyncIterato
             create_order_query(OrderQuerySettings(infra=money, node_id=145, key_prefix=tag, consumer_group=tag,
                                                   order_url=dead_url(), freeze_gc_after_startup=False))
         ) as order_query_url,
+        served_app(create_identity(identity_settings)) as identity_url,
     ):  # fmt: skip
         order_settings = OrderSettings(
             infra=money,  # the payment and wallet topics are the money broker's, this shop's alone
@@ -154,13 +168,15 @@ async def shop_services(infra: InfraSettings, money_broker: str) -> AsyncIterato
             hot_catalog_url=hot_url,
             wallet_url=wallet_url,
             order_query_url=order_query_url,
+            identity_url=identity_url,
             toss_api_url=emulator_url,
             toss_sdk_url=f"{emulator_url}/v1/payment",
         )
         async with served_app(create_order(order_settings)) as order_url:
             yield Shop(
-                order_url, like_url, review_url, hot_url, emulator_url, wallet_url, order_query_url, money, "br_order"
-            )
+                order_url, like_url, review_url, hot_url, emulator_url, wallet_url, order_query_url, identity_url,
+                money, "br_order",
+            )  # fmt: skip
 
 
 @pytest.fixture(scope="session")
@@ -171,7 +187,7 @@ def shop(shop_services: Shop) -> str:
 @pytest.fixture
 async def emulator_faults(shop_services: Shop) -> AsyncIterator[httpx.AsyncClient]:
     """The emulator's PUT /emulator/faults; whatever a test sets is put back afterwards (the emulator is shared)."""
-    async with httpx.AsyncClient(base_url=shop_services.emulator_url) as emulator:
+    async with httpx.AsyncClient(base_url=shop_services.emulator_url, headers=emulator_admin()) as emulator:
         before = (await emulator.get("/emulator/faults")).json()
         try:
             yield emulator

@@ -1,18 +1,22 @@
-"""What the 내 주문 and seller page tests share: paying through the shop's pages, reading order's and the PSP's
-books, and what the pages read back."""
+"""What the browser tests share: a browser logged in (the session cookie of a minted token, or the login form),
+paying through the shop's pages, reading order's and the PSP's books, and what the pages read back."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import httpx
-from playwright.async_api import Locator, Page, Route, expect
+from playwright.async_api import Browser, BrowserContext, Locator, Page, Route, expect
 from sqlalchemy import text
 
+from kiwishop.order.page_session import CSRF_COOKIE, SESSION_COOKIE
 from kiwishop.platform.db import Database
 from tests.browser.conftest import Shop
+from tests.support import as_ops, emulator_admin
 
 APPROVING_CARD = "4111-1111-1111-1111"
 PRODUCTS = {1: ("상품A", 1000), 2: ("상품B", 2000), 3: ("상품C", 3000)}  # catalog's seed, all seller 1's
@@ -30,10 +34,49 @@ def won(amount: int | Decimal) -> str:
     return f"{int(amount):,}원"
 
 
+async def log_in_as(context: BrowserContext, shop_url: str, token: str) -> None:
+    """The browser logged in as the token's holder: its ``kiwi_session`` cookie, as ``POST /login`` sets it."""
+    await context.add_cookies(
+        [{"name": SESSION_COOKIE, "value": token, "url": shop_url, "httpOnly": True, "sameSite": "Lax"}]
+    )
+
+
+@asynccontextmanager
+async def page_as(browser: Browser, shop_url: str, token: str | None) -> AsyncIterator[Page]:
+    """A page of a browser of its own (cookies and all), logged in with ``token`` (None: not logged in)."""
+    context = await browser.new_context()
+    try:
+        if token is not None:
+            await log_in_as(context, shop_url, token)
+        yield await context.new_page()
+    finally:
+        await context.close()
+
+
+async def log_in_with_form(page: Page, login_id: str, password: str) -> None:
+    """On the login page: type the login id and password and press 로그인 (what comes next is the caller's to
+    check)."""
+    await expect(page.locator("#result-title")).to_have_text("로그인")
+    await page.fill("#login-id", login_id)
+    await page.fill("#password", password)
+    await page.click("#login-button")
+
+
+async def cookie_of(context: BrowserContext, name: str) -> dict[str, Any] | None:
+    found = [dict(c) for c in await context.cookies() if c.get("name") == name]
+    return found[0] if found else None
+
+
+async def csrf_of(context: BrowserContext) -> str:
+    cookie = await cookie_of(context, CSRF_COOKIE)
+    assert cookie is not None, "no page set the CSRF cookie yet"
+    return str(cookie["value"])
+
+
 async def press_pay(page: Page, amount: int) -> str:
-    """Press 결제하기: the page creates the order (POST /api/checkout) only now and opens the window with it; the
-    new order's orderId, after checking that the order is for ``amount``. The checkout answer is read on its way
-    to the page (the page leaves for the window at once, taking the answer's body with it)."""
+    """Press 결제하기: the page creates the order (POST /checkout, for the member logged in) only now and opens the
+    window with it; the new order's orderId, after checking that the order is for ``amount``. The checkout answer
+    is read on its way to the page (the page leaves for the window at once, taking the answer's body with it)."""
     created: list[tuple[int, dict[str, Any]]] = []
 
     async def record(route: Route) -> None:
@@ -41,22 +84,23 @@ async def press_pay(page: Page, amount: int) -> str:
         created.append((response.status, await response.json()))
         await route.fulfill(response=response)
 
-    await page.route("**/api/checkout", record)
+    await page.route("**/checkout", record)
     try:
         await page.click("#payment-button")
         await page.wait_for_selector("#card-number")  # the window, for this order
     finally:
-        await page.unroute("**/api/checkout", record)
+        await page.unroute("**/checkout", record)
     [(status, body)] = created  # one press, one order
     assert status == 201, body
     assert int(Decimal(str(body["amount"]))) == amount
     return str(body["orderId"])
 
 
-async def pay_in_browser(page: Page, shop: Shop, products: list[int], member: int) -> str:
-    """Checkout page → the emulator's window with the approving card → 결제 성공; the paid order's orderId."""
+async def pay_in_browser(page: Page, shop: Shop, products: list[int]) -> str:
+    """Checkout page → the emulator's window with the approving card → 결제 성공, as the member the page is logged
+    in as; the paid order's orderId."""
     chosen = "&".join(f"productNoList={n}" for n in products)
-    await page.goto(f"{shop.url}/?{chosen}&memberNo={member}")
+    await page.goto(f"{shop.url}/?{chosen}")
     total = sum(PRODUCTS[n][1] for n in products)
     await expect(page.locator("#amount")).to_have_text(won(total))
     order_id = await press_pay(page, total)
@@ -86,14 +130,14 @@ async def line_states(page: Page, order_id: str) -> dict[int, str]:
 
 async def lines_at_order(shop: Shop, order_id: str) -> dict[int, str]:
     """What order itself holds (O5): productNo → line status."""
-    async with httpx.AsyncClient(base_url=shop.url) as order:
+    async with httpx.AsyncClient(base_url=shop.url, headers=as_ops()) as order:
         response = await order.get("/api/orders", params={"orderId": order_id})
         assert response.status_code == 200, response.text
         return {line["productNo"]: line["status"] for line in response.json()["paymentOrderList"]}
 
 
 async def emulator_stats(shop: Shop) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=shop.emulator_url) as emulator:
+    async with httpx.AsyncClient(base_url=shop.emulator_url, headers=emulator_admin()) as emulator:
         response = await emulator.get("/emulator/stats")
         assert response.status_code == 200, response.text
         return dict(response.json())
@@ -136,8 +180,9 @@ class SellerPage:
     notices: list[str]
 
 
-async def read_seller_page(page: Page, shop_url: str, seller_no: int) -> SellerPage:
-    response = await page.goto(f"{shop_url}/seller?sellerNo={seller_no}")
+async def read_seller_page(page: Page, shop_url: str) -> SellerPage:
+    """The seller page of the seller the page is logged in as."""
+    response = await page.goto(f"{shop_url}/seller")
     assert response is not None
     assert response.status == 200, await response.text()
     balance = await page.locator("#balance").inner_text() if await page.locator("#balance").count() else None

@@ -6,8 +6,8 @@ import httpx
 from playwright.async_api import Browser, expect
 
 from tests.browser.conftest import Shop
-from tests.browser.shop_flows import press_pay
-from tests.support import eventually
+from tests.browser.shop_flows import page_as, press_pay
+from tests.support import as_member, eventually, tokens
 
 
 async def hot_ids(shop: Shop) -> list[int]:
@@ -20,15 +20,17 @@ async def test_the_main_page_lists_hot_products_in_rank_order_and_sells_the_chos
 ) -> None:
     async with httpx.AsyncClient(base_url=shop_services.like_url) as likes:
         for member in range(1, 6):  # product 3: 5 likes → score 10
-            assert (await likes.post(f"/api/catalog-likes/products/3/members/{member}")).status_code == 204
-        assert (await likes.post("/api/catalog-likes/products/1/members/1")).status_code == 204  # product 1: 2
+            liked = await likes.post(f"/api/catalog-likes/products/3/members/{member}", headers=as_member(member))
+            assert liked.status_code == 204
+        liked = await likes.post("/api/catalog-likes/products/1/members/1", headers=as_member(1))
+        assert liked.status_code == 204  # product 1: 2
     async with httpx.AsyncClient(base_url=shop_services.review_url) as reviews:
         review = {"productNo": 2, "memberNo": 1, "title": "좋아요", "content": "아주 좋아요", "starRatingType": "FIVE"}
-        assert (await reviews.post("/api/product-reviews", json=review)).status_code == 201  # product 2: 3 + 25
+        reviewed = await reviews.post("/api/product-reviews", json=review, headers=as_member(1))
+        assert reviewed.status_code == 201  # product 2: 3 + 25
     await eventually(lambda: hot_ids(shop_services), lambda ids: ids == [2, 3, 1], timeout_s=30)
 
-    page = await browser.new_page()
-    try:
+    async with page_as(browser, shop_services.url, tokens().member(1)) as page:
         await page.goto(f"{shop_services.url}/")
         await expect(page.locator("#showcase h1").first).to_have_text("인기 상품")
         listed = await page.locator("#product-list li.product").evaluate_all(
@@ -46,5 +48,3 @@ async def test_the_main_page_lists_hot_products_in_rank_order_and_sells_the_chos
         await expect(page.locator("#result-title")).to_have_text("결제 성공", timeout=20_000)
         await expect(page.locator("#amount")).to_have_text("2,000원")
         await expect(page.locator("#order-id")).to_have_text(order_id)
-    finally:
-        await page.close()

@@ -14,12 +14,14 @@ from tests.browser.shop_flows import (
     line_row,
     line_states,
     lines_at_order,
+    log_in_as,
     order_section,
+    page_as,
     pay_in_browser,
     read_seller_page,
     seller_books,
 )
-from tests.support import eventually
+from tests.support import eventually, tokens
 
 # Members of these tests alone (the other browser tests buy as member 1), so 내 주문 holds only their orders.
 BUYER, STALE_BUYER, DOUBT_BUYER = 7301, 7302, 7303
@@ -30,10 +32,9 @@ async def test_a_buyer_cancels_one_line_sees_the_partial_cancel_and_the_seller_p
     browser: Browser, shop_services: Shop
 ) -> None:
     shop = shop_services
-    page = await browser.new_page()
-    try:
-        order_id = await pay_in_browser(page, shop, [1, 2, 3], BUYER)
-        await page.goto(f"{shop.url}/my/orders?memberNo={BUYER}")
+    async with page_as(browser, shop.url, tokens().member(BUYER)) as page:
+        order_id = await pay_in_browser(page, shop, [1, 2, 3])
+        await page.goto(f"{shop.url}/my/orders")
         order = order_section(page, order_id)
         await expect(order.locator(".order-state")).to_have_text("결제 완료")
         await expect(order.locator(".order-amount")).to_have_text("6,000원")
@@ -54,17 +55,14 @@ async def test_a_buyer_cancels_one_line_sees_the_partial_cancel_and_the_seller_p
         assert await line_states(page, order_id) == {1: "결제 완료", 2: "취소됨", 3: "결제 완료"}
         await expect(line_row(page, order_id, 2).locator("button")).to_have_count(0)
         await expect(order.locator("button.cancel-order")).to_have_text("남은 상품 모두 취소")
-    finally:
-        await page.close()
     assert await lines_at_order(shop, order_id) == {1: "SUCCESS", 2: "CANCELED", 3: "SUCCESS"}
     after = await emulator_stats(shop)
     assert (after["canceled"], after["canceledAmount"]) == (before["canceled"] + 1, before["canceledAmount"] + 2000)
 
-    # The seller page (seller 1 sells products 1–3): wallet got the DEBIT through the broker.
-    page = await browser.new_page()
-    try:
+    # The seller page (seller 1 sells products 1–3), logged in as seller 1: wallet got the DEBIT through the broker.
+    async with page_as(browser, shop.url, tokens().seller(1)) as page:
         shown = await eventually(
-            lambda: read_seller_page(page, shop.url, 1),
+            lambda: read_seller_page(page, shop.url),
             lambda seen: ("DEBIT", "환불", "-2,000원", order_id) in seen.transactions,
             timeout_s=30, interval_s=0.3,
         )  # fmt: skip
@@ -76,12 +74,10 @@ async def test_a_buyer_cancels_one_line_sees_the_partial_cancel_and_the_seller_p
         assert shown.notices == []
         books = await seller_books(shop, 1)  # what order's own rows say the seller was paid and gave back
         await eventually(
-            lambda: read_seller_page(page, shop.url, 1),
+            lambda: read_seller_page(page, shop.url),
             lambda seen: (seen.balance, seen.sales) == (books.balance, books.sales),
             timeout_s=30, interval_s=0.3,
         )  # fmt: skip
-    finally:
-        await page.close()
 
 
 async def test_a_cancel_sent_again_gets_its_stored_result_and_a_stale_page_cancels_nothing_it_did_not_show(
@@ -93,11 +89,12 @@ async def test_a_cancel_sent_again_gets_its_stored_result_and_a_stale_page_cance
     shop = shop_services
     context = await browser.new_context()
     try:
+        await log_in_as(context, shop.url, tokens().member(STALE_BUYER))
         payer = await context.new_page()
-        order_id = await pay_in_browser(payer, shop, [1, 2], STALE_BUYER)
+        order_id = await pay_in_browser(payer, shop, [1, 2])
         tabs = [await context.new_page() for _ in range(3)]
         for tab in tabs:
-            await tab.goto(f"{shop.url}/my/orders?memberNo={STALE_BUYER}")
+            await tab.goto(f"{shop.url}/my/orders")
             await expect(order_section(tab, order_id).locator(".order-state")).to_have_text("결제 완료")
         first, again, whole = tabs
         line_one = await line_row(first, order_id, 1).get_attribute("data-payment-order-no")
@@ -148,10 +145,9 @@ async def test_a_cancel_in_doubt_shows_checking_and_the_page_turns_to_canceled_o
     no other cancel of the order. Once the PSP answers again, order's recovery sends the same cancel again, and
     the page the buyer is looking at — reloading itself while a cancel is in doubt — shows it done."""
     shop = shop_services
-    page = await browser.new_page()
-    try:
-        order_id = await pay_in_browser(page, shop, [3], DOUBT_BUYER)
-        await page.goto(f"{shop.url}/my/orders?memberNo={DOUBT_BUYER}")
+    async with page_as(browser, shop.url, tokens().member(DOUBT_BUYER)) as page:
+        order_id = await pay_in_browser(page, shop, [3])
+        await page.goto(f"{shop.url}/my/orders")
         before = await emulator_stats(shop)
         assert (await emulator_faults.put("/emulator/faults", json=PSP_TIMING_OUT)).status_code == 200
         await line_row(page, order_id, 3).locator("button.cancel-line").click()
@@ -179,8 +175,6 @@ async def test_a_cancel_in_doubt_shows_checking_and_the_page_turns_to_canceled_o
         await expect(order.locator(".order-state")).to_have_text("전액 취소", timeout=30_000)
         await expect(page.locator("#notice")).to_have_text("취소되었습니다. 3,000원을 환불했습니다.")
         await expect(order.locator(".refunded")).to_have_text("3,000원")
-    finally:
-        await page.close()
     after = await emulator_stats(shop)
     assert (after["canceled"], after["canceledAmount"]) == (before["canceled"] + 1, before["canceledAmount"] + 3000)
     assert await lines_at_order(shop, order_id) == {3: "CANCELED"}

@@ -8,9 +8,6 @@ from dataclasses import dataclass
 
 from kiwishop.platform.errors import ErrorCode
 
-LOGIN_ID_MAX_LENGTH = 64
-PASSWORD_MAX_LENGTH = 128
-
 
 class IdentityError(ErrorCode):
     BAD_CREDENTIALS = (

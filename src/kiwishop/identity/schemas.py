@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from kiwishop.identity.domain import LOGIN_ID_MAX_LENGTH, PASSWORD_MAX_LENGTH
+from kiwishop.contracts.identity import LOGIN_ID_MAX_LENGTH, PASSWORD_MAX_LENGTH
 from kiwishop.identity.tokens import IssuedToken
 from kiwishop.platform.identity import Principal
 

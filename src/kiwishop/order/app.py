@@ -1,7 +1,7 @@
 """Order's wiring: ``create_app(settings)`` builds the adapters (the SQL payment store, the Toss client,
-catalog; wallet and order-query for the seller page), hands them to the handlers as their ports, and registers
-the routes and pages, the WALLET_SETTLED consumer and the background loops; ``SERVICE`` describes the service
-to the registry."""
+catalog; wallet and order-query for the seller page; identity for the pages' login), hands them to the handlers
+as their ports, and registers the routes and pages, the WALLET_SETTLED consumer and the background loops;
+``SERVICE`` describes the service to the registry."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from kiwishop.contracts.events import on_topics
 from kiwishop.contracts.topics import WALLET
-from kiwishop.order import api, pages, pages_orders, pages_seller, workers
+from kiwishop.order import api, pages, pages_login, pages_orders, pages_pay, pages_seller, workers
 from kiwishop.order.cancel_store import SqlCancelStore
 from kiwishop.order.catalog_client import CatalogClient
 from kiwishop.order.consumers import wallet_result_handlers
@@ -25,6 +25,7 @@ from kiwishop.order.handlers.verdict import RecordVerdict
 from kiwishop.order.handlers.webhook import SyncFromPsp
 from kiwishop.order.metrics import PaymentMetrics
 from kiwishop.order.migrations import MIGRATIONS
+from kiwishop.order.page_session import PageRefusal
 from kiwishop.order.psp import TossClient
 from kiwishop.order.seller_reads import SellerReads
 from kiwishop.order.services import OrderServices
@@ -70,6 +71,7 @@ def create_app(settings: OrderSettings) -> FastAPI:
     # The seller page's peers: short timeouts, so a peer that is down costs the page a moment, never a 500.
     wallet_http = create_http_client(settings.wallet_url, connect_timeout_s=0.5, read_timeout_s=2.0)
     order_query_http = create_http_client(settings.order_query_url, connect_timeout_s=0.5, read_timeout_s=2.0)
+    identity_http = create_http_client(settings.identity_url, connect_timeout_s=0.5, read_timeout_s=5.0)  # /login
     toss_http = toss_http_client(settings)
     gateway = TossClient(toss_http, max_attempts=settings.psp_max_attempts, retry_base_s=settings.psp_retry_base_s)
     db, outbox = runtime.database(), runtime.outbox()
@@ -104,10 +106,12 @@ def create_app(settings: OrderSettings) -> FastAPI:
     runtime.on_shutdown(toss_http.aclose)
     runtime.on_shutdown(wallet_http.aclose)
     runtime.on_shutdown(order_query_http.aclose)
+    runtime.on_shutdown(identity_http.aclose)
 
-    app = runtime.build_app(
-        title="kiwi-shop order", routers=[api.router, pages.router, pages_orders.router, pages_seller.router]
-    )
+    page_routers = [pages.router, pages_pay.router, pages_login.router, pages_orders.router, pages_seller.router]
+    app = runtime.build_app(title="kiwi-shop order", routers=[api.router, *page_routers])
+    app.add_exception_handler(PageRefusal, pages.refusal_page)
+    app.state.identity_login = pages_login.IdentityLogin(identity_http)
     app.state.services = OrderServices(
         settings, db, runtime.ids, store, CatalogClient(catalog_http), confirm_payment, catalog_http, hot_catalog_http,
         cancel_payment, sync_from_psp, SellerReads(wallet_http, order_query_http),

@@ -1,19 +1,20 @@
-"""HTML pages of order (8080): checkout (GET /, which writes nothing), the Toss success and fail redirects; the
-page helpers the other pages share (``render``, ``won``). 내 주문 is in ``pages_orders.py``, the seller page in
-``pages_seller.py``."""
+"""HTML pages of order (8080): the shop (GET /, which writes nothing, logged in or not), and the page helpers the
+other pages share (``render``, ``won``, the 403 pages). Paying — 결제하기, the PSP's success and fail redirects —
+is in ``pages_pay.py``, the login in ``pages_login.py``, 내 주문 in ``pages_orders.py``, the seller page in
+``pages_seller.py``; who is logged in, and the CSRF guard of every form, in ``page_session.py``."""
 
 from __future__ import annotations
 
 import asyncio
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from kiwishop.order.domain import ORDER_ID_PATTERN, PAID, OrderError, PaymentStatus, order_name
-from kiwishop.order.messages import failure_text
+from kiwishop.order.domain import OrderError, order_name
+from kiwishop.order.page_session import PageRefusal, PageVisit, PageVisitDep
 from kiwishop.order.services import OrderServicesDep
 from kiwishop.order.showcase import showcase
 from kiwishop.platform.errors import AppError, CommonError
@@ -24,15 +25,45 @@ _templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
 )
 DEFAULT_PRODUCTS = [1, 2, 3]
-_CANCELED = {PaymentStatus.PARTIAL_CANCELED: "일부 취소됨", PaymentStatus.CANCELED: "전액 취소됨"}
+MAX_LINES = 50  # what POST /api/checkout takes (CheckoutIn.productNoList)
+NOT_FROM_HERE = (
+    "이 요청은 이 사이트의 페이지에서 보낸 것으로 확인되지 않아 처리하지 않았습니다. "
+    "페이지를 새로 고친 뒤 다시 시도해 주세요."
+)
 
 
-def render(name: str, status_code: int = 200, **context: object) -> HTMLResponse:
-    return HTMLResponse(_templates.get_template(name).render(**context), status_code=status_code)
+def render(visit: PageVisit | None, name: str, status_code: int = 200, **context: object) -> HTMLResponse:
+    """The template with who is logged in (``caller``), the CSRF value of its forms (``csrf``) and the way to log
+    in and come back (``login_link``). Never stored by a cache: the pages are one browser's own."""
+    session = {"caller": visit.caller, "csrf": visit.csrf, "login_link": visit.login_url()} if visit else {}
+    response = HTMLResponse(
+        _templates.get_template(name).render(**session, **context), status_code=status_code,
+        headers={"Cache-Control": "no-store"},
+    )  # fmt: skip
+    if visit is not None:
+        visit.keep(response)
+    return response
 
 
-def error_page(error: AppError) -> HTMLResponse:
-    return render("fail.html", error.status, code=error.code.code, message=error.code.message("ko", error.params))
+async def refusal_page(request: Request, exc: Exception) -> HTMLResponse:
+    """A page that could not be served at all (``PageRefusal``; registered by ``create_app``)."""
+    assert isinstance(exc, PageRefusal)
+    return render(None, "error.html", exc.status, title=exc.title, message=exc.message)
+
+
+def error_page(visit: PageVisit, error: AppError) -> HTMLResponse:
+    message = error.code.message("ko", error.params)
+    return render(visit, "fail.html", error.status, code=error.code.code, message=message)
+
+
+def not_from_here(visit: PageVisit) -> HTMLResponse:
+    """A form post without our CSRF value, or from another origin: 403, and nothing was done."""
+    return render(visit, "error.html", 403, title="요청을 처리하지 않았습니다", message=NOT_FROM_HERE)
+
+
+def wrong_account(visit: PageVisit, title: str, message: str) -> HTMLResponse:
+    """Logged in, but as an account this page is not for (a seller on 내 주문, a member on the seller page)."""
+    return render(visit, "error.html", 403, title=title, message=message)
 
 
 def won(amount: Decimal) -> str:
@@ -50,27 +81,23 @@ def positive_id(raw: str | None) -> int | None:
     return value if 1 <= value <= MAX_ID else None
 
 
-MAX_LINES = 50  # what POST /api/checkout takes (CheckoutIn.productNoList)
-
-
-def _checkout_params(request: Request) -> tuple[int, list[int]]:
-    raw_products = request.query_params.getlist("productNoList")
+def product_choice(raw_products: list[str]) -> list[int]:
+    """The products chosen (``productNoList``, repeated or comma separated; the default three when none), or a
+    400 for a bad number or more than checkout takes."""
     products = parse_id_list(raw_products) if raw_products else DEFAULT_PRODUCTS
-    raw_member = request.query_params.get("memberNo", "1")
-    if isinstance(products, str) or not products or not raw_member.isdigit() or not 1 <= int(raw_member) <= MAX_ID:
+    if isinstance(products, str) or not products or len(products) > MAX_LINES:
         raise AppError(CommonError.INVALID_REQUEST)
-    if len(products) > MAX_LINES:
-        raise AppError(CommonError.INVALID_REQUEST)
-    return int(raw_member), products
+    return products
 
 
 @router.get("/", response_class=HTMLResponse)
-async def checkout_page(request: Request, s: OrderServicesDep) -> HTMLResponse:
-    """The shop: the hot products to choose from, and what the current choice costs. It writes nothing (a
-    crawler or a reload creates no order): 결제하기 creates the order (POST /api/checkout, from the page's
-    script) and opens the payment window with it."""
+async def checkout_page(request: Request, s: OrderServicesDep, visit: PageVisitDep) -> HTMLResponse:
+    """The shop: the hot products to choose from, and what the current choice costs — for anyone, logged in or
+    not. It writes nothing (a crawler or a reload creates no order): 결제하기 creates the order for the member
+    logged in (``POST /checkout``, from the page's script; without a login it goes to the login first) and opens
+    the payment window with it. A ``memberNo`` in the URL (old links) is ignored: it never decides who buys."""
     try:
-        member_no, product_nos = _checkout_params(request)
+        product_nos = product_choice(request.query_params.getlist("productNoList"))
         offer, found = await asyncio.gather(showcase(s.hot_catalog_http, s.catalog_http), s.catalog.find(product_nos))
         missing = [n for n in product_nos if n not in found]
         if missing:  # as checkout would refuse them
@@ -80,12 +107,12 @@ async def checkout_page(request: Request, s: OrderServicesDep) -> HTMLResponse:
         if total != total.to_integral_value():
             raise AppError(OrderError.NON_INTEGER_AMOUNT, amount=total)
     except AppError as error:
-        return error_page(error)
+        return error_page(visit, error)
     return render(
+        visit,
         "checkout.html",
         showcase=offer,
         selected=set(product_nos),
-        member_no=member_no,
         product_nos=product_nos,
         won=won,
         order_name=order_name([p.name for p in products]),
@@ -93,38 +120,3 @@ async def checkout_page(request: Request, s: OrderServicesDep) -> HTMLResponse:
         client_key=s.settings.toss_client_key,
         sdk_url=s.settings.toss_sdk_url,
     )
-
-
-@router.get("/success", response_class=HTMLResponse)
-async def success_page(request: Request, s: OrderServicesDep) -> HTMLResponse:
-    """Toss sends the buyer here after authorisation; we confirm now and show the real outcome."""
-    q = request.query_params
-    payment_key, order_id = q.get("paymentKey", ""), q.get("orderId", "")
-    try:
-        amount = Decimal(q.get("amount", ""))
-    except InvalidOperation:
-        amount = Decimal(0)
-    if not payment_key or not ORDER_ID_PATTERN.match(order_id) or amount <= 0:
-        return error_page(AppError(CommonError.INVALID_REQUEST))
-    try:
-        payment = await s.confirm_payment(payment_key, order_id, amount)
-    except AppError as error:
-        if error.code is not OrderError.PAYMENT_IN_PROGRESS:
-            return error_page(error)
-        return render("success.html", state="PENDING", order_id=order_id, amount_text=won(amount))
-    if payment.status in PAID:  # paid, and perhaps given back in part or in whole since
-        return render(
-            "success.html", state="SUCCESS", order_id=order_id, amount_text=won(payment.total_amount),
-            payment_key=payment.payment_key, order_name=payment.order_name, canceled=_CANCELED.get(payment.status),
-        )  # fmt: skip
-    if payment.status is PaymentStatus.FAILURE:
-        code = payment.failure_code or OrderError.PAYMENT_FAILED.code
-        reason = failure_text(code, payment.failure_message, "ko")  # the pages are Korean
-        return render("fail.html", 400, code=code, message=reason, order_id=order_id)
-    return render("success.html", state="PENDING", order_id=order_id, amount_text=won(payment.total_amount))
-
-
-@router.get("/fail", response_class=HTMLResponse)
-async def fail_page(request: Request) -> HTMLResponse:
-    q = request.query_params
-    return render("fail.html", code=q.get("code", ""), message=q.get("message", ""), order_id=q.get("orderId", ""))

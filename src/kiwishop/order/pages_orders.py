@@ -1,5 +1,5 @@
-"""내 주문 (``GET /my/orders?memberNo=N``): the member's paid orders from order's own O6 read — newest first, paged
-with its nextCursor (``&cursor=``) — each with its lines, the order's state and what was given back, and 취소
+"""내 주문 (``GET /my/orders``): the logged-in member's paid orders from order's own O6 read — newest first, paged
+with its nextCursor (``?cursor=``) — each with its lines, the order's state and what was given back, and 취소
 buttons per line and per order.
 
 The buttons post to ``POST /my/orders/cancel``, which runs order's cancel handler in-process (the code path of
@@ -10,15 +10,17 @@ request. A form names the lines it cancels (the order button: every line it show
 submission of the same form gets the stored cancel back (the handler is idempotent per line), never a second
 cancel, and a stale page never cancels a line its buyer did not see. The page's script also sends a form once.
 
-There is no login yet: the member comes from the query (identity comes later); another member's order is refused
-as unknown (PEC0004)."""
+The member is the one logged in (``page_session``): without a login the page goes to the login and back, a seller's
+or ops' login gets a 403 page; a ``memberNo`` in the URL or a form (old links) is ignored. A cancel form acts only
+as that member and only with the page's CSRF value: another member's order is refused as unknown (PEC0004), a form
+from elsewhere with a 403 page — nothing cancelled either way."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -26,14 +28,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from kiwishop.order import queries
 from kiwishop.order.cancellation import Cancel, CancelStatus, refusal_error
 from kiwishop.order.domain import ORDER_ID_PATTERN, OrderError, Payment, PaymentStatus, seoul_iso
-from kiwishop.order.pages import positive_id, render, won
+from kiwishop.order.page_session import PageVisit, PageVisitDep, field, form_is_ours, read_form
+from kiwishop.order.pages import not_from_here, positive_id, render, won, wrong_account
 from kiwishop.order.services import OrderServicesDep
 from kiwishop.platform.errors import AppError, CommonError, ErrorCode
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 10
 CANCEL_REASON = "구매자 요청(내 주문)"
-MAX_FORM_BYTES = 16_384
+MEMBERS_ONLY = "내 주문은 회원 계정으로 볼 수 있습니다. 로그아웃한 뒤 회원 계정으로 로그인해 주세요."
 STATES = {
     PaymentStatus.SUCCESS: "결제 완료", PaymentStatus.PARTIAL_CANCELED: "부분 취소",
     PaymentStatus.CANCELED: "전액 취소", PaymentStatus.EXECUTING: "결제 확인 중", PaymentStatus.UNKNOWN: "결제 확인 중",
@@ -138,17 +141,28 @@ async def _notice(s: OrderServicesDep, request: Request, member_no: int) -> Noti
     return error_notice(order_id, code, q.get("lines")) if code else None
 
 
-def _bad_request(message: str = "요청 값이 올바르지 않습니다.") -> HTMLResponse:
-    return render("error.html", 400, title="내 주문", message=message)
+def _bad_request(visit: PageVisit, message: str = "요청 값이 올바르지 않습니다.") -> HTMLResponse:
+    return render(visit, "error.html", 400, title="내 주문", message=message)
+
+
+def _member(visit: PageVisit) -> int | Response:
+    """The logged-in member's number; else where to go instead (the login, or a 403 page for another role)."""
+    if visit.caller is None:
+        return RedirectResponse(visit.login_url("/my/orders"), status_code=303)
+    if visit.caller.member_no is None:
+        return wrong_account(visit, "내 주문", MEMBERS_ONLY)
+    return visit.caller.member_no
 
 
 @router.get("/my/orders", response_class=HTMLResponse)
-async def my_orders(request: Request, s: OrderServicesDep) -> HTMLResponse:
-    q = request.query_params
-    member_no, raw_cursor = positive_id(q.get("memberNo")), q.get("cursor")
+async def my_orders(request: Request, s: OrderServicesDep, visit: PageVisitDep) -> Response:
+    member_no = _member(visit)
+    if isinstance(member_no, Response):
+        return member_no
+    raw_cursor = request.query_params.get("cursor")
     cursor = positive_id(raw_cursor) if raw_cursor else None
-    if member_no is None or (raw_cursor and cursor is None):
-        return _bad_request("회원번호(memberNo)가 올바르지 않습니다." if member_no is None else BAD_CURSOR)
+    if raw_cursor and cursor is None:
+        return _bad_request(visit, BAD_CURSOR)
     events, last = await queries.paid_events_of_member(s.db, member_no, cursor, PAGE_SIZE)
     pending = await queries.open_cancel_lines(s.db, [e.order_id for e in events])
     orders = [order_view(e, pending.get(e.order_id, set())) for e in events]
@@ -158,41 +172,32 @@ async def my_orders(request: Request, s: OrderServicesDep) -> HTMLResponse:
     # redirect added (a refresh to the same URL with a fragment would only scroll).
     refresh = f"{request.url.path}?{request.url.query}" if pending_cancel else None
     return render(
-        "my_orders.html", member_no=member_no, orders=orders, cursor=cursor, next_cursor=last, notice=notice,
+        visit, "my_orders.html", member_no=member_no, orders=orders, cursor=cursor, next_cursor=last, notice=notice,
         refresh=refresh,
     )  # fmt: skip
 
 
-async def _form(request: Request) -> dict[str, list[str]] | None:
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        return None
-    try:
-        return parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=200)
-    except (UnicodeDecodeError, ValueError):
-        return None
-
-
 @router.post("/my/orders/cancel", response_class=HTMLResponse)
-async def cancel_from_page(request: Request, s: OrderServicesDep) -> Response:
-    """Cancel the lines the form names, as the cancel API would, then back to 내 주문 with the outcome (303)."""
-    form = await _form(request)
-    if form is None:
-        return _bad_request()
-    member_no = positive_id((form.get("memberNo") or [""])[0])
-    order_id = (form.get("orderId") or [""])[0]
-    raw_cursor = (form.get("cursor") or [""])[0]
+async def cancel_from_page(request: Request, s: OrderServicesDep, visit: PageVisitDep) -> Response:
+    """Cancel the lines the form names, as the cancel API would, for the logged-in member's own order, then back
+    to 내 주문 with the outcome (303)."""
+    form = await read_form(request)
+    if form is None or not form_is_ours(request, visit, form):
+        return not_from_here(visit)
+    member_no = _member(visit)
+    if isinstance(member_no, Response):
+        return member_no
+    order_id, raw_cursor = field(form, "orderId"), field(form, "cursor")
     line_nos = [positive_id(raw) for raw in form.get("paymentOrderNo", [])]
     numbers = [n for n in line_nos if n is not None]
-    if member_no is None or not ORDER_ID_PATTERN.match(order_id) or not numbers or len(numbers) != len(line_nos):
-        return _bad_request()
+    if not ORDER_ID_PATTERN.match(order_id) or not numbers or len(numbers) != len(line_nos):
+        return _bad_request(visit)
     if len(numbers) > 100 or (raw_cursor and positive_id(raw_cursor) is None):
-        return _bad_request()
-    back: dict[str, str | int] = {"memberNo": member_no, **({"cursor": raw_cursor} if raw_cursor else {})}
-    back["orderId"] = order_id
+        return _bad_request(visit)
+    back: dict[str, str | int] = {**({"cursor": raw_cursor} if raw_cursor else {}), "orderId": order_id}
     try:
         payment = await queries.payment_of_order(s.db, order_id)
-        if payment.member_no != member_no:  # no login yet: at least never someone else's order from this page
+        if payment.member_no != member_no:  # another member's order: as unknown, nothing cancelled
             raise AppError(OrderError.ORDER_NOT_FOUND)
         result = await s.cancel_payment(order_id, CANCEL_REASON, numbers)
     except AppError as error:

@@ -1,7 +1,8 @@
 """What the seller page reads from other services over HTTP: the seller's wallet (balance, transactions) from
-wallet (8082) and the sales by product from order-query (8087). Nothing here raises for a peer that is down,
-slow or answers something unexpected: the read comes back as ``UNAVAILABLE`` (or ``NO_WALLET`` for wallet's 404)
-and the page shows what it has, with a notice."""
+wallet (8082) and the sales by product from order-query (8087), each asked with the logged-in seller's own token
+(``Authorization: Bearer``: those services answer a seller about that seller only). Nothing here raises for a peer
+that is down, slow or answers something unexpected: the read comes back as ``UNAVAILABLE`` (or ``NO_WALLET`` for
+wallet's 404) and the page shows what it has, with a notice."""
 
 from __future__ import annotations
 
@@ -66,10 +67,13 @@ def seoul_time(utc_iso: str) -> str:
     return moment.astimezone(SEOUL).strftime("%Y-%m-%d %H:%M:%S")
 
 
-async def _get(http: HttpClient, path: str, params: Params | None = None) -> tuple[int, Any] | None:
-    """(status, parsed body), or None when the peer could not be asked or answered something that is not JSON."""
+async def _get(http: HttpClient, path: str, token: str, params: Params | None = None) -> tuple[int, Any] | None:
+    """(status, parsed body), or None when the peer could not be asked or answered something that is not JSON. A
+    401/403 (the token expired on its way, or the peer will not have it) is a status like any other: unavailable."""
     try:
-        response = await http.get(path, params=params)
+        response = await http.get(path, params=params, headers={"Authorization": f"Bearer {token}"})
+        if response.status_code in (401, 403):
+            log.warning("seller page: %s%s refused the seller's token (%s)", http.base_url, path, response.status_code)
         return response.status_code, jsonutil.loads(response.content)
     except (HttpError, ValueError) as exc:
         log.warning("seller page: %s%s unavailable: %s", http.base_url, path, exc)
@@ -103,8 +107,8 @@ class SellerReads:
         self._wallet = wallet
         self._order_query = order_query
 
-    async def wallet(self, seller_no: int) -> Wallet | Missing:
-        answer = await _get(self._wallet, f"/api/wallets/sellers/{seller_no}")
+    async def wallet(self, seller_no: int, token: str) -> Wallet | Missing:
+        answer = await _get(self._wallet, f"/api/wallets/sellers/{seller_no}", token)
         if answer is not None and answer[0] == 404:
             return Missing.NO_WALLET
         if answer is None or answer[0] != 200:
@@ -115,11 +119,11 @@ class SellerReads:
             log.warning("seller page: wallet answered an unexpected shape")
             return Missing.UNAVAILABLE
 
-    async def transactions(self, seller_no: int, cursor: str | None) -> TransactionPage | Missing:
+    async def transactions(self, seller_no: int, cursor: str | None, token: str) -> TransactionPage | Missing:
         params: dict[str, str | int] = {"limit": TRANSACTIONS_PAGE}
         if cursor:
             params["cursor"] = cursor
-        answer = await _get(self._wallet, f"/api/wallets/sellers/{seller_no}/transactions", params)
+        answer = await _get(self._wallet, f"/api/wallets/sellers/{seller_no}/transactions", token, params)
         if answer is not None and answer[0] == 404:
             return Missing.NO_WALLET
         if answer is None or answer[0] != 200:
@@ -134,8 +138,8 @@ class SellerReads:
             log.warning("seller page: wallet's transactions came in an unexpected shape")
             return Missing.UNAVAILABLE
 
-    async def sales(self, seller_no: int) -> list[ProductSales] | Missing:
-        answer = await _get(self._order_query, f"/api/orders/sellers/{seller_no}")
+    async def sales(self, seller_no: int, token: str) -> list[ProductSales] | Missing:
+        answer = await _get(self._order_query, f"/api/orders/sellers/{seller_no}", token)
         if answer is None or answer[0] != 200:
             return Missing.UNAVAILABLE
         try:

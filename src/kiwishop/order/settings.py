@@ -25,6 +25,11 @@ class OrderSettings(ServiceSettings):
     # sales by product. Either one down leaves the page up, with a notice.
     wallet_url: str = "http://127.0.0.1:8082"
     order_query_url: str = "http://127.0.0.1:8087"
+    # The pages' login (GET/POST /login) asks identity for a token and keeps it in the kiwi_session cookie.
+    identity_url: str = "http://127.0.0.1:8089"
+    # The pages' cookies carry Secure: true wherever the shop is served over HTTPS (behind the TLS proxy of
+    # deploy/); false locally, where the pages are plain http://localhost and a Secure cookie would never come back.
+    cookie_secure: bool = False
 
     # Toss Payments: the API base the server calls, and the SDK script the browser loads.
     # Real Toss: https://api.tosspayments.com and https://js.tosspayments.com/v1/payment.
