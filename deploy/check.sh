@@ -3,8 +3,9 @@
 #   1. Debian's docker-compose (v1) parses and resolves deploy/compose.yaml        docker-compose config -q
 #   2. the Compose Specification's JSON schema accepts it                           check-jsonschema
 #   3. hadolint lints deploy/Dockerfile                                             hadolint
-#   4. shellcheck lints the MySQL init script (and this one)                        shellcheck
-#   5. the KIWI_* settings in compose.yaml are ones the services read, and valid    deploy/check_settings.py
+#   4. shellcheck lints the MySQL init, Kafka and TLS scripts (and this one)         shellcheck
+#   5. the KIWI_* settings in compose.yaml are ones the services read, and valid;   deploy/check_settings.py
+#      only public ports published; Kafka users and ACLs match the code; MySQL TLS   (+ check_security.py)
 # Installs what is missing: Debian's docker-compose (apt, as root) and a throw-away virtual environment in
 # .data/deploy-tools (git-ignored). The first run needs the package registries; later runs are offline.
 set -euo pipefail
@@ -44,7 +45,8 @@ run "docker-compose config (production)" "${compose[@]}" config -q
 run "docker-compose config (demo profile)" env COMPOSE_PROFILES=demo "${compose[@]}" config -q
 run "compose-spec JSON schema" "$TOOLS/bin/check-jsonschema" --builtin-schema vendor.compose-spec deploy/compose.yaml
 run "hadolint deploy/Dockerfile" "$TOOLS/bin/hadolint" deploy/Dockerfile
-run "shellcheck" "$TOOLS/bin/shellcheck" deploy/mysql/init/10-kiwishop.sh deploy/check.sh
+run "shellcheck" "$TOOLS/bin/shellcheck" deploy/mysql/init/10-kiwishop.sh deploy/kafka/*.sh deploy/tls/make-certs.sh \
+  deploy/check.sh
 # shellcheck disable=SC2329 # invoked through run
 settings_match() { "${compose[@]}" config | "$PROJECT_PYTHON" deploy/check_settings.py; }
 if [ -x "$PROJECT_PYTHON" ]; then

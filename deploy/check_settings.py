@@ -4,35 +4,45 @@ For every `kiwishop serve <name>` container: each KIWI_* variable is a setting t
 would be ignored silently otherwise), the settings validate, the service listens on 0.0.0.0, the health
 check and the published port use the port it listens on, node ids differ, it waits for the migrate job,
 and a service with a schema logs in as its own user, which deploy/mysql/init creates. Every service the
-code defines must be in the file. Run with the project's environment: .venv/bin/python deploy/check_settings.py
+code defines must be in the file. Then the transport-security checks of check_security.py: published ports,
+Kafka users and ACLs against the code, MySQL over TLS. Run with the project's environment:
+  docker-compose config | .venv/bin/python deploy/check_settings.py     (check.sh does)
 """
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from pathlib import Path
 from typing import Any
 
+import check_security as security
 import yaml
 
-from kiwishop.services import definitions
+from kiwishop.platform.service import ServiceDefinition
 from kiwishop.platform.settings import InfraSettings, ServiceSettings
+from kiwishop.services import definitions
 
-INIT_SCRIPT = Path(__file__).parent / "mysql" / "init" / "10-kiwishop.sh"
+HERE = Path(__file__).parent
+INIT_SCRIPT = HERE / "mysql" / "init" / "10-kiwishop.sh"
 INFRA_VARS = {f"KIWI_{name.upper()}" for name in InfraSettings.model_fields}
 
 
 def settings_from(cls: type[ServiceSettings], env: dict[str, str]) -> ServiceSettings:
-    saved = dict(os.environ)
-    try:
-        os.environ.clear()
-        os.environ.update(env)
+    with security.environment(env):
         return cls()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+
+
+def check_security(
+    name: str, definition: ServiceDefinition, spec: dict[str, Any], raw: dict[str, Any], settings: ServiceSettings
+) -> list[str]:
+    """The container's Kafka user and ACLs against its code, and its TLS to MySQL (check_security.py)."""
+    env = {k: str(v) for k, v in (spec.get("environment") or {}).items()}
+    raw_env = (raw.get(name) or {}).get("environment") or {}
+    errors = security.kafka_errors(name, definition.name, raw_env, settings.infra, security.kafka_use(definition, env))
+    if settings.db_name:
+        errors += security.db_errors(name, spec, settings.infra, env.get("KIWI_DB_USER", "root"))
+    return errors
 
 
 def check_service(
@@ -73,17 +83,25 @@ def check_service(
 
 def main() -> int:
     services = yaml.safe_load(sys.stdin)["services"]
+    raw = yaml.safe_load((HERE / "compose.yaml").read_text())["services"]  # before interpolation: ${VARIABLE}s
     match = re.search(r"for service in ([a-z_ ]+); do", INIT_SCRIPT.read_text())
     init_schemas = set(match.group(1).split()) if match else set()
-    errors: list[str] = []
+    errors: list[str] = security.settings_exist()
     node_ids: dict[int, str] = {}
+    service_of: dict[str, str] = {}
+    kafka_users: dict[str, str] = {}
     for definition in definitions():
         found = [n for n, s in services.items() if s.get("command") == ["kiwishop", "serve", definition.name]]
         if not found:
             errors.append(f"{definition.name}: no container runs `kiwishop serve {definition.name}`")
         for name in found:
+            service_of[name] = definition.name
             problems, settings = check_service(name, services[name], definition.settings_class, init_schemas)
             errors += problems
+            if settings is not None and definition.name != "toss-emulator":
+                errors += check_security(name, definition, services[name], raw, settings)
+                if settings.infra.kafka_sasl_username:
+                    kafka_users[definition.name] = settings.infra.kafka_sasl_username
             if settings is not None and settings.node_id in node_ids:
                 errors.append(f"{name}: node id {settings.node_id} already used by {node_ids[settings.node_id]}")
             if settings is not None:
@@ -96,6 +114,9 @@ def main() -> int:
         for var in migrate.get("environment", {})
         if var.startswith("KIWI_") and var not in INFRA_VARS
     ]
+    errors += security.migrate_errors(migrate, (raw.get("migrate") or {}).get("environment") or {})
+    errors += security.port_errors(services, service_of)
+    errors += security.ownership_errors(kafka_users)
     for error in errors:
         print(f"check_settings: {error}", file=sys.stderr)
     print(f"check_settings: {len(node_ids)} service containers, {'OK' if not errors else f'{len(errors)} problem(s)'}")

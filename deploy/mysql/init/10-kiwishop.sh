@@ -3,6 +3,7 @@
 # Creates one schema per service that has a SQL database, and least-privilege users:
 #   kiwi_migrate     DDL + DML on every kiwi-shop schema (used only by the one-shot "migrate" job)
 #   kiwi_<service>   SELECT/INSERT/UPDATE/DELETE on its own schema only
+# Every one of them logs in over TLS only (REQUIRE SSL, set again on a re-run for users made before).
 # Passwords come from the container's environment (deploy/.env); use letters, digits and _ only.
 # Against a managed MySQL instead, with a mysql client:  MYSQL_HOST=<host> MYSQL_ADMIN_USER=<admin>
 #   MYSQL_ROOT_PASSWORD=<its password> (plus the DB_* passwords) bash deploy/mysql/init/10-kiwishop.sh
@@ -10,13 +11,15 @@
 (
   set -euo pipefail
   statements() {
-    echo "CREATE USER IF NOT EXISTS 'kiwi_migrate'@'%' IDENTIFIED BY '${DB_MIGRATE_PASSWORD:?}';"
+    echo "CREATE USER IF NOT EXISTS 'kiwi_migrate'@'%' IDENTIFIED BY '${DB_MIGRATE_PASSWORD:?}' REQUIRE SSL;"
+    echo "ALTER USER 'kiwi_migrate'@'%' REQUIRE SSL;"
     for service in catalog catalog_like catalog_review identity order seller wallet; do
       password_var="DB_PASSWORD_${service^^}"
       password="${!password_var:?$password_var is not set}"
       schema="payment_msa_v2_${service}"
       echo "CREATE DATABASE IF NOT EXISTS \`${schema}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;"
-      echo "CREATE USER IF NOT EXISTS 'kiwi_${service}'@'%' IDENTIFIED BY '${password}';"
+      echo "CREATE USER IF NOT EXISTS 'kiwi_${service}'@'%' IDENTIFIED BY '${password}' REQUIRE SSL;"
+      echo "ALTER USER 'kiwi_${service}'@'%' REQUIRE SSL;"
       echo "GRANT SELECT, INSERT, UPDATE, DELETE ON \`${schema}\`.* TO 'kiwi_${service}'@'%';"
       echo "GRANT CREATE, ALTER, DROP, INDEX, REFERENCES, SELECT, INSERT, UPDATE, DELETE" \
            "ON \`${schema}\`.* TO 'kiwi_migrate'@'%';"

@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from kiwishop.contracts.topics import BUSINESS_TOPICS
 from kiwishop.platform.envelope import Envelope, EnvelopeError
+from kiwishop.platform.kafka import kafka_security_kwargs
 from kiwishop.platform.settings import InfraSettings
 
 DLT_SUFFIX = ".DLT"
@@ -138,6 +139,7 @@ async def _started(infra: InfraSettings, group: str | None) -> AsyncIterator[AIO
         auto_offset_reset="earliest",
         request_timeout_ms=infra.kafka_request_timeout_ms,
         fetch_max_wait_ms=infra.kafka_fetch_max_wait_ms,
+        **kafka_security_kwargs(infra),
     )
     try:
         await consumer.start()
@@ -229,6 +231,7 @@ async def count_records(infra: InfraSettings, topics: Sequence[str], idle_s: flo
         auto_offset_reset="earliest",
         session_timeout_ms=infra.kafka_session_timeout_ms,
         heartbeat_interval_ms=infra.kafka_heartbeat_interval_ms,
+        **kafka_security_kwargs(infra),
     )
     await consumer.start()
     try:

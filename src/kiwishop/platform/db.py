@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import ssl
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import URL, text
 from sqlalchemy.exc import DBAPIError
@@ -67,6 +68,27 @@ def database_url(infra: InfraSettings, db_name: str | None) -> URL:
     )
 
 
+def ssl_context(infra: InfraSettings) -> ssl.SSLContext | None:
+    """TLS to MySQL, or None (the local stack). With TLS the server's certificate is always verified — against
+    ``db_ssl_ca``, else the system's CAs — and its name against ``db_host`` unless ``db_ssl_verify_identity`` is
+    off (MySQL's VERIFY_CA): encryption without verification would not stop a man in the middle. asyncmy sends
+    the TLS request whatever the server announces, so a server without TLS is refused, never used in clear."""
+    if not (infra.db_ssl_required or infra.db_ssl_ca):
+        return None
+    context = ssl.create_default_context(cafile=infra.db_ssl_ca or None)
+    context.check_hostname = infra.db_ssl_verify_identity
+    return context
+
+
+def connect_args(infra: InfraSettings) -> dict[str, Any]:
+    """asyncmy's connect() arguments of every engine (services and migrations): sessions in UTC, TLS if set."""
+    args: dict[str, Any] = {"init_command": "SET time_zone = '+00:00'"}
+    context = ssl_context(infra)
+    if context is not None:
+        args["ssl"] = context
+    return args
+
+
 def create_engine(infra: InfraSettings, db_name: str | None, *, pool_size: int, max_overflow: int) -> AsyncEngine:
     """An engine whose sessions run in UTC with READ COMMITTED (no gap locks for SKIP LOCKED claims)."""
     return create_async_engine(
@@ -80,7 +102,7 @@ def create_engine(infra: InfraSettings, db_name: str | None, *, pool_size: int, 
         # so the pool's extra ROLLBACK on every check-in would only cost a round trip.
         pool_reset_on_return=None,
         isolation_level="READ COMMITTED",
-        connect_args={"init_command": "SET time_zone = '+00:00'"},
+        connect_args=connect_args(infra),
     )
 
 

@@ -1,5 +1,6 @@
 """Kafka clients with the house settings: keyed produce with acks=all, topics created explicitly with a
-configured partition count, consumers with manual commits reading from the earliest offset."""
+configured partition count, consumers with manual commits reading from the earliest offset. Every client the
+product makes authenticates and encrypts as ``kafka_security_kwargs`` says (SASL/TLS settings of InfraSettings)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import contextlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
 
 from kiwishop.platform.settings import InfraSettings
 
@@ -30,13 +33,38 @@ def dlt_topic(topic: str) -> str:
     return f"{topic}.DLT"
 
 
+def kafka_security_kwargs(infra: InfraSettings) -> dict[str, Any]:
+    """The security arguments of every aiokafka client the product makes (producer, consumer, admin): nothing
+    for PLAINTEXT, so the local stack's clients are built exactly as before; a SASL user and its mechanism for
+    SASL_*; a context that verifies the broker's certificate and name for *SSL. A SASL protocol without its
+    user fails here, at the first client, instead of as an authentication error that looks like an outage."""
+    protocol = infra.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return {}
+    kwargs: dict[str, Any] = {"security_protocol": protocol}
+    if protocol.startswith("SASL_"):
+        password = infra.kafka_sasl_password.get_secret_value()
+        if not infra.kafka_sasl_username or not password:
+            raise ValueError(f"KIWI_KAFKA_SECURITY_PROTOCOL={protocol} needs KIWI_KAFKA_SASL_USERNAME and _PASSWORD")
+        kwargs |= {
+            "sasl_mechanism": infra.kafka_sasl_mechanism,
+            "sasl_plain_username": infra.kafka_sasl_username,
+            "sasl_plain_password": password,
+        }
+    if protocol.endswith("SSL"):
+        kwargs["ssl_context"] = create_ssl_context(cafile=infra.kafka_ssl_cafile or None)
+    return kwargs
+
+
 async def ensure_topics(infra: InfraSettings, topics: Iterable[str], partitions: int | None = None) -> None:
     """Create the topics that do not exist yet (idempotent)."""
     wanted = sorted(set(topics))
     if not wanted:
         return
     admin = AIOKafkaAdminClient(
-        bootstrap_servers=infra.kafka_bootstrap_servers, request_timeout_ms=infra.kafka_request_timeout_ms
+        bootstrap_servers=infra.kafka_bootstrap_servers,
+        request_timeout_ms=infra.kafka_request_timeout_ms,
+        **kafka_security_kwargs(infra),
     )
     await admin.start()
     try:
@@ -74,6 +102,7 @@ class KafkaPublisher:
                     linger_ms=self._linger_ms,
                     request_timeout_ms=self._infra.kafka_request_timeout_ms,
                     max_batch_size=1 << 20,
+                    **kafka_security_kwargs(self._infra),
                 )
                 try:
                     await producer.start()
@@ -146,4 +175,5 @@ def create_consumer(
         max_poll_interval_ms=300_000,
         # The local broker answers a fetch only when its wait expires, so the wait bounds the latency.
         fetch_max_wait_ms=infra.kafka_fetch_max_wait_ms,
+        **kafka_security_kwargs(infra),
     )

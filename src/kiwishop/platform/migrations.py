@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from kiwishop.platform.db import database_url
+from kiwishop.platform.db import connect_args, database_url
 from kiwishop.platform.settings import InfraSettings
 
 
@@ -39,7 +39,9 @@ async def migrate(
     Returns the versions applied by this call.
     """
     schema = _quote_ident(db_name)
-    server = create_async_engine(database_url(infra, None), isolation_level="AUTOCOMMIT")
+    server = create_async_engine(
+        database_url(infra, None), isolation_level="AUTOCOMMIT", connect_args=connect_args(infra)
+    )
     try:
         async with server.connect() as conn:
             await conn.execute(
@@ -51,7 +53,7 @@ async def migrate(
     engine = create_async_engine(
         database_url(infra, db_name),
         isolation_level="AUTOCOMMIT",
-        connect_args={"init_command": "SET time_zone = '+00:00'"},
+        connect_args=connect_args(infra),
     )
     applied: list[str] = []
     try:

@@ -9,6 +9,8 @@ configuration only.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -21,9 +23,26 @@ class InfraSettings(BaseSettings):
     db_user: str = "root"
     db_password: SecretStr = SecretStr("1234")
 
+    # TLS to MySQL (platform/db.py): on when required or when a CA is given; the server's certificate is then
+    # always verified (against this CA bundle, else the system's) and, unless verify_identity is false, its name
+    # against db_host. Off locally: the local MariaDB has no certificate.
+    db_ssl_required: bool = False
+    db_ssl_ca: str = ""
+    db_ssl_verify_identity: bool = True
+
+    # Password and TLS go in the URL: redis://:PASSWORD@host:6379/0, rediss://…?ssl_ca_certs=/path/ca.pem
     redis_url: str = "redis://127.0.0.1:6379/0"
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # Authentication and encryption of every Kafka client (platform/kafka.py kafka_security_kwargs). PLAINTEXT
+    # locally; production uses SASL (one SCRAM user per service, deploy/README.md) over SASL_PLAINTEXT inside a
+    # private network, or SASL_SSL / SSL across hosts (the broker's CA from kafka_ssl_cafile, else the system's).
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: SecretStr = SecretStr("")
+    kafka_ssl_cafile: str = ""
+
     # Real Kafka: true. The local Tansu broker rejects aiokafka's idempotent producer, so false locally;
     # consumer-side dedupe by event id is what makes duplicates harmless anyway.
     kafka_idempotent_producer: bool = False
