@@ -36,12 +36,13 @@ async def payment_of_order(db: Database, order_id: str) -> Payment:
     return payment
 
 
-async def lines_of_order(db: Database, order_id: str) -> list[dict[str, object]]:
-    """O5: the payment lines of one order (any status); PEC0004 (404) for an unknown orderId, as for
-    ``payment_of_order`` (every order has at least one line)."""
+async def lines_of_order(db: Database, order_id: str) -> tuple[int, list[dict[str, object]]]:
+    """O5: the order's buyer (memberNo: who may read it) and its payment lines (any status); PEC0004 (404) for
+    an unknown orderId, as for ``payment_of_order`` (every order has at least one line)."""
     query = (
-        select(po.c.payment_order_no, po.c.order_id, po.c.amount, po.c.payment_order_status, po.c.seller_no,
-               po.c.product_no)
+        select(pe.c.member_no, po.c.payment_order_no, po.c.order_id, po.c.amount, po.c.payment_order_status,
+               po.c.seller_no, po.c.product_no)
+        .join(pe, pe.c.payment_event_no == po.c.payment_event_no)
         .where(po.c.order_id == order_id)
         .order_by(po.c.payment_order_no)
     )  # fmt: skip
@@ -49,7 +50,7 @@ async def lines_of_order(db: Database, order_id: str) -> list[dict[str, object]]
         rows = (await conn.execute(query)).all()
     if not rows:
         raise AppError(OrderError.ORDER_NOT_FOUND)
-    return [
+    return rows[0].member_no, [
         {
             "paymentOrderNo": r.payment_order_no,
             "orderId": r.order_id,

@@ -100,12 +100,13 @@ class PaymentEventOut(BaseModel):
     paymentDone: bool
 
     @classmethod
-    def of(cls, p: Payment) -> PaymentEventOut:
+    def of(cls, p: Payment, *, show_key: bool = True) -> PaymentEventOut:
+        """``show_key``: the PSP's paymentKey is for ops; a member's answer has the field, always null."""
         return cls(
             paymentEventNo=p.payment_event_no,
             memberNo=p.member_no,
             orderId=p.order_id,
-            paymentKey=p.payment_key,
+            paymentKey=p.payment_key if show_key else None,
             orderName=p.order_name,
             method="CARD",
             type="NORMAL",

@@ -16,6 +16,7 @@ in Redis by ``render`` in ``lua.COMMON``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -38,6 +39,19 @@ class OrderQueryError(ErrorCode):
         "주문 내역을 지금 가져올 수 없습니다. 잠시 후 다시 시도해 주세요.",
         "Order history is unavailable right now; try again shortly.",
     )
+
+
+# Stored JSON is compact and escapes every quote inside a string, so this can only be the field itself.
+_PAYMENT_KEY = re.compile(rb'"paymentKey":"(?:[^"\\]|\\.)*"')
+
+
+KEYLESS = b'"paymentKey":null'  # a model stored from a member's view (or a page with one): not ops' answer
+
+
+def hide_payment_keys(body: bytes) -> bytes:
+    """A member's view of stored JSON (a model, or a page of them): every ``paymentKey`` null, as order shows
+    it to members. The PSP's key is for ops; the read model keeps it for them."""
+    return _PAYMENT_KEY.sub(b'"paymentKey":null', body)
 
 
 class InvalidEvent(ValueError):

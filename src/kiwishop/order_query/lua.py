@@ -21,6 +21,10 @@ this service's own JSON (``store.model_json``, no spaces, each line ``{"paymentO
 "amount":…,"status":"…"`` in that order, quotes inside strings escaped), so a line's status is found by its
 number, and the summary fields (``domain.summarized``) are cut off and written again from the lines.
 
+The paymentKey: order shows it to ops only, so a model filled from a member's answer has it null. ``keyed``
+fills it in from a later write of the same event that has it (the PAYMENT_CONFIRM, usually consumed moments
+later, or an ops read's refill), in APPLY and FILL; nothing else of a stored model changes.
+
 Seller sales (``sales.py``): APPLY counts an event's lines once per order (its ``…:sold`` marker), CANCEL
 each line once (the first time it enters the canceled set); amounts in cents, by HINCRBY.
 """
@@ -66,6 +70,17 @@ local function render(key, canceled)
   end
   redis.call('SET', key, model, 'KEEPTTL')
 end
+-- the model at `key`, stored without its paymentKey (a member's view), takes the key `body` (the same event) has
+local function keyed(key, body)
+  local value = string.match(body, '"paymentKey":("[%w_%-]+")')
+  if not value then return end
+  local model = redis.call('GET', key)
+  if not model then return end
+  local at = string.find(model, '"paymentKey":null', 1, true)
+  if not at then return end
+  model = string.sub(model, 1, at - 1) .. '"paymentKey":' .. value .. string.sub(model, at + 17)
+  redis.call('SET', key, model, 'KEEPTTL')
+end
 -- keep the newest `size` ids; the floor rises to the lowest id kept when older ones are dropped
 local function trim(index, size, ttl)
   local sentinel = sentinel_of(index)
@@ -86,14 +101,15 @@ end
 # seller sales hash of each line. ARGV: model JSON, padded paymentEventNo, index size, model TTL ms,
 # applied-marker TTL ms, then per line: productNo, cents, productName.
 # While a rebuild clears the keys (the fence exists) nothing changes: -1. A duplicate event id changes nothing;
-# a paid model is final (SET NX) but for the cancels seen (render); the index never loses order; an order's
+# a paid model is final (SET NX) but for the cancels seen (render) and a missing paymentKey (keyed); the index never
+# loses order; an order's
 # lines count in the sales once, whatever its event ids.
 APPLY = (
     COMMON
     + """
 if redis.call('EXISTS', KEYS[6]) == 1 then return -1 end
 if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[5]) then return 0 end
-redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[4])
+if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[4]) then keyed(KEYS[2], ARGV[1]) end
 if redis.call('EXISTS', KEYS[4]) == 1 then render(KEYS[2], KEYS[4]) end
 redis.call('ZADD', KEYS[3], 0, ARGV[2])
 trim(KEYS[3], tonumber(ARGV[3]), ARGV[4])
@@ -136,7 +152,8 @@ return 1
 # ARGV: epoch seen before asking order ('' = none), model key prefix, index size, model TTL ms,
 #       the page's cursor ('' = first page), the floor the page proves ('' = none), how long the proof
 #       holds in ms (the completeness TTL less the time since order was asked), then id/JSON pairs.
-# A model is stored only where there is none (and shows the cancels already seen: ``{model}:canceled``).
+# A model is stored only where there is none (and shows the cancels already seen: ``{model}:canceled``); one
+# already there only takes a paymentKey it lacks (keyed).
 # Nothing is claimed when the keyspace was flushed or rebuilt since order was asked (another epoch).
 # A first page proves everything from its floor up: when that covers the live claim (or there is none)
 # it becomes the claim with a fresh expiry; a claim that already reaches lower is kept as it is. A later
@@ -149,7 +166,9 @@ FILL = (
 local ttl = ARGV[4]
 for i = 8, #ARGV, 2 do
   local model = ARGV[2] .. unpad(ARGV[i])
-  if redis.call('SET', model, ARGV[i + 1], 'NX', 'PX', ttl) and redis.call('EXISTS', model .. ':canceled') == 1 then
+  if not redis.call('SET', model, ARGV[i + 1], 'NX', 'PX', ttl) then
+    keyed(model, ARGV[i + 1])
+  elseif redis.call('EXISTS', model .. ':canceled') == 1 then
     render(model, model .. ':canceled')
   end
   redis.call('ZADD', KEYS[1], 0, ARGV[i])

@@ -36,11 +36,23 @@ class PaidPage:
     next_cursor: int | None
 
 
-class OrderOrigin(Protocol):
-    """order's O6 and O7, the source of truth behind every miss; OrderUnavailable when order cannot answer."""
+@dataclass(frozen=True)
+class Caller:
+    """Who is reading, as order must see them too: order-query holds no credential of its own, so a miss is asked
+    of order with the caller's own ``Authorization`` header (order checks it as it checks anyone's: the member
+    asks for their own history). ``sees_keys``: ops, whose answers show the PSP's paymentKey; order shows a member
+    none, and order-query hides it from them too."""
 
-    async def paid_page(self, member_no: int, cursor: int | None, limit: int) -> PaidPage:
+    authorization: str
+    sees_keys: bool
+
+
+class OrderOrigin(Protocol):
+    """order's O6 and O7, the source of truth behind every miss; OrderUnavailable when order cannot answer.
+    ``authorization`` is the reader's own header (``Caller``)."""
+
+    async def paid_page(self, member_no: int, cursor: int | None, limit: int, *, authorization: str) -> PaidPage:
         """O6: the member's paid events below ``cursor``, newest first, and the next page's cursor."""
 
-    async def detail(self, payment_event_no: int, member_no: int) -> dict[str, Any] | None:
+    async def detail(self, payment_event_no: int, member_no: int, *, authorization: str) -> dict[str, Any] | None:
         """O7: one payment event of this member (any status), or None when order says 404."""

@@ -12,6 +12,12 @@ seller sales come from Redis alone.
 Every Q1 page carries ``nextCursor`` as O6 does: the last paymentEventNo of a page that has a next one, else
 null. A page from order's answer knows it from the events fetched beyond ``limit``, or from O6's own
 ``nextCursor`` when the page took all of them.
+
+Who reads (``ports.Caller``): order is asked with the reader's own token, so a member's miss gets order's
+member view, whose paymentKey is null; its models are stored so (a later write of the same event with the key
+fills it in: ``lua.keyed``). Ops' misses are cached apart (``o6k:``, ``o7k:``), and what Redis holds without a
+key is a miss for ops (``KEYLESS``): ops' answer always has the keys, and its refill gives them to the stored
+models. A member's answer has every paymentKey null whatever was stored (``hide_payment_keys``).
 """
 
 from __future__ import annotations
@@ -24,8 +30,15 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from kiwishop.order_query.cache import CacheTimeout, OriginCache
-from kiwishop.order_query.domain import InvalidEvent, OrderQueryError, page_floor, paid_read_model
-from kiwishop.order_query.ports import OrderOrigin, OrderUnavailable
+from kiwishop.order_query.domain import (
+    KEYLESS,
+    InvalidEvent,
+    OrderQueryError,
+    hide_payment_keys,
+    page_floor,
+    paid_read_model,
+)
+from kiwishop.order_query.ports import Caller, OrderOrigin, OrderUnavailable
 from kiwishop.order_query.store import ReadModelStore, model_json
 from kiwishop.platform import jsonutil
 from kiwishop.platform.errors import AppError, CommonError
@@ -48,31 +61,41 @@ class OrderReads:
         self.order = order
         self.fill_page_size = fill_page_size
 
-    async def history(self, member_no: int, cursor: int | None, limit: int) -> bytes:
+    async def history(self, member_no: int, cursor: int | None, limit: int, caller: Caller) -> bytes:
         """Q1: the member's paid events below ``cursor`` (exclusive), newest first, at most ``limit``."""
+        return _as_seen_by(caller, await self._history(member_no, cursor, limit, caller))
+
+    async def detail(self, payment_event_no: int, member_no: int, caller: Caller) -> bytes:
+        """Q2: one payment event of this member (any status); 404 when order has none."""
+        return _as_seen_by(caller, await self._detail(payment_event_no, member_no, caller))
+
+    async def _history(self, member_no: int, cursor: int | None, limit: int, caller: Caller) -> bytes:
         try:
             body = await self.store.page(member_no, cursor, limit)
         except RedisError as exc:
             raise AppError(CommonError.SERVICE_UNAVAILABLE) from exc
-        if body is not None:
+        if body is not None and not (caller.sees_keys and KEYLESS in body):
             return body
-        name = f"o6n:{member_no}:{'-' if cursor is None else cursor}"  # o6n: values with their next cursor
-        head, _, rest = (await self._through_cache(name, lambda: self._load_page(member_no, cursor))).partition(b"\n")
+        # o6n: values with their next cursor (o6k: ops' own, with the keys)
+        name = f"{'o6k' if caller.sees_keys else 'o6n'}:{member_no}:{'-' if cursor is None else cursor}"
+        loaded = await self._through_cache(name, lambda: self._load_page(member_no, cursor, caller.authorization))
+        head, _, rest = loaded.partition(b"\n")
         fetched = [line.partition(b" ") for line in rest.split(b"\n")] if rest else []
         shown = fetched[:limit]
         next_cursor = int(shown[-1][0]) if len(fetched) > limit else (int(head) if head else None)
         return list_body([body for _, _, body in shown], next_cursor)
 
-    async def detail(self, payment_event_no: int, member_no: int) -> bytes:
-        """Q2: one payment event of this member (any status); 404 when order has none."""
+    async def _detail(self, payment_event_no: int, member_no: int, caller: Caller) -> bytes:
         try:
             body = await self.store.detail(member_no, payment_event_no)
         except RedisError as exc:
             raise AppError(CommonError.SERVICE_UNAVAILABLE) from exc
-        if body is not None:
+        if body is not None and not (caller.sees_keys and KEYLESS in body):
             return body
-        name = f"o7:{member_no}:{payment_event_no}"
-        body = await self._through_cache(name, lambda: self._load_detail(payment_event_no, member_no))
+        name = f"{'o7k' if caller.sees_keys else 'o7'}:{member_no}:{payment_event_no}"
+        body = await self._through_cache(
+            name, lambda: self._load_detail(payment_event_no, member_no, caller.authorization)
+        )
         if body == NOT_FOUND:
             raise AppError(OrderQueryError.PAYMENT_EVENT_NOT_FOUND)
         return body
@@ -93,12 +116,12 @@ class OrderReads:
         except RedisError as exc:
             raise AppError(CommonError.SERVICE_UNAVAILABLE) from exc
 
-    async def _load_page(self, member_no: int, cursor: int | None) -> bytes:
+    async def _load_page(self, member_no: int, cursor: int | None, authorization: str) -> bytes:
         """Refresher only: one O6 call; store what it proves. The value: O6's next cursor ('' for none), then one
         line per event, ``<paymentEventNo> <JSON>``."""
         epoch = await self.store.epoch()  # before asking order: a flush meanwhile voids the floor
         asked_at = time.monotonic()  # the completeness claim counts from here
-        page = await self.order.paid_page(member_no, cursor, self.fill_page_size)
+        page = await self.order.paid_page(member_no, cursor, self.fill_page_size, authorization=authorization)
         events = page.events
         bodies: list[bytes] = []
         storable: list[tuple[int, bytes]] = []
@@ -117,8 +140,8 @@ class OrderReads:
         head = b"" if page.next_cursor is None else b"%d" % page.next_cursor
         return b"\n".join([head, *bodies])
 
-    async def _load_detail(self, payment_event_no: int, member_no: int) -> bytes:
-        raw = await self.order.detail(payment_event_no, member_no)
+    async def _load_detail(self, payment_event_no: int, member_no: int, authorization: str) -> bytes:
+        raw = await self.order.detail(payment_event_no, member_no, authorization=authorization)
         if raw is None:
             return NOT_FOUND
         model = self._storable(raw, member_no)
@@ -141,3 +164,7 @@ class OrderReads:
             log.warning("order answered a paid event the read model cannot hold: %s", exc)
             return None
         return model if model["memberNo"] == member_no else None
+
+
+def _as_seen_by(caller: Caller, body: bytes) -> bytes:
+    return body if caller.sees_keys else hide_payment_keys(body)

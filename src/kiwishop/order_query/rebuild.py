@@ -30,7 +30,7 @@ from kiwishop.order_query.handlers import ReadModelHandlers
 from kiwishop.order_query.settings import OrderQuerySettings
 from kiwishop.order_query.store import ReadModelStore
 from kiwishop.platform.envelope import Envelope, EnvelopeError
-from kiwishop.platform.kafka import ensure_topics
+from kiwishop.platform.kafka import ensure_topics, kafka_security_kwargs
 from kiwishop.platform.redisclient import create_redis
 
 
@@ -101,6 +101,7 @@ async def replay(store: ReadModelStore, settings: OrderQuerySettings, result: Re
         request_timeout_ms=infra.kafka_request_timeout_ms,
         fetch_max_wait_ms=infra.kafka_fetch_max_wait_ms,
         max_poll_records=1000,
+        **kafka_security_kwargs(infra),
     )
     await ensure_topics(infra, [settings.payment_topic])  # as the live consumer does at start-up
     effects = ReadModelHandlers(store)

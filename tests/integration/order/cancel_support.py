@@ -12,7 +12,7 @@ from kiwishop.order.settings import TEST_SECRET_KEY
 from kiwishop.platform.db import Database
 from kiwishop.platform.envelope import Envelope
 from kiwishop.platform.settings import InfraSettings
-from tests.integration.order.payments import Emulator, checkout, confirm, exact
+from tests.integration.order.payments import Emulator, as_buyer, checkout, confirm, exact
 from tests.support import eventually, read_to_end
 
 AUTH = {"Authorization": "Basic " + base64.b64encode(f"{TEST_SECRET_KEY}:".encode()).decode()}
@@ -26,7 +26,8 @@ async def paid_order(
     key = await emulator.authorise(created["orderId"], created["amount"], created["orderName"])
     response = await confirm(order, key, created["orderId"], created["amount"])
     assert response.status_code == 200, response.text
-    found = exact(await order.get("/api/orders", params={"orderId": created["orderId"]}))["paymentOrderList"]
+    lines = await order.get("/api/orders", params={"orderId": created["orderId"]}, headers=as_buyer(created["orderId"]))
+    found = exact(lines)["paymentOrderList"]
     return {**created, "paymentKey": key, "lines": {line["productNo"]: line["paymentOrderNo"] for line in found}}
 
 
@@ -36,7 +37,7 @@ async def cancel(
     body: dict[str, Any] = {"cancelReason": reason}
     if lines is not None:
         body["paymentOrderNos"] = lines
-    return await order.post(f"/api/payments/{order_id}/cancel", json=body)
+    return await order.post(f"/api/payments/{order_id}/cancel", json=body, headers=as_buyer(order_id))
 
 
 async def psp_payment(emulator: Emulator, payment_key: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from kiwishop.platform.db import Database
 from kiwishop.platform.migrations import migrate
 from kiwishop.platform.settings import InfraSettings
 from tests.integration.catalog.sellers import active_sellers
-from tests.support import running_app, served_app, unique
+from tests.support import emulator_admin, running_app, served_app, unique
 
 if TYPE_CHECKING:
     from tests.integration.order.payments import Emulator
@@ -132,7 +132,7 @@ async def emulator_url() -> AsyncIterator[str]:
 async def emulator(emulator_url: str) -> AsyncIterator[Emulator]:
     from tests.integration.order.payments import Emulator
 
-    async with httpx.AsyncClient(base_url=emulator_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=emulator_url, timeout=30, headers=emulator_admin()) as client:
         emu = Emulator(client)
         await emu.faults(**NO_FAULTS)
         yield emu

@@ -12,7 +12,9 @@ from sqlalchemy import text
 from kiwishop.platform.db import Database
 from kiwishop.platform.envelope import Envelope
 from kiwishop.platform.settings import InfraSettings
-from tests.support import eventually, read_to_end
+from tests.support import as_member, eventually, read_to_end
+
+BUYERS: dict[str, int] = {}  # orderId → the member whose checkout made it (``checkout``)
 
 
 def exact(response: httpx.Response) -> Any:
@@ -46,16 +48,25 @@ class Emulator:
         return int((await self.stats())["confirmRequests"])
 
 
+def as_buyer(order_id: str) -> dict[str, str]:
+    """The headers of the member who bought ``order_id`` (``checkout`` remembers; member 1 for an order it did not
+    make): the buyer alone may confirm, cancel and read their order."""
+    return as_member(BUYERS.get(order_id, 1))
+
+
 async def checkout(order: httpx.AsyncClient, products: list[int], member: int = 1) -> dict[str, Any]:
-    response = await order.post("/api/checkout", json={"memberNo": member, "productNoList": products})
+    body = {"memberNo": member, "productNoList": products}
+    response = await order.post("/api/checkout", json=body, headers=as_member(member))
     assert response.status_code == 201, response.text
-    return dict(exact(response))
+    created = dict(exact(response))
+    BUYERS[created["orderId"]] = member
+    return created
 
 
 async def confirm(order: httpx.AsyncClient, payment_key: str, order_id: str, amount: Any) -> httpx.Response:
-    return await order.post(
-        "/api/payments/confirm", json={"paymentKey": payment_key, "orderId": order_id, "amount": str(amount)}
-    )
+    """The buyer's confirm (``as_buyer``)."""
+    body = {"paymentKey": payment_key, "orderId": order_id, "amount": str(amount)}
+    return await order.post("/api/payments/confirm", json=body, headers=as_buyer(order_id))
 
 
 async def published_confirms(infra: InfraSettings, db: Database, topic: str, order_id: str) -> list[Envelope]:

@@ -8,10 +8,11 @@ import httpx
 from sqlalchemy import text
 
 from kiwishop.platform.db import Database
+from tests.integration.order.payments import as_buyer
 
 
 async def status_of(order: httpx.AsyncClient, order_id: str) -> dict[str, Any]:
-    body: dict[str, Any] = (await order.get(f"/api/payments/{order_id}")).json()
+    body: dict[str, Any] = (await order.get(f"/api/payments/{order_id}", headers=as_buyer(order_id))).json()
     return body
 
 

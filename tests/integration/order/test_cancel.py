@@ -21,6 +21,7 @@ from tests.integration.order.cancel_support import (
 )
 from tests.integration.order.conftest import OrderTopics
 from tests.integration.order.payments import Emulator, exact
+from tests.support import as_member, as_ops, tokens
 
 
 async def test_a_line_then_the_rest_are_given_back_once_each_at_the_psp_with_one_event_each(
@@ -99,24 +100,32 @@ async def test_the_reads_show_cancelled_lines_and_the_orders_status_in_their_usu
     order_id = paid["orderId"]
     assert (await cancel(paying_order, order_id, [paid["lines"][2]])).status_code == 200
 
-    result = (await paying_order.get(f"/api/payments/{order_id}")).json()
+    mine = as_member(member)
+    result = (await paying_order.get(f"/api/payments/{order_id}", headers=mine)).json()
     assert list(result) == ["orderId", "status", "paymentKey", "approvedAt", "amount", "failure"]
     assert (result["status"], result["paymentKey"], result["failure"]) == ("PARTIAL_CANCELED", paid["paymentKey"], None)
-    lines = (await paying_order.get("/api/orders", params={"orderId": order_id})).json()["paymentOrderList"]
-    assert [(line["productNo"], line["status"]) for line in lines] == [(1, "SUCCESS"), (2, "CANCELED"), (3, "SUCCESS")]
-    page = (await paying_order.get(f"/api/orders/members/{member}")).json()
+    lines = (await paying_order.get("/api/orders", params={"orderId": order_id}, headers=mine)).json()
+    assert [(line["productNo"], line["status"]) for line in lines["paymentOrderList"]] == [
+        (1, "SUCCESS"), (2, "CANCELED"), (3, "SUCCESS"),
+    ]  # fmt: skip
+    page = (await paying_order.get(f"/api/orders/members/{member}", headers=mine)).json()
     [event] = page["paymentEventList"]
     assert event["paymentDone"] is True
     assert [line["status"] for line in event["paymentOrderList"]] == ["SUCCESS", "CANCELED", "SUCCESS"]
-    one = await paying_order.get(f"/api/orders/payment-events/{paid['paymentEventNo']}/members/{member}")
+    assert event["paymentKey"] is None  # the PSP's key is for ops
+    one = await paying_order.get(f"/api/orders/payment-events/{paid['paymentEventNo']}/members/{member}", headers=mine)
     assert one.json() == event
+    as_operator = await paying_order.get(f"/api/orders/members/{member}", headers=as_ops())
+    assert as_operator.json()["paymentEventList"] == [{**event, "paymentKey": paid["paymentKey"]}]
     confirmed_again = await paying_order.post(
         "/api/payments/confirm",
         json={"paymentKey": paid["paymentKey"], "orderId": order_id, "amount": str(paid["amount"])},
+        headers=mine,
     )
     assert confirmed_again.status_code == 200  # a paid order, cancelled since: its stored result
     assert confirmed_again.json()["status"] == "PARTIAL_CANCELED"
     params = {"paymentKey": paid["paymentKey"], "orderId": order_id, "amount": str(paid["amount"])}
+    paying_order.cookies.set("kiwi_session", tokens().member(member))  # the buyer's page login
     page = (await paying_order.get("/success", params=params)).text
     assert "결제 성공" in page
     assert "일부 취소됨" in page

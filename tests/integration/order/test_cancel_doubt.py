@@ -23,7 +23,7 @@ from tests.integration.order.cancel_support import (
     paid_order,
     psp_payment,
 )
-from tests.integration.order.payments import Emulator, exact
+from tests.integration.order.payments import Emulator, as_buyer, exact
 from tests.support import eventually, running_app
 
 
@@ -62,7 +62,9 @@ async def test_a_cancel_the_psp_cannot_answer_is_in_doubt_then_recovered_exactly
     final = await cancel(paying_order, order_id, [line])
     assert final.status_code == 200
     assert exact(final)["cancelStatus"] == "DONE"
-    assert (await paying_order.get(f"/api/payments/{order_id}")).json()["status"] == "PARTIAL_CANCELED"
+    assert (await paying_order.get(f"/api/payments/{order_id}", headers=as_buyer(order_id))).json()[
+        "status"
+    ] == "PARTIAL_CANCELED"
     await asyncio.sleep(0.6)  # a few more recovery passes: nothing more happens
     assert await canceled_at_psp(emulator) == before["canceled"] + 1
     assert await cancel_events(order_db, order_id) == 1
@@ -85,7 +87,7 @@ async def test_a_cancel_whose_answer_is_lost_is_replayed_not_repeated(
         await emulator.faults(faultDropRate=0.0)
         await eventually(lambda: cancel_rows(order_db, order_id), lambda rows: rows[0][1] == "DONE", timeout_s=20)
         assert await line_statuses(order_db, order_id) == {1: "CANCELED", 2: "CANCELED", 3: "CANCELED"}
-        assert (await order.get(f"/api/payments/{order_id}")).json()["status"] == "CANCELED"
+        assert (await order.get(f"/api/payments/{order_id}", headers=as_buyer(order_id))).json()["status"] == "CANCELED"
     assert await canceled_at_psp(emulator) == before + 1  # the recovery's request was answered from the first
     assert (await emulator.stats())["replayed"] >= 1
     assert await cancel_events(order_db, order_id) == 1

@@ -20,7 +20,7 @@ from tests.integration.order.cancel_support import (
     line_statuses,
     paid_order,
 )
-from tests.integration.order.payments import Emulator, checkout, exact
+from tests.integration.order.payments import Emulator, as_buyer, checkout, exact
 
 PAID_LINES = {1: "SUCCESS", 2: "SUCCESS", 3: "SUCCESS"}
 
@@ -47,14 +47,16 @@ async def test_bad_requests_are_400_and_change_nothing(
         ([line], "INVALID_REQUEST"),
     ]
     for body, code in bodies:
-        response = await paying_order.post(path, json=body)
+        response = await paying_order.post(path, json=body, headers=as_buyer(order_id))
         assert (response.status_code, response.json()["code"]) == (400, code), body
     malformed = await paying_order.post(
-        path, content=b'{"cancelReason": ', headers={"Content-Type": "application/json"}
+        path, content=b'{"cancelReason": ', headers={"Content-Type": "application/json", **as_buyer(order_id)}
     )
     assert (malformed.status_code, malformed.json()["code"]) == (400, "MALFORMED_JSON")
     english = await paying_order.post(
-        path, json={"cancelReason": "x", "paymentOrderNos": [line, line]}, headers={"Accept-Language": "en"}
+        path,
+        json={"cancelReason": "x", "paymentOrderNos": [line, line]},
+        headers={"Accept-Language": "en", **as_buyer(order_id)},
     )
     assert english.json()["message"].startswith("Invalid lines to cancel")
     unknown = await cancel(paying_order, "no-such-order-42", [line])

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from kiwishop.platform.db import Database
+from tests.support import as_member, as_ops
 
 
 def exact(response: httpx.Response) -> dict:  # type: ignore[type-arg]
@@ -22,13 +23,13 @@ async def count(db: Database, sql: str, **params: object) -> int:
 async def test_checkout_creates_a_not_started_order_with_one_line_per_product(
     order: httpx.AsyncClient, order_db: Database
 ) -> None:
-    response = await order.post("/api/checkout", json={"memberNo": 1, "productNoList": [1, 2, 3]})
+    response = await order.post("/api/checkout", json={"memberNo": 1, "productNoList": [1, 2, 3]}, headers=as_member(1))
     assert response.status_code == 201
     body = exact(response)
     assert body["orderName"] == "상품A 그외"
     assert body["amount"] == Decimal("6000.00")
     assert b'"amount":6000.00' in response.content
-    lines = await order.get("/api/orders", params={"orderId": body["orderId"]})
+    lines = await order.get("/api/orders", params={"orderId": body["orderId"]}, headers=as_member(1))
     assert [(line["productNo"], line["sellerNo"], line["status"]) for line in lines.json()["paymentOrderList"]] == [
         (1, 1, "NOT_STARTED"), (2, 1, "NOT_STARTED"), (3, 1, "NOT_STARTED"),
     ]  # fmt: skip
@@ -42,7 +43,7 @@ async def test_checkout_creates_a_not_started_order_with_one_line_per_product(
 
 
 async def test_a_single_product_order_is_named_after_it_without_geuoe(order: httpx.AsyncClient) -> None:
-    response = await order.post("/api/checkout", json={"memberNo": 5, "productNoList": [2]})
+    response = await order.post("/api/checkout", json={"memberNo": 5, "productNoList": [2]}, headers=as_member(5))
     assert exact(response)["orderName"] == "상품B"
     assert exact(response)["amount"] == Decimal("2000.00")
 
@@ -51,7 +52,9 @@ async def test_unknown_products_are_a_400_listing_them_and_create_nothing(
     order: httpx.AsyncClient, order_db: Database
 ) -> None:
     before = await count(order_db, "SELECT COUNT(*) FROM payment_events")
-    response = await order.post("/api/checkout", json={"memberNo": 1, "productNoList": [1, 404, 405]})
+    response = await order.post(
+        "/api/checkout", json={"memberNo": 1, "productNoList": [1, 404, 405]}, headers=as_member(1)
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "PEC0001"
     assert "404, 405" in response.json()["message"]
@@ -59,7 +62,7 @@ async def test_unknown_products_are_a_400_listing_them_and_create_nothing(
 
 
 async def test_a_total_that_is_not_whole_won_is_refused(order: httpx.AsyncClient) -> None:
-    response = await order.post("/api/checkout", json={"memberNo": 1, "productNoList": [12]})
+    response = await order.post("/api/checkout", json={"memberNo": 1, "productNoList": [12]}, headers=as_member(1))
     assert response.status_code == 400
     assert response.json()["code"] == "PEC0003"
 
@@ -79,7 +82,7 @@ async def test_bad_checkout_input_is_a_400_and_creates_nothing(
     order: httpx.AsyncClient, order_db: Database, body: dict[str, object]
 ) -> None:
     before = await count(order_db, "SELECT COUNT(*) FROM payment_events")
-    response = await order.post("/api/checkout", json=body)
+    response = await order.post("/api/checkout", json=body, headers=as_member(1))
     assert response.status_code == 400
     assert response.json()["code"] == "INVALID_REQUEST"
     assert await count(order_db, "SELECT COUNT(*) FROM payment_events") == before
@@ -90,7 +93,7 @@ async def test_catalog_down_is_a_503_not_a_500(order_settings, infra) -> None:  
     from tests.support import running_app
 
     async with running_app(create_app(order_settings(catalog_url="http://127.0.0.1:9"))) as client:
-        response = await client.post("/api/checkout", json={"memberNo": 1, "productNoList": [1]})
+        response = await client.post("/api/checkout", json={"memberNo": 1, "productNoList": [1]}, headers=as_member(1))
     assert response.status_code == 503
     assert response.json()["code"] == "PEC0007"
 
@@ -118,7 +121,7 @@ async def test_viewing_the_checkout_page_writes_nothing(order: httpx.AsyncClient
     assert {t: await count(order_db, f"SELECT COUNT(*) FROM {t}") for t in tables} == before
     page = (await order.get("/?productNoList=1&productNoList=3")).text
     assert "결제하기를 누르면 정해집니다" in page  # no order id until the order exists
-    assert "productNoList: [1, 3]" in page  # what 결제하기 will order
+    assert "productNoList = [1, 3]" in page  # what 결제하기 will order
 
 
 async def test_the_checkout_page_refuses_more_than_50_products_like_checkout(order: httpx.AsyncClient) -> None:
@@ -138,25 +141,28 @@ async def test_the_checkout_page_shows_a_korean_error_for_unknown_products(order
 
 
 async def test_an_unknown_order_detail_is_404_and_lists_only_paid_orders(order: httpx.AsyncClient) -> None:
-    created = exact(await order.post("/api/checkout", json={"memberNo": 77, "productNoList": [1]}))
-    missing = await order.get("/api/orders/payment-events/123/members/77")
+    created = exact(
+        await order.post("/api/checkout", json={"memberNo": 77, "productNoList": [1]}, headers=as_member(77))
+    )
+    missing = await order.get("/api/orders/payment-events/123/members/77", headers=as_member(77))
     assert missing.status_code == 404
-    other_member = await order.get(f"/api/orders/payment-events/{created['paymentEventNo']}/members/78")
+    path = f"/api/orders/payment-events/{created['paymentEventNo']}/members/78"
+    other_member = await order.get(path, headers=as_ops())  # even ops: it is not member 78's
     assert other_member.status_code == 404
-    mine = await order.get(f"/api/orders/payment-events/{created['paymentEventNo']}/members/77")
+    mine = await order.get(f"/api/orders/payment-events/{created['paymentEventNo']}/members/77", headers=as_member(77))
     assert mine.status_code == 200
     assert mine.json()["paymentDone"] is False
     assert list(mine.json()) == [
         "paymentEventNo", "memberNo", "orderId", "paymentKey", "orderName", "method", "type", "approvedDateTime",
         "paymentOrderList", "paymentDone",
     ]  # fmt: skip
-    listed = await order.get("/api/orders/members/77")
+    listed = await order.get("/api/orders/members/77", headers=as_member(77))
     assert listed.json() == {"paymentEventList": [], "nextCursor": None}
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=x", "paymentEventNo=abc", "paymentEventNo=-5"])
 async def test_bad_paging_parameters_are_400(order: httpx.AsyncClient, query: str) -> None:
-    response = await order.get(f"/api/orders/members/1?{query}")
+    response = await order.get(f"/api/orders/members/1?{query}", headers=as_member(1))
     assert response.status_code == 400
     assert response.json()["code"] == "INVALID_REQUEST"
 

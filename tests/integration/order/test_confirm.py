@@ -16,8 +16,8 @@ from kiwishop.order.settings import OrderSettings
 from kiwishop.platform.db import Database
 from kiwishop.platform.settings import InfraSettings
 from tests.integration.order.conftest import OrderTopics
-from tests.integration.order.payments import Emulator, checkout, confirm, exact, published_confirms
-from tests.support import eventually, running_app
+from tests.integration.order.payments import Emulator, as_buyer, checkout, confirm, exact, published_confirms
+from tests.support import as_member, eventually, running_app
 
 
 async def history(db: Database, order_id: str) -> list[tuple[str | None, str, str]]:
@@ -44,7 +44,7 @@ async def outbox_rows(db: Database, order_id: str) -> int:
 
 
 async def status_of(order: httpx.AsyncClient, order_id: str) -> str:
-    return str((await order.get(f"/api/payments/{order_id}")).json()["status"])
+    return str((await order.get(f"/api/payments/{order_id}", headers=as_buyer(order_id))).json()["status"])
 
 
 async def test_an_approved_payment_is_success_with_history_and_one_post_update_event(
@@ -82,7 +82,9 @@ async def test_an_approved_payment_is_success_with_history_and_one_post_update_e
     assert [(line["productNo"], line["sellerNo"], line["status"]) for line in payload["paymentOrderList"]] == [
         (1, 1, "SUCCESS"), (2, 1, "SUCCESS"), (3, 1, "SUCCESS"),
     ]  # fmt: skip
-    detail = await paying_order.get(f"/api/orders/payment-events/{created['paymentEventNo']}/members/1")
+    detail = await paying_order.get(
+        f"/api/orders/payment-events/{created['paymentEventNo']}/members/1", headers=as_member(1)
+    )
     assert detail.json()["paymentDone"] is True
 
 
@@ -236,14 +238,14 @@ async def test_100_concurrent_confirms_of_one_order_charge_once_and_answer_alike
 async def test_bad_confirm_input_is_a_4xx_json_error(
     paying_order: httpx.AsyncClient, body: dict[str, object], status: int, code: str
 ) -> None:
-    response = await paying_order.post("/api/payments/confirm", json=body)
+    response = await paying_order.post("/api/payments/confirm", json=body, headers=as_member(1))
     assert response.status_code == status
     assert response.json()["code"] == code
 
 
 async def test_malformed_json_on_confirm_is_a_400(paying_order: httpx.AsyncClient) -> None:
     response = await paying_order.post(
-        "/api/payments/confirm", content=b'{"orderId": ', headers={"content-type": "application/json"}
+        "/api/payments/confirm", content=b'{"orderId": ', headers={"content-type": "application/json", **as_member(1)}
     )
     assert response.status_code == 400
     assert response.json()["code"] == "MALFORMED_JSON"

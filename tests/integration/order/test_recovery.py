@@ -22,7 +22,7 @@ from kiwishop.platform.settings import InfraSettings
 from tests.integration.order.conftest import OrderTopics
 from tests.integration.order.payments import Emulator, checkout, confirm, published_confirms
 from tests.integration.order.recovery_support import confirm_events, reasons, status_of
-from tests.support import dead_url, eventually, running_app
+from tests.support import dead_url, eventually, running_app, tokens
 
 
 async def test_an_unreachable_psp_never_fails_an_order_it_stays_in_doubt_with_growing_backoff(
@@ -69,6 +69,7 @@ async def test_in_doubt_past_the_horizon_is_quarantined_and_still_shown_as_pendi
         assert result["failure"] is None
         again = await confirm(order, "tgen_nobody_answers", created["orderId"], created["amount"])
         assert again.status_code == 202  # a buyer's confirm neither fails it nor reopens it
+        order.cookies.set("kiwi_session", tokens().member(1))  # the buyer's page login
         page = await order.get(
             "/success", params={"paymentKey": "tgen_nobody_answers", "orderId": created["orderId"], "amount": 2000}
         )

@@ -17,7 +17,7 @@ from tests.integration.order.cancel_support import (
     line_statuses,
     paid_order,
 )
-from tests.integration.order.payments import Emulator, checkout
+from tests.integration.order.payments import Emulator, as_buyer, checkout
 from tests.integration.order.recovery_support import confirm_events
 
 WEBHOOK = "/api/webhooks/toss"
@@ -46,7 +46,7 @@ async def test_an_approval_the_shop_never_confirmed_is_recorded_from_the_psps_wo
 
     assert response.status_code == 200, response.text
     assert response.json() == {"eventType": "PAYMENT_STATUS_CHANGED", "orderId": order_id, "result": "RECORDED"}
-    result = (await paying_order.get(f"/api/payments/{order_id}")).json()
+    result = (await paying_order.get(f"/api/payments/{order_id}", headers=as_buyer(order_id))).json()
     assert (result["status"], result["paymentKey"]) == ("SUCCESS", key)
     assert await confirm_events(order_db, order_id) == 1
     again = await paying_order.post(WEBHOOK, json=webhook(payment))
@@ -103,6 +103,7 @@ async def test_bad_bodies_are_400_and_forged_or_foreign_ones_change_nothing(
     assert [(a.status_code, a.json()["result"]) for a in answers] == [
         (200, "UNKNOWN_ORDER"), (200, "NOT_THIS_ORDER"), (200, "NOT_THIS_ORDER"), (200, "IGNORED"),
     ]  # fmt: skip
-    assert (await paying_order.get(f"/api/payments/{order_id}")).json()["status"] == "NOT_STARTED"
+    unchanged = await paying_order.get(f"/api/payments/{order_id}", headers=as_buyer(order_id))
+    assert unchanged.json()["status"] == "NOT_STARTED"
     assert await line_statuses(order_db, other["orderId"]) == {2: "SUCCESS"}
     assert await cancel_rows(order_db, other["orderId"]) == []

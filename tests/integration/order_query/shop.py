@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 
+from tests.support import as_member, emulator_admin
+
 FROM_TEST = "x-kiwi-test"  # order's call counter ignores the test's own reads
 
 
@@ -20,14 +22,15 @@ def exact(response: httpx.Response) -> Any:
 
 
 async def walk(client: httpx.AsyncClient, member: int, limit: int = 10, max_pages: int = 1000) -> list[list[Any]]:
-    """Every page of a member's history with the cursor, up to (and including) the first empty page."""
+    """Every page of a member's history with the cursor, up to (and including) the first empty page, read as that
+    member (order and order-query both show a member no paymentKey)."""
     pages: list[list[Any]] = []
     cursor: int | None = None
     for _ in range(max_pages):
         params: dict[str, int] = {"limit": limit}
         if cursor is not None:
             params["paymentEventNo"] = cursor
-        response = await client.get(f"/api/orders/members/{member}", params=params)
+        response = await client.get(f"/api/orders/members/{member}", params=params, headers=as_member(member))
         assert response.status_code == 200, response.text
         page = exact(response)["paymentEventList"]
         pages.append(page)
@@ -47,12 +50,13 @@ class Shop:
     async def open(cls, order_url: str, emulator_url: str) -> AsyncIterator[Shop]:
         async with (
             httpx.AsyncClient(base_url=order_url, timeout=30, headers={FROM_TEST: "1"}) as order,
-            httpx.AsyncClient(base_url=emulator_url, timeout=30) as emulator,
+            httpx.AsyncClient(base_url=emulator_url, timeout=30, headers=emulator_admin()) as emulator,
         ):
             yield cls(order, emulator)
 
     async def checkout(self, member: int, products: tuple[int, ...] = (1, 2, 3)) -> dict[str, Any]:
-        response = await self.order.post("/api/checkout", json={"memberNo": member, "productNoList": list(products)})
+        body = {"memberNo": member, "productNoList": list(products)}
+        response = await self.order.post("/api/checkout", json=body, headers=as_member(member))
         assert response.status_code == 201, response.text
         return dict(exact(response))
 
@@ -71,6 +75,7 @@ class Shop:
                 "orderId": order["orderId"],
                 "amount": str(order["amount"]),
             },
+            headers=as_member(member),
         )
         assert confirmed.status_code == 200, confirmed.text
         assert confirmed.json()["status"] == "SUCCESS", confirmed.text

@@ -22,7 +22,7 @@ from kiwishop.platform.settings import InfraSettings
 from tests.cancel_payloads import payment_canceled
 from tests.integration.order_query.test_consumer import Topic
 from tests.payloads import ConfirmLine, payment_confirm
-from tests.support import eventually, read_topic, running_app, unique
+from tests.support import as_ops, as_seller, eventually, read_topic, running_app, unique
 
 
 @pytest.fixture
@@ -64,9 +64,9 @@ async def test_cancels_in_any_order_and_twice_count_once_and_the_rebuild_replays
         markers = [store.keys.applied(event.event_id) for event in events]
         await eventually(lambda: redis.exists(*markers), lambda n: n == len(markers), timeout_s=30)
         parked = await read_topic(oq_infra, f"{cancel_topic.name}.DLT", expect=1)
-        details = [await oq.get(f"/api/orders/payment-events/{e.payload['paymentEventNo']}/members/{member}")
-                   for e in (first, second)]  # fmt: skip
-        sales = await oq.get(f"/api/orders/sellers/{seller}")
+        details = [await oq.get(f"/api/orders/payment-events/{e.payload['paymentEventNo']}/members/{member}",
+                                headers=as_ops()) for e in (first, second)]  # fmt: skip
+        sales = await oq.get(f"/api/orders/sellers/{seller}", headers=as_seller(seller))
     assert [json.loads(r.value)["eventId"] for r in parked] == [34]
     assert [d.content for d in details] == [
         model_json(with_cancels(paid_read_model(first.payload), {10**17 + 2})),
@@ -96,8 +96,8 @@ async def test_the_seller_sales_route_validates_the_seller_number(
     oq_settings: Callable[..., OrderQuerySettings],
 ) -> None:
     async with running_app(create_app(oq_settings())) as oq:
-        empty = await oq.get("/api/orders/sellers/1")
-        refused = [await oq.get(f"/api/orders/sellers/{bad}") for bad in ("0", "abc", str(2**63))]
+        empty = await oq.get("/api/orders/sellers/1", headers=as_seller(1))
+        refused = [await oq.get(f"/api/orders/sellers/{bad}", headers=as_ops()) for bad in ("0", "abc", str(2**63))]
     assert (empty.status_code, empty.json()) == (200, {"orderTotalAmountGroupingProductList": []})
     assert [r.status_code for r in refused] == [400, 400, 400]
     assert {r.json()["code"] for r in refused} == {"INVALID_REQUEST"}

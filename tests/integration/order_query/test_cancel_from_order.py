@@ -19,7 +19,7 @@ from kiwishop.order_query.settings import OrderQuerySettings
 from kiwishop.platform.settings import InfraSettings
 from tests.integration.order_query.conftest import OrderServer
 from tests.integration.order_query.shop import Shop, exact
-from tests.support import consumed_past, eventually, read_to_end, running_app
+from tests.support import as_member, as_seller, consumed_past, eventually, read_to_end, running_app
 
 
 async def caught_up(infra: InfraSettings, settings: OrderQuerySettings) -> None:
@@ -41,24 +41,26 @@ async def test_a_cancel_at_order_shows_in_the_detail_as_order_shows_it_and_in_th
     member = random.randint(10**9, 10**12)
     settings = oq_settings(order_url=order_server.url)
     detail_path = ""
+    mine, seller = as_member(member), as_seller(1)
     async with running_app(create_app(settings)) as oq:
         number = await shop.pay(member, (1, 2, 3))
         detail_path = f"/api/orders/payment-events/{number}/members/{member}"
-        order = exact(await shop.order.get(detail_path))
+        order = exact(await shop.order.get(detail_path, headers=mine))
         await caught_up(oq_infra, settings)
-        before = product_row((await oq.get("/api/orders/sellers/1")).content, 2)
+        before = product_row((await oq.get("/api/orders/sellers/1", headers=seller)).content, 2)
         line = next(line for line in order["paymentOrderList"] if line["productNo"] == 2)
         canceled = await shop.order.post(
             f"/api/payments/{order['orderId']}/cancel",
             json={"cancelReason": "고객 변심", "paymentOrderNos": [line["paymentOrderNo"]]},
+            headers=mine,
         )
         assert canceled.status_code == 200, canceled.text
         shown = await eventually(
-            lambda: oq.get(detail_path), lambda r: b'"status":"CANCELED"' in r.content, timeout_s=30
+            lambda: oq.get(detail_path, headers=mine), lambda r: b'"status":"CANCELED"' in r.content, timeout_s=30
         )
         await caught_up(oq_infra, settings)
-        after = product_row((await oq.get("/api/orders/sellers/1")).content, 2)
-        theirs = await shop.order.get(detail_path)
+        after = product_row((await oq.get("/api/orders/sellers/1", headers=seller)).content, 2)
+        theirs = await shop.order.get(detail_path, headers=mine)
     assert [item["status"] for item in exact(theirs)["paymentOrderList"]] == ["SUCCESS", "CANCELED", "SUCCESS"]
     summary = b',"orderStatus":"PARTIAL_CANCELED","canceledAmount":2000.00}'
     assert shown.content == theirs.content[:-1] + summary  # order's O7, byte for byte, and the summary

@@ -15,7 +15,7 @@ from kiwishop.order_query.settings import OrderQuerySettings
 from kiwishop.order_query.store import ReadModelStore
 from tests.integration.order_query.conftest import OrderServer
 from tests.integration.order_query.shop import Shop, exact
-from tests.support import eventually, running_app, unique
+from tests.support import as_member, eventually, running_app, unique
 
 
 def new_member() -> int:
@@ -38,6 +38,7 @@ async def test_pages_come_from_redis_while_the_claim_is_fresh_and_cost_one_o6_ca
     store = ReadModelStore.for_settings(redis, settings)
     paid = [await shop.pay(member) for _ in range(3)][::-1]
     async with running_app(create_app(settings)) as oq:
+        oq.headers.update(as_member(member))
         await eventually(lambda: store.index_state(member), lambda s: s.numbers == paid, timeout_s=60)
         before = order_server.count("O6")
         assert numbers(exact(await oq.get(f"/api/orders/members/{member}"))) == paid
@@ -46,7 +47,7 @@ async def test_pages_come_from_redis_while_the_claim_is_fresh_and_cost_one_o6_ca
             assert numbers(exact(await oq.get(f"/api/orders/members/{member}"))) == paid
         assert order_server.count("O6") - before == 1  # the claim is fresh: Redis alone answered
         await claim_expired(store, member)
-        expected = await shop.order.get(f"/api/orders/members/{member}")
+        expected = await shop.order.get(f"/api/orders/members/{member}", headers=as_member(member))
         page = await oq.get(f"/api/orders/members/{member}")
         assert page.content == expected.content
         assert order_server.count("O6") - before == 2  # exactly one call proved the history again
@@ -68,6 +69,7 @@ async def test_a_paid_order_whose_payment_confirm_never_arrived_shows_up_once_th
     )
     store = ReadModelStore.for_settings(redis, settings)
     async with running_app(create_app(settings)) as oq:
+        oq.headers.update(as_member(member))
         first = await shop.pay(member)
         assert numbers(exact(await oq.get(f"/api/orders/members/{member}"))) == [first]  # proven by order
         lost = await shop.pay(member)
@@ -79,7 +81,9 @@ async def test_a_paid_order_whose_payment_confirm_never_arrived_shows_up_once_th
             timeout_s=30,
             interval_s=0.2,
         )
-        assert healed.content == (await shop.order.get(f"/api/orders/members/{member}")).content
+        assert (
+            healed.content == (await shop.order.get(f"/api/orders/members/{member}", headers=as_member(member))).content
+        )
         assert (await store.index_state(member)).numbers == [lost, first]
         detail = await oq.get(f"/api/orders/payment-events/{lost}/members/{member}")
         assert exact(detail)["paymentDone"] is True

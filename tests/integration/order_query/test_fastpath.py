@@ -13,7 +13,7 @@ from kiwishop.order_query.app import create_app
 from kiwishop.order_query.settings import OrderQuerySettings
 from kiwishop.order_query.store import ReadModelStore, model_json
 from tests.integration.order_query.test_store import model
-from tests.support import running_app
+from tests.support import as_member, running_app
 
 MEMBER = 42
 
@@ -32,6 +32,7 @@ async def test_odd_spellings_get_the_same_answers_through_the_route_and_bad_ones
     await store.fill(MEMBER, [(n, model_json(model(n))) for n in numbers], epoch=epoch, cursor=None, floor=0)
     app = create_app(settings)
     async with running_app(app) as oq:
+        oq.headers.update(as_member(MEMBER))
         base = f"/api/orders/members/{MEMBER}"
         canonical = await oq.get(f"{base}?limit=5&paymentEventNo=118")
         assert canonical.status_code == 200

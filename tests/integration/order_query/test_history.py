@@ -16,7 +16,7 @@ from kiwishop.order_query.settings import OrderQuerySettings
 from kiwishop.order_query.store import ReadModelStore
 from tests.integration.order_query.conftest import OrderServer
 from tests.integration.order_query.shop import Shop, exact, walk
-from tests.support import eventually, running_app
+from tests.support import as_member, eventually, running_app
 
 HISTORY = 250
 
@@ -49,16 +49,17 @@ async def test_a_confirmed_payment_is_in_the_history_and_detail_exactly_as_order
     async with running_app(create_app(settings)) as oq:
         number = await shop.pay(member)
         await consumed(settings, redis, member, [number])
-        detail = await oq.get(f"/api/orders/payment-events/{number}/members/{member}")
-        expected = await shop.order.get(f"/api/orders/payment-events/{number}/members/{member}")
+        mine = as_member(member)
+        detail = await oq.get(f"/api/orders/payment-events/{number}/members/{member}", headers=mine)
+        expected = await shop.order.get(f"/api/orders/payment-events/{number}/members/{member}", headers=mine)
         assert detail.status_code == 200
         assert detail.content == expected.content
         assert exact(detail)["paymentDone"] is True
         assert b'"amount":1000.00' in detail.content
         assert exact(detail)["approvedDateTime"].endswith("+09:00")
         assert order_server.count("O7") == 0
-        listed = await oq.get(f"/api/orders/members/{member}?limit=10")
-        assert listed.content == (await shop.order.get(f"/api/orders/members/{member}?limit=10")).content
+        listed = await oq.get(f"/api/orders/members/{member}?limit=10", headers=mine)
+        assert listed.content == (await shop.order.get(f"/api/orders/members/{member}?limit=10", headers=mine)).content
 
 
 async def test_a_new_payment_reaches_a_warm_first_page_through_the_consumer_not_through_order(
@@ -69,6 +70,7 @@ async def test_a_new_payment_reaches_a_warm_first_page_through_the_consumer_not_
     async with running_app(create_app(settings)) as oq:
         first = await shop.pay(member)
         await consumed(settings, redis, member, [first])
+        oq.headers.update(as_member(member))
         assert numbers([exact(await oq.get(f"/api/orders/members/{member}"))["paymentEventList"]]) == [first]
         calls = order_server.count("O6")
         second = await shop.pay(member)
@@ -145,9 +147,10 @@ async def test_after_a_flush_answers_stay_correct_through_order_then_come_from_r
     down = oq_settings(order_url="http://127.0.0.1:9", key_prefix=settings.key_prefix)
     async with running_app(create_app(down)) as oq:
         assert await walk(oq, member, limit=10) == expected
-        detail = await oq.get(f"/api/orders/payment-events/{paid[0]}/members/{member}")
+        detail = await oq.get(f"/api/orders/payment-events/{paid[0]}/members/{member}", headers=as_member(member))
         assert detail.status_code == 200
-        miss = await oq.get(f"/api/orders/members/{new_member()}")
+        stranger = new_member()
+        miss = await oq.get(f"/api/orders/members/{stranger}", headers=as_member(stranger))
         assert miss.status_code == 503
         assert miss.json()["code"] == "OQ0001"
         assert set(miss.json()) == {"code", "message"}
@@ -157,11 +160,12 @@ async def test_an_unknown_member_has_an_empty_history_and_bad_paging_is_a_400(
     order_server: OrderServer, oq_settings: Callable[..., OrderQuerySettings]
 ) -> None:
     async with running_app(create_app(oq_settings(order_url=order_server.url))) as oq:
-        response = await oq.get(f"/api/orders/members/{new_member()}")
+        member = new_member()
+        response = await oq.get(f"/api/orders/members/{member}", headers=as_member(member))
         assert response.status_code == 200
         assert response.json() == {"paymentEventList": [], "nextCursor": None}
         for query in ("limit=0", "limit=101", "limit=x", "paymentEventNo=abc", "paymentEventNo=0"):
-            bad = await oq.get(f"/api/orders/members/1?{query}", headers={"Accept-Language": "en"})
+            bad = await oq.get(f"/api/orders/members/1?{query}", headers={"Accept-Language": "en", **as_member(1)})
             assert bad.status_code == 400, query
             assert bad.json()["code"] == "INVALID_REQUEST"
             assert bad.json()["message"] == "The request is invalid."
@@ -176,15 +180,17 @@ async def test_a_detail_is_404_when_unknown_or_another_members_and_an_unpaid_one
     async with running_app(create_app(settings)) as oq:
         unpaid = await shop.checkout(member, (2,))
         number = unpaid["paymentEventNo"]
-        for path in (
-            f"/api/orders/payment-events/123/members/{member}",
-            f"/api/orders/payment-events/{number}/members/1",
+        for path, reader in (
+            (f"/api/orders/payment-events/123/members/{member}", member),
+            (f"/api/orders/payment-events/{number}/members/1", 1),
         ):
-            missing = await oq.get(path)
+            missing = await oq.get(path, headers=as_member(reader))
             assert missing.status_code == 404
             assert missing.json()["code"] == "PEC0008"
-        detail = await oq.get(f"/api/orders/payment-events/{number}/members/{member}")
-        assert detail.content == (await shop.order.get(f"/api/orders/payment-events/{number}/members/{member}")).content
+        oq.headers.update(as_member(member))
+        path = f"/api/orders/payment-events/{number}/members/{member}"
+        assert (await oq.get(path)).content == (await shop.order.get(path, headers=as_member(member))).content
+        detail = await oq.get(path)
         assert exact(detail)["paymentDone"] is False
         assert await ReadModelStore.for_settings(redis, settings).detail(member, number) is None  # never stored
         paid = await shop.pay(member)

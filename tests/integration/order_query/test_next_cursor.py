@@ -17,7 +17,7 @@ from kiwishop.order_query.store import ReadModelStore, model_json
 from tests.integration.order_query.conftest import OrderServer
 from tests.integration.order_query.shop import Shop
 from tests.integration.order_query.test_store import MEMBER, fill_from_top, model
-from tests.support import running_app, unique
+from tests.support import as_member, running_app, unique
 
 
 def page_of(body: bytes | None) -> tuple[list[int], str | None] | None:
@@ -58,7 +58,7 @@ async def walk(client: httpx.AsyncClient, member: int, limit: int) -> list[bytes
     cursor: str | None = None
     while True:
         params = {"limit": str(limit), **({"paymentEventNo": cursor} if cursor else {})}
-        response = await client.get(f"/api/orders/members/{member}", params=params)
+        response = await client.get(f"/api/orders/members/{member}", params=params, headers=as_member(member))
         assert response.status_code == 200, response.text
         bodies.append(response.content)
         cursor = json.loads(response.content)["nextCursor"]
@@ -92,6 +92,6 @@ async def test_a_limit_outside_1_to_100_is_a_400(
     oq_settings: Callable[..., OrderQuerySettings], order_server: OrderServer, limit: str
 ) -> None:
     async with running_app(create_app(oq_settings(order_url=order_server.url))) as oq:
-        response = await oq.get(f"/api/orders/members/7?limit={limit}")
+        response = await oq.get(f"/api/orders/members/7?limit={limit}", headers=as_member(7))
     assert response.status_code == 400
     assert response.json()["details"][0]["field"] == "query.limit"

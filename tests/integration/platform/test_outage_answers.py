@@ -45,7 +45,7 @@ from kiwishop.toss_emulator.app import create_app as create_emulator
 from kiwishop.toss_emulator.settings import TossEmulatorSettings
 from kiwishop_dev.devstack.infra import MariaDB
 from kiwishop_dev.devstack.procs import free_port
-from tests.support import unique
+from tests.support import as_member, emulator_admin, unique
 
 pytestmark = pytest.mark.slow
 
@@ -180,8 +180,8 @@ async def shop(outage_infra: InfraSettings) -> AsyncIterator[Shop]:
 async def buyer(shop: Shop, answers: Answers, stop: asyncio.Event, member: int) -> None:
     """Checkout, authorise at the emulator, confirm — over and over until ``stop``."""
     async with (
-        httpx.AsyncClient(base_url=shop.order, timeout=30) as order,
-        httpx.AsyncClient(base_url=shop.emulator, timeout=30) as emulator,
+        httpx.AsyncClient(base_url=shop.order, timeout=30, headers=as_member(member)) as order,
+        httpx.AsyncClient(base_url=shop.emulator, timeout=30, headers=emulator_admin()) as emulator,
     ):
         while not stop.is_set():
             created = await order.post("/api/checkout", json={"memberNo": member, "productNoList": [1, 2]})

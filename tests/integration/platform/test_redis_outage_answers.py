@@ -19,7 +19,7 @@ from kiwishop.order_query.settings import OrderQuerySettings
 from kiwishop.platform.settings import InfraSettings
 from kiwishop_dev.devstack.infra import RedisServer
 from kiwishop_dev.devstack.procs import free_port
-from tests.support import dead_url, eventually, served_app, unique
+from tests.support import as_member, dead_url, eventually, served_app, unique
 
 pytestmark = pytest.mark.slow
 
@@ -62,7 +62,7 @@ async def apps(infra: InfraSettings, private_redis: RedisServer) -> AsyncIterato
         served_app(create_hot_catalog(hot)) as hot_url,
         served_app(create_order_query(history)) as history_url,
         httpx.AsyncClient(base_url=hot_url, timeout=30) as hot_client,
-        httpx.AsyncClient(base_url=history_url, timeout=30) as history_client,
+        httpx.AsyncClient(base_url=history_url, timeout=30, headers=as_member(7)) as history_client,
     ):
         yield Apps(hot_client, history_client)
 

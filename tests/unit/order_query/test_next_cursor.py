@@ -26,8 +26,10 @@ def test_a_page_body_is_byte_for_byte_what_order_renders(cursor: int | None) -> 
 class FakeHttp:
     def __init__(self, body: Any) -> None:
         self.body = body
+        self.headers: list[Any] = []
 
-    async def get(self, path: str, params: Any = None) -> HttpResponse:
+    async def get(self, path: str, params: Any = None, headers: Any = None) -> HttpResponse:
+        self.headers.append(headers)
         return HttpResponse(200, jsonutil.dumps(self.body), {})
 
 
@@ -36,7 +38,9 @@ def events(*numbers: int) -> list[dict[str, Any]]:
 
 
 async def page(body: Any, limit: int = 2) -> tuple[list[int], int | None]:
-    answer = await OrderClient(cast(HttpClient, FakeHttp(body))).paid_page(1, None, limit)
+    http = FakeHttp(body)
+    answer = await OrderClient(cast(HttpClient, http)).paid_page(1, None, limit, authorization="Bearer m1")
+    assert http.headers == [{"Authorization": "Bearer m1"}]  # the reader's own header, as it came
     return [e["paymentEventNo"] for e in answer.events], answer.next_cursor
 
 

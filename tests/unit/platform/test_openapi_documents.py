@@ -23,6 +23,7 @@ NAMES = [service.name for service in services.definitions()]
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 ERROR_OUT = {"$ref": "#/components/schemas/ErrorOut"}
 O7 = "GET /api/orders/payment-events/{paymentEventNo}/members/{memberNo}"
+LIKE = "/api/catalog-likes/products/{productNo}/members/{memberNo}"
 
 
 def document(name: str) -> dict[str, Any]:
@@ -85,19 +86,27 @@ def test_every_json_error_is_documented_as_error_out(spec: dict[str, Any]) -> No
 @pytest.mark.parametrize(
     ("name", "operation", "statuses"),
     [
-        ("order", "POST /api/payments/confirm", {"200", "202", "400", "404", "409", "413", "503"}),
-        ("order", O7, {"200", "400", "404", "503"}),
-        ("order", "GET /api/orders", {"200", "400", "404", "503"}),
-        ("order-query", "GET /api/orders/members/{memberNo}", {"200", "400", "503"}),
-        ("order-query", O7, {"200", "400", "404", "503"}),
+        ("order", "POST /api/payments/confirm", {"200", "202", "400", "401", "403", "404", "409", "413", "503"}),
+        ("order", "POST /api/checkout", {"201", "400", "401", "403", "413", "503"}),
+        ("order", O7, {"200", "400", "401", "403", "404", "503"}),
+        ("order", "GET /api/orders", {"200", "400", "401", "403", "404", "503"}),
+        ("order", "POST /api/webhooks/toss", {"200", "400", "409", "413", "503"}),
+        ("order-query", "GET /api/orders/members/{memberNo}", {"200", "400", "401", "403", "503"}),
+        ("order-query", O7, {"200", "400", "401", "403", "404", "503"}),
+        ("order-query", "GET /api/orders/sellers/{sellerNo}", {"200", "400", "401", "403", "503"}),
         ("catalog", "GET /products", {"200", "400", "503"}),
-        ("catalog", "POST /api/products", {"201", "400", "409", "413", "503"}),
+        ("catalog", "POST /api/products", {"201", "400", "401", "403", "409", "413", "503"}),
         ("catalog-like", "GET /api/catalog-likes/products/{productNo}", {"200", "400", "503"}),
-        ("wallet", "GET /api/wallets/sellers/{sellerNo}/transactions", {"200", "400", "404", "503"}),
+        ("catalog-like", f"POST {LIKE}", {"204", "400", "401", "403", "404", "503"}),
+        ("catalog-like", f"GET {LIKE}", {"200", "400", "401", "403", "503"}),
+        ("catalog-review", "DELETE /api/product-reviews/{productReviewNo}", {"204", "400", "401", "403", "404", "503"}),
+        ("catalog-review", "GET /api/product-reviews/products/{productNo}", {"200", "400", "503"}),
+        ("wallet", "GET /api/wallets/sellers/{sellerNo}/transactions", {"200", "400", "401", "403", "404", "503"}),
         ("seller", "POST /api/sellers", {"202", "400", "409", "413", "503"}),
+        ("seller", "GET /api/sellers/registrations/{registrationId}", {"200", "400", "401", "403", "404", "503"}),
         ("hot-catalog", "GET /api/hot-products", {"200", "503"}),
-        ("toss-emulator", "POST /emulator/window", {"303", "400", "413"}),
-        ("toss-emulator", "GET /emulator/stats", {"200"}),
+        ("toss-emulator", "POST /emulator/window", {"303", "400", "413", "503"}),
+        ("toss-emulator", "GET /emulator/stats", {"200", "401", "403"}),
         ("identity", "POST /api/auth/token", {"200", "400", "401", "413", "503"}),
         ("identity", "GET /.well-known/jwks.json", {"200"}),
         ("identity", "GET /api/auth/me", {"200", "401"}),
