@@ -18,6 +18,11 @@ from kiwishop_dev.devstack.scratch import ScratchServers
 # An emulator a test builds sends no webhooks unless the test gives it a receiver (its default is the local
 # stack's order on :8080, which a test must never reach); a fleet of processes points them at its own order.
 os.environ.setdefault("KIWI_TOSS_EMULATOR_WEBHOOK_URL", "")
+# Per-member rate limits count in the session's one Redis across every test (member 1 checks out hundreds of
+# times a run): off, except where a test sets them (tests/integration/order/test_rate_limits.py).
+for _action in ("CHECKOUTS", "CONFIRMS", "CANCELS"):
+    os.environ.setdefault(f"KIWI_ORDER_RATE_LIMIT_{_action}", "0")
+os.environ.setdefault("KIWI_SELLER_RATE_LIMIT_REGISTRATIONS", "0")  # all from 127.0.0.1
 os.environ.setdefault("KIWI_TOSS_EMULATOR_ALLOWED_REDIRECT_ORIGINS", "http://127.0.0.1:*,http://localhost:*")
 
 

@@ -43,8 +43,13 @@ from kiwishop.platform.web import JSONResponse, model_response
 router = APIRouter()
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 # Every route reads or writes the database (through OrderServicesDep), so every one can answer 503.
+TOO_MANY: Responses = {
+    429: {"description": "this member's limit of such requests per window is used up (TOO_MANY_REQUESTS): "
+          "Retry-After says when to try again; nothing was done"},
+}  # fmt: skip
 CHECKOUT_ERRORS: Responses = {
     **AUTH_RESPONSES,
+    **TOO_MANY,
     403: {"description": "not a member's token, or the body's memberNo is not the token's member (AUTH0002)"},
     400: {"description": "invalid body, unknown products (PEC0001) or a total that is not whole won (PEC0003)"},
     503: {"description": "catalog (PEC0007) or the database cannot be reached right now; retry"},
@@ -52,6 +57,7 @@ CHECKOUT_ERRORS: Responses = {
 CONFIRM_ERRORS: Responses = {
     **UNAVAILABLE,
     **AUTH_RESPONSES,
+    **TOO_MANY,
     403: {"description": "not a member's token, or the order is another member's (AUTH0002): the PSP is not asked"},
     202: {"description": "in doubt, being resolved: poll GET /api/payments/{orderId}"},
     400: {
@@ -67,6 +73,7 @@ CONFIRM_ERRORS: Responses = {
 CANCEL_ERRORS: Responses = {
     **UNAVAILABLE,
     **AUTH_RESPONSES,
+    **TOO_MANY,
     403: {"description": "neither the order's buyer nor ops (AUTH0002): nothing is cancelled"},
     202: {"description": "in doubt at the PSP, being resolved: send the same request again, or poll "
           "GET /api/payments/{orderId}"},
@@ -90,6 +97,11 @@ async def order_of_caller(s: OrderServices, principal: Principal, order_id: str)
     return payment
 
 
+def caller_key(principal: Principal) -> int | str:
+    """Whose limit a request counts against: the member's, or (an ops cancel) that operator's."""
+    return principal.member_no if principal.member_no is not None else f"{principal.role}:{principal.subject}"
+
+
 def result_response(result: PaymentResultOut) -> JSONResponse:
     """200 paid (SUCCESS, or cancelled since); 202 while the PSP's answer is in doubt (poll GET
     /api/payments/{orderId}); 400 FAILURE."""
@@ -106,6 +118,7 @@ def result_response(result: PaymentResultOut) -> JSONResponse:
 async def create_checkout(body: CheckoutIn, s: OrderServicesDep, principal: MemberPrincipal) -> JSONResponse:
     if body.memberNo != principal.member_no:  # a member orders for themself only
         raise AppError(AuthError.FORBIDDEN)
+    await s.count("checkout", body.memberNo)
     result = await checkout(s.store, s.catalog, s.ids, member_no=body.memberNo, product_nos=body.productNoList)
     out = CheckoutOut(
         paymentEventNo=result.payment_event_no, orderId=result.order_id, orderName=result.order_name,
@@ -119,6 +132,7 @@ async def confirm_payment(
     body: ConfirmIn, s: OrderServicesDep, lang: LanguageDep, principal: MemberPrincipal
 ) -> JSONResponse:
     await order_of_caller(s, principal, body.orderId)  # the buyer's own order (404 unknown, 403 another's)
+    await s.count("confirm", caller_key(principal))
     payment = await s.confirm_payment(body.paymentKey, body.orderId, body.amount)
     return result_response(PaymentResultOut.of(payment, lang))
 
@@ -129,6 +143,7 @@ async def cancel_payment(
     lang: LanguageDep, principal: AnyPrincipal,
 ) -> JSONResponse:  # fmt: skip
     await order_of_caller(s, principal, orderId)
+    await s.count("cancel", caller_key(principal))
     result = await s.cancel_payment(orderId, body.cancelReason, body.paymentOrderNos)
     return cancel_response(result, lang)
 

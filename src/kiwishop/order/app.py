@@ -33,6 +33,7 @@ from kiwishop.order.settings import OrderSettings
 from kiwishop.order.store import SqlPaymentStore
 from kiwishop.order.verdicts import Policy, Timing
 from kiwishop.platform.httpclient import HttpClient, create_http_client
+from kiwishop.platform.ratelimit import RateLimiter
 from kiwishop.platform.runtime import Runtime
 from kiwishop.platform.service import ServiceDefinition
 
@@ -115,6 +116,7 @@ def create_app(settings: OrderSettings) -> FastAPI:
     app.state.services = OrderServices(
         settings, db, runtime.ids, store, CatalogClient(catalog_http), confirm_payment, catalog_http, hot_catalog_http,
         cancel_payment, sync_from_psp, SellerReads(wallet_http, order_query_http),
+        RateLimiter(runtime.redis(ready_without=True), "order"),  # fail-open: order sells while Redis is down
     )  # fmt: skip
     app.state.recovery = recovery
     app.state.cancel_recovery = cancel_recovery

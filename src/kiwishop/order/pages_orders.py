@@ -199,6 +199,7 @@ async def cancel_from_page(request: Request, s: OrderServicesDep, visit: PageVis
         payment = await queries.payment_of_order(s.db, order_id)
         if payment.member_no != member_no:  # another member's order: as unknown, nothing cancelled
             raise AppError(OrderError.ORDER_NOT_FOUND)
+        await s.count("cancel", member_no)
         result = await s.cancel_payment(order_id, CANCEL_REASON, numbers)
     except AppError as error:
         back["error"] = error.code.code

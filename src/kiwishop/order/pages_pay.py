@@ -49,6 +49,7 @@ async def checkout_from_page(request: Request, s: OrderServicesDep, visit: PageV
     if member_no is None:
         return _refused(AuthError.FORBIDDEN, MEMBERS_ONLY)
     product_nos = product_choice((form or {}).get("productNoList", []))
+    await s.count("checkout", member_no)
     result = await checkout(s.store, s.catalog, s.ids, member_no=member_no, product_nos=product_nos)
     body = {"orderId": result.order_id, "orderName": result.order_name, "amount": int(result.amount)}
     return JSONResponse(body, status_code=201, headers={"Cache-Control": "no-store"})
@@ -83,6 +84,7 @@ async def success_page(request: Request, s: OrderServicesDep, visit: PageVisitDe
     if refused is not None:
         return refused
     try:
+        await s.count("confirm", visit.caller.member_no or 0)  # the buyer: _buyer_check made sure
         payment = await s.confirm_payment(payment_key, order_id, amount)
     except AppError as error:
         if error.code is not OrderError.PAYMENT_IN_PROGRESS:

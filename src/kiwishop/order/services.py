@@ -4,7 +4,7 @@ the adapters the handlers are called with, and the handlers that hold state of t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends
 
@@ -19,6 +19,9 @@ from kiwishop.platform.db import Database
 from kiwishop.platform.deps import app_state
 from kiwishop.platform.httpclient import HttpClient
 from kiwishop.platform.ids import Snowflake
+from kiwishop.platform.ratelimit import RateLimiter
+
+Action = Literal["checkout", "confirm", "cancel"]
 
 
 @dataclass
@@ -34,6 +37,14 @@ class OrderServices:
     cancel_payment: CancelPayment
     sync_from_psp: SyncFromPsp
     seller_reads: SellerReads  # the seller page's reads from wallet and order-query
+    limits: RateLimiter
+
+    async def count(self, action: Action, caller: int | str) -> None:
+        """One more ``action`` (checkout, confirm, cancel) by ``caller`` (a member number, or an ops subject):
+        ``AppError`` 429 with ``Retry-After`` past the member's limit (settings.rate_limit_*)."""
+        s = self.settings
+        limit = {"checkout": s.rate_limit_checkouts, "confirm": s.rate_limit_confirms, "cancel": s.rate_limit_cancels}
+        await self.limits.check(action, caller, limit=limit[action], window_s=s.rate_limit_window_s)
 
 
 OrderServicesDep = Annotated[OrderServices, Depends(app_state("services", OrderServices))]

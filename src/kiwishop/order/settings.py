@@ -42,6 +42,13 @@ class OrderSettings(ServiceSettings):
     psp_max_attempts: int = 3
     psp_retry_base_s: float = 0.2
 
+    # Per-member request limits (platform/ratelimit.py; 429 with Retry-After past them; 0 = no limit): a member
+    # may start this many checkouts, confirms and cancels per window, through the API and the pages alike.
+    rate_limit_window_s: float = Field(default=60.0, gt=0)
+    rate_limit_checkouts: int = Field(default=30, ge=0)
+    rate_limit_confirms: int = Field(default=30, ge=0)
+    rate_limit_cancels: int = Field(default=20, ge=0)
+
     # How long a confirm that finds another confirm of the same order in flight waits for its outcome.
     confirm_wait_s: float = 10.0
     # Recovery of payments in doubt (verdicts only on the PSP's evidence, see order/verdicts.py).

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Request
 
 from kiwishop.platform.auth import AUTH_RESPONSES, AnyPrincipal, require_seller
 from kiwishop.platform.deps import DatabaseDep, IdsDep, OutboxDep, app_state
 from kiwishop.platform.errors import AppError
 from kiwishop.platform.identity import AuthError, Role
 from kiwishop.platform.params import MAX_ID
+from kiwishop.platform.ratelimit import RateLimiter
 from kiwishop.platform.web import JSONResponse, model_response
 from kiwishop.seller import handlers, queries
 from kiwishop.seller.domain import SellerError, is_valid_seller_id
@@ -18,6 +19,7 @@ from kiwishop.seller.settings import SellerSettings
 router = APIRouter()
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 SettingsDep = Annotated[SellerSettings, Depends(app_state("settings", SellerSettings))]
+LimitsDep = Annotated[RateLimiter, Depends(app_state("limits", RateLimiter))]
 
 
 @router.post(
@@ -28,11 +30,18 @@ SettingsDep = Annotated[SellerSettings, Depends(app_state("settings", SellerSett
     responses={
         400: {"description": "invalid sellerId (SLR0001) or body"},
         409: {"description": "sellerId already registered (SLR0002)"},
+        429: {"description": "too many registrations from this address in a window (TOO_MANY_REQUESTS; "
+              "Retry-After); nothing registered"},
     },
-)
+)  # fmt: skip
 async def register_seller(
-    body: RegisterSellerIn, db: DatabaseDep, outbox: OutboxDep, ids: IdsDep, settings: SettingsDep
-) -> JSONResponse:
+    body: RegisterSellerIn, request: Request, db: DatabaseDep, outbox: OutboxDep, ids: IdsDep, settings: SettingsDep,
+    limits: LimitsDep,
+) -> JSONResponse:  # fmt: skip
+    client = request.client.host if request.client else "unknown"
+    await limits.check(
+        "register", client, limit=settings.rate_limit_registrations, window_s=settings.rate_limit_window_s
+    )
     if not is_valid_seller_id(body.sellerId):
         raise AppError(SellerError.INVALID_SELLER_ID)
     registration = await handlers.register_seller(

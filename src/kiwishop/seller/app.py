@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from kiwishop.contracts.events import WALLET_CREATED, WALLET_CREATION_FAILED, on_topics
 from kiwishop.contracts.topics import SELLER, WALLET
+from kiwishop.platform.ratelimit import RateLimiter
 from kiwishop.platform.runtime import Runtime
 from kiwishop.platform.service import ServiceDefinition
 from kiwishop.seller.api import router
@@ -32,6 +33,7 @@ def create_app(settings: SellerSettings) -> FastAPI:
         runtime.on_shutdown(worker.stop)
     app = runtime.build_app(title="kiwi-shop seller", routers=[router])
     app.state.settings = settings
+    app.state.limits = RateLimiter(runtime.redis(ready_without=True), "seller")
     app.state.sweeper = sweeper
     app.state.announcer = announcer
     return app

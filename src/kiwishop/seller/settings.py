@@ -26,3 +26,8 @@ class SellerSettings(ServiceSettings):
     announce_batch_size: int = Field(default=100, ge=1)
 
     reply_group_id: str = "seller-registration"
+
+    # Sign-up is open to anyone: at most this many registrations per client address per window (429 with
+    # Retry-After past it; 0 = no limit; platform/ratelimit.py, open while Redis is down).
+    rate_limit_registrations: int = Field(default=10, ge=0)
+    rate_limit_window_s: float = Field(default=60.0, gt=0)

@@ -9,7 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
+from kiwishop.platform.db import Database
 from kiwishop.platform.settings import InfraSettings
 from kiwishop.seller.app import create_app
 from tests.integration.seller_wallet.support import seller_settings
@@ -68,3 +70,24 @@ async def test_registering_needs_no_token_and_a_token_changes_nothing(seller: ht
     assert (await register(seller))["state"] == "WALLET_REQUESTED"
     with_token = await seller.post("/api/sellers", json={"sellerId": unique("acl")}, headers=as_member(1))
     assert with_token.status_code == 202
+
+
+async def test_sign_up_is_limited_per_address_and_a_refused_one_registers_nothing(
+    infra: InfraSettings, seller_schema: str
+) -> None:
+    """The in-process client always comes from one address; no other test counts (their limit is off)."""
+    async with running_app(create_app(seller_settings(infra, rate_limit_registrations=2))) as limited:
+        for _ in range(2):
+            await register(limited)
+        seller_id = unique("over")
+        refused = await limited.post("/api/sellers", json={"sellerId": seller_id})
+        assert refused.status_code == 429, refused.text
+        assert refused.json()["code"] == "TOO_MANY_REQUESTS"
+        assert int(refused.headers["retry-after"]) >= 1
+    db = Database.connect(infra, seller_schema)
+    try:
+        async with db.engine.connect() as conn:
+            found = await conn.execute(text("SELECT COUNT(*) FROM sellers WHERE seller_id = :s"), {"s": seller_id})
+            assert found.scalar_one() == 0
+    finally:
+        await db.close()

@@ -86,8 +86,8 @@ def test_every_json_error_is_documented_as_error_out(spec: dict[str, Any]) -> No
 @pytest.mark.parametrize(
     ("name", "operation", "statuses"),
     [
-        ("order", "POST /api/payments/confirm", {"200", "202", "400", "401", "403", "404", "409", "413", "503"}),
-        ("order", "POST /api/checkout", {"201", "400", "401", "403", "413", "503"}),
+        ("order", "POST /api/payments/confirm", {"200", "202", "400", "401", "403", "404", "409", "413", "429", "503"}),
+        ("order", "POST /api/checkout", {"201", "400", "401", "403", "413", "429", "503"}),
         ("order", O7, {"200", "400", "401", "403", "404", "503"}),
         ("order", "GET /api/orders", {"200", "400", "401", "403", "404", "503"}),
         ("order", "POST /api/webhooks/toss", {"200", "400", "409", "413", "503"}),
@@ -102,7 +102,7 @@ def test_every_json_error_is_documented_as_error_out(spec: dict[str, Any]) -> No
         ("catalog-review", "DELETE /api/product-reviews/{productReviewNo}", {"204", "400", "401", "403", "404", "503"}),
         ("catalog-review", "GET /api/product-reviews/products/{productNo}", {"200", "400", "503"}),
         ("wallet", "GET /api/wallets/sellers/{sellerNo}/transactions", {"200", "400", "401", "403", "404", "503"}),
-        ("seller", "POST /api/sellers", {"202", "400", "409", "413", "503"}),
+        ("seller", "POST /api/sellers", {"202", "400", "409", "413", "429", "503"}),
         ("seller", "GET /api/sellers/registrations/{registrationId}", {"200", "400", "401", "403", "404", "503"}),
         ("hot-catalog", "GET /api/hot-products", {"200", "503"}),
         ("toss-emulator", "POST /emulator/window", {"303", "400", "413", "503"}),
