@@ -32,6 +32,8 @@ from kiwishop.catalog_review.app import SERVICE as REVIEW
 from kiwishop.catalog_review.settings import CatalogReviewSettings
 from kiwishop.hot_catalog.app import create_app as create_hot
 from kiwishop.hot_catalog.settings import HotCatalogSettings
+from kiwishop.identity.app import SERVICE as IDENTITY
+from kiwishop.identity.settings import IdentitySettings
 from kiwishop.order.app import SERVICE as ORDER
 from kiwishop.order.settings import OrderSettings
 from kiwishop.order_query.app import create_app as create_order_query
@@ -44,7 +46,7 @@ from kiwishop.toss_emulator.app import create_app as create_emulator
 from kiwishop.toss_emulator.settings import PUBLIC_TEST_SECRET_KEY, TossEmulatorSettings
 from kiwishop.wallet.app import SERVICE as WALLET
 from kiwishop.wallet.settings import WalletSettings
-from tests.support import served_app, unique
+from tests.support import as_member, dead_url, emulator_admin, served_app, unique
 
 T = TypeVar("T")
 FAST_RETRIES = (0.05, 0.1, 0.2)
@@ -162,8 +164,8 @@ def emulator_url(service_loop: ServiceLoop) -> str:
 async def _pay_one_order(order_url: str, emulator_url: str) -> None:
     """Seed order with one paid order and one left unpaid (member 1), so the reads find something."""
     async with (
-        httpx.AsyncClient(base_url=order_url, timeout=30) as order,
-        httpx.AsyncClient(base_url=emulator_url, timeout=30) as emulator,
+        httpx.AsyncClient(base_url=order_url, timeout=30, headers=as_member(1)) as order,
+        httpx.AsyncClient(base_url=emulator_url, timeout=30, headers=emulator_admin()) as emulator,
     ):
         for products in ([1, 2], [3]):
             response = await order.post("/api/checkout", json={"memberNo": 1, "productNoList": products})
@@ -184,7 +186,13 @@ async def _pay_one_order(order_url: str, emulator_url: str) -> None:
 
 @pytest.fixture(scope="package")
 def order_url(
-    service_loop: ServiceLoop, infra: InfraSettings, catalog_url: str, emulator_url: str, hot_url: str
+    service_loop: ServiceLoop,
+    infra: InfraSettings,
+    catalog_url: str,
+    emulator_url: str,
+    hot_url: str,
+    identity_url: str,
+    wallet_url: str,
 ) -> str:
     db = _migrate(service_loop, infra, "fz_order", ORDER.migrations)
     settings = OrderSettings(
@@ -192,7 +200,8 @@ def order_url(
         toss_api_url=emulator_url, toss_sdk_url=f"{emulator_url}/v1/payment", psp_read_timeout_s=5.0,
         psp_retry_base_s=0.05, confirm_wait_s=2.0, consumer_retry_backoff_s=FAST_RETRIES,
         payment_topic=ORDER_PAYMENT_TOPIC, wallet_topic=f"{ORDER_PAYMENT_TOPIC}-wallet",
-        wallet_group_id=f"{ORDER_PAYMENT_TOPIC}-wallet-result",
+        wallet_group_id=f"{ORDER_PAYMENT_TOPIC}-wallet-result", identity_url=identity_url, wallet_url=wallet_url,
+        order_query_url=dead_url(),  # order-query reads order: the seller page shows its sales as unavailable
     )  # fmt: skip
     url = service_loop.serve(ORDER.create_app(settings))
     service_loop.run(_pay_one_order(url, emulator_url))
@@ -209,6 +218,13 @@ def order_query_url(service_loop: ServiceLoop, infra: InfraSettings, order_url: 
     return service_loop.serve(create_order_query(settings))
 
 
+@pytest.fixture(scope="package")
+def identity_url(service_loop: ServiceLoop, infra: InfraSettings) -> str:
+    """identity with its seed accounts; it signs with the run's key (tests/conftest.py), like every token here."""
+    db = _migrate(service_loop, infra, "fz_identity", IDENTITY.migrations, IDENTITY.seed)
+    return service_loop.serve(IDENTITY.create_app(IdentitySettings(infra=infra, db_name=db, node_id=188)))
+
+
 def reset_emulator_faults(emulator_url: str) -> None:
-    response = httpx.put(f"{emulator_url}/emulator/faults", json=NO_FAULTS, timeout=10)
+    response = httpx.put(f"{emulator_url}/emulator/faults", json=NO_FAULTS, headers=emulator_admin(), timeout=10)
     assert response.status_code == 200, response.text

@@ -27,6 +27,7 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance,
 from kiwishop.toss_emulator.settings import PUBLIC_TEST_CLIENT_KEY
 from tests.fuzz import nasty  # noqa: F401  (its schemathesis hooks mix hostile values into the generated cases)
 from tests.fuzz.conftest import TOSS_AUTH, reset_emulator_faults
+from tests.support import as_member, as_ops, as_seller, emulator_admin
 
 # schemathesis' strategies still draw from `random`; hypothesis only warns about it (it does not change the cases).
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
@@ -55,6 +56,22 @@ def checks_for(case: schemathesis.Case) -> list[Any]:
     return OFF_PATH_CHECKS if leaves else CHECKS
 
 
+def _number(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**53 else None
+
+
+def caller(case: schemathesis.Case) -> dict[str, str]:
+    """The token a real caller of this case would hold, so that the fuzzer's requests get past the door (the door
+    itself is tests/fuzz/test_access_matrix.py's): the member or seller the path or body names; else member 1
+    for a write (checkout, confirm, cancel of member 1's orders) and ops for a read."""
+    named = {**(case.path_parameters or {}), **(case.body if isinstance(case.body, dict) else {})}
+    if member := _number(named.get("memberNo")):
+        return as_member(member)
+    if seller := _number(named.get("sellerNo")):
+        return as_seller(seller)
+    return as_ops() if case.method.upper() == "GET" else as_member(1)
+
+
 def generated_openapi(module: str) -> dict[str, Any]:
     """The OpenAPI document the service's app generates (what it serves at ``/openapi.json``)."""
     service = importlib.import_module(f"kiwishop.{module}.app").SERVICE
@@ -73,6 +90,7 @@ SERVED = {
     "order": "order_url",
     "order_query": "order_query_url",
     "toss_emulator": "emulator_url",
+    "identity": "identity_url",
 }
 # Known at collection, so that every operation is a test of its own.
 SPECS = {module: generated_openapi(module) for module in SERVED}
@@ -89,49 +107,49 @@ def test_the_served_schema_is_the_fuzzed_one(module: str, request: pytest.Fixtur
 @SCHEMAS["catalog"].parametrize()
 @FUZZ
 def test_catalog(case: schemathesis.Case, catalog_url: str) -> None:
-    case.call_and_validate(base_url=catalog_url, checks=checks_for(case))
+    case.call_and_validate(base_url=catalog_url, headers=caller(case), checks=checks_for(case))
 
 
 @SCHEMAS["catalog_like"].parametrize()
 @FUZZ
 def test_catalog_like(case: schemathesis.Case, like_url: str) -> None:
-    case.call_and_validate(base_url=like_url, checks=checks_for(case))
+    case.call_and_validate(base_url=like_url, headers=caller(case), checks=checks_for(case))
 
 
 @SCHEMAS["catalog_review"].parametrize()
 @FUZZ
 def test_catalog_review(case: schemathesis.Case, review_url: str) -> None:
-    case.call_and_validate(base_url=review_url, checks=checks_for(case))
+    case.call_and_validate(base_url=review_url, headers=caller(case), checks=checks_for(case))
 
 
 @SCHEMAS["hot_catalog"].parametrize()
 @FUZZ
 def test_hot_catalog(case: schemathesis.Case, hot_url: str) -> None:
-    case.call_and_validate(base_url=hot_url, checks=checks_for(case))
+    case.call_and_validate(base_url=hot_url, headers=caller(case), checks=checks_for(case))
 
 
 @SCHEMAS["wallet"].parametrize()
 @FUZZ
 def test_wallet(case: schemathesis.Case, wallet_url: str) -> None:
-    case.call_and_validate(base_url=wallet_url, checks=checks_for(case))
+    case.call_and_validate(base_url=wallet_url, headers=caller(case), checks=checks_for(case))
 
 
 @SCHEMAS["seller"].parametrize()
 @FUZZ
 def test_seller(case: schemathesis.Case, seller_url: str) -> None:
-    case.call_and_validate(base_url=seller_url, checks=checks_for(case))
+    case.call_and_validate(base_url=seller_url, headers=caller(case), checks=checks_for(case))
 
 
 @SCHEMAS["order"].parametrize()
 @FUZZ
 def test_order(case: schemathesis.Case, order_url: str) -> None:
-    case.call_and_validate(base_url=order_url, checks=checks_for(case))
+    case.call_and_validate(base_url=order_url, headers=caller(case), checks=checks_for(case))
 
 
 @SCHEMAS["order_query"].parametrize()
 @FUZZ
 def test_order_query(case: schemathesis.Case, order_query_url: str) -> None:
-    case.call_and_validate(base_url=order_query_url, checks=checks_for(case))
+    case.call_and_validate(base_url=order_query_url, headers=caller(case), checks=checks_for(case))
 
 
 @SCHEMAS["toss_emulator"].parametrize()
@@ -142,8 +160,17 @@ def test_toss_emulator(case: schemathesis.Case, emulator_url: str) -> None:
     for values in (case.query, case.body):
         if isinstance(values, dict) and isinstance(values.get("clientKey"), str):
             values["clientKey"] = PUBLIC_TEST_CLIENT_KEY
+    # the Toss API takes the merchant's secret key; the emulator's own controls take its admin token
+    admin = case.operation.path.startswith("/emulator/") and case.operation.path != "/emulator/payments"
+    headers = emulator_admin() if admin else {"Authorization": TOSS_AUTH}
     try:
-        case.call_and_validate(base_url=emulator_url, headers={"Authorization": TOSS_AUTH}, checks=checks_for(case))
+        case.call_and_validate(base_url=emulator_url, headers=headers, checks=checks_for(case))
     finally:
         if case.operation.path == "/emulator/faults" and case.method.upper() == "PUT":
             reset_emulator_faults(emulator_url)  # injected 5xx, hangs and latency are the emulator's job
+
+
+@SCHEMAS["identity"].parametrize()
+@FUZZ
+def test_identity(case: schemathesis.Case, identity_url: str) -> None:
+    case.call_and_validate(base_url=identity_url, headers=caller(case), checks=checks_for(case))
