@@ -47,6 +47,8 @@ async def test_after_crashes_a_database_restart_psp_faults_and_poison_the_books_
     assert killed == set(drills.KILLED)
     assert "toss-emulator" in killed
     assert result.failed_but_done == [], report
+    refused = {e: n for e, n in result.errors.items() if e.split()[-1] in ("401", "403")}
+    assert refused == {}, report  # every call of the load carried the token of the member it acts for
     assert result.server_errors == {}, report  # an outage answers 503 …
     assert result.no_retry_after == {}, report  # … with Retry-After
     assert result.clean, report

@@ -1,7 +1,9 @@
 """`make run` as a newcomer uses it: the stack comes up, serves catalog, sells and settles, stops (`make stop`,
 Ctrl-C) leaving no process behind, and the next start — after a stop or after everything was killed with -9 —
-finds the same data: the database rows, and the records on the broker, which keeps them in SeaweedFS. Runs
-`kiwishop run` in a scratch folder on free ports.
+finds the same data: the database rows, the records on the broker, which keeps them in SeaweedFS, and the
+identity signing key in ``.data`` (a token minted from it before the stop is still good after). Runs
+`kiwishop run` in a scratch folder on free ports; the calls carry tokens minted from that key, as the developer's
+tools do.
 
 One stack start is shared (``first_start``, module-scoped): the tests that need it running come first in this
 module; the last test takes it over and stops, kills and restarts it."""
@@ -10,100 +12,38 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from kiwishop.platform.settings import InfraSettings
 from kiwishop.services import definitions
 from kiwishop_dev.devstack.fleet import service_ports_env
 from kiwishop_dev.devstack.infra import SeaweedPorts
 from kiwishop_dev.devstack.procs import free_port
-from tests.support import eventually, read_topic
-
-TOPIC = "e2e-local-stack-durable"
-
-
-def start_stack(root: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "kiwishop", "run"], cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-
-
-def wait_for_banner(proc: subprocess.Popen[bytes], timeout_s: float = 90) -> str:
-    assert proc.stdout is not None
-    seen = b""
-    deadline = time.monotonic() + timeout_s
-    os.set_blocking(proc.stdout.fileno(), False)
-    while time.monotonic() < deadline:
-        chunk = proc.stdout.read() or b""
-        seen += chunk
-        if b"kiwi-shop is up" in seen and b"stop: Ctrl-C" in seen:
-            return seen.decode()
-        if proc.poll() is not None:
-            break
-        time.sleep(0.1)
-    raise AssertionError(f"stack did not come up:\n{seen.decode()}")
-
-
-def get_json(url: str, body: dict[str, object] | None = None) -> object:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=5) as response:
-        return json.loads(response.read())
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().split()[2] != "Z"
-
-
-def recorded_pids(root: Path) -> dict[str, int]:
-    return {str(name): int(pid) for name, pid in json.loads((root / ".run" / "pids.json").read_text()).items()}
-
-
-def stop_with_ctrl_c(proc: subprocess.Popen[bytes]) -> None:
-    proc.send_signal(signal.SIGINT)
-    proc.wait(timeout=120)
-
-
-async def produce(bootstrap: str, value: bytes) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        if TOPIC not in await admin.list_topics():
-            await admin.create_topics([NewTopic(TOPIC, 1, 1)])
-    finally:
-        await admin.close()
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        await producer.send_and_wait(TOPIC, value, key=b"stack", headers=[("made-by", b"e2e")])
-    finally:
-        await producer.stop()
-
-
-def on_broker(bootstrap: str, expect: int) -> list[tuple[bytes | None, bytes | None, tuple[tuple[str, bytes], ...]]]:
-    records = asyncio.run(read_topic(InfraSettings(kafka_bootstrap_servers=bootstrap), TOPIC, expect=expect))
-    return [(r.key, r.value, tuple(r.headers or ())) for r in records]
+from kiwishop_dev.devstack.signing_key import local_signing_key
+from kiwishop_dev.tokens import TokenMint
+from tests.e2e.local_stack_support import (
+    alive,
+    get_json,
+    on_broker,
+    produce,
+    recorded_pids,
+    start_stack,
+    stop_with_ctrl_c,
+    wait_for_banner,
+)
+from tests.support import emulator_admin, eventually
 
 
 @dataclass
@@ -119,6 +59,11 @@ class Stack:
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.service_ports[service]}"
+
+    @cached_property
+    def tokens(self) -> TokenMint:
+        """Tokens from the stack's own key (made in ``.data`` at its first start; read once it is up)."""
+        return TokenMint(local_signing_key(self.root / ".data"))
 
     def stop(self) -> subprocess.CompletedProcess[bytes]:
         """The way `make stop` does it, from another process."""
@@ -144,6 +89,7 @@ def first_start(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         **service_ports_env(service_ports),
     }
     env.pop("KIWI_LOCAL_BROKER_STORAGE", None)  # the default: the broker keeps its data in SeaweedFS
+    env.pop("KIWI_IDENTITY_SIGNING_KEY", None)  # the default: identity's key is made once in .data
     proc = start_stack(root, env)
     stack = Stack(root, env, ports, service_ports, proc, banner="")
     try:
@@ -154,23 +100,31 @@ def first_start(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             stack.stop()
 
 
-async def register_seller(seller: httpx.AsyncClient, seller_id: str) -> int:
-    """Through the seller saga: the seller's number once its wallet exists (COMPLETED)."""
+async def register_seller(seller: httpx.AsyncClient, seller_id: str, tokens: TokenMint) -> int:
+    """Through the seller saga (open to anyone): the seller's number once its wallet exists (COMPLETED), as the new
+    seller watches its registration."""
     registered = await seller.post("/api/sellers", json={"sellerId": seller_id})
     assert registered.status_code == 202, registered.text
     path = f"/api/sellers/registrations/{registered.json()['registrationId']}"
+    mine = tokens.as_seller(int(registered.json()["sellerNo"]))
     done = await eventually(
-        lambda: seller.get(path), lambda r: r.json()["state"] != "WALLET_REQUESTED", timeout_s=60, interval_s=0.2
+        lambda: seller.get(path, headers=mine),
+        lambda r: r.json()["state"] != "WALLET_REQUESTED",
+        timeout_s=60,
+        interval_s=0.2,
     )
     assert done.json()["state"] == "COMPLETED", done.text
     return int(registered.json()["sellerNo"])
 
 
-async def register_product(catalog: httpx.AsyncClient, seller_no: int, name: str, price: int) -> int:
-    """A product of the seller, once catalog learnt the seller from seller's events (409 CTG0005 until then)."""
+async def register_product(
+    catalog: httpx.AsyncClient, seller_no: int, name: str, price: int, auth: dict[str, str]
+) -> int:
+    """A product of the seller, by the seller, once catalog learnt the seller from seller's events (409 CTG0005 until
+    then)."""
     body = {"sellerNo": seller_no, "productId": "E2E", "name": name, "price": price}
     created = await eventually(
-        lambda: catalog.post("/api/products", json=body),
+        lambda: catalog.post("/api/products", json=body, headers=auth),
         lambda r: r.status_code != 409 or r.json().get("code") != "CTG0005",
         timeout_s=60,
         interval_s=0.2,
@@ -179,8 +133,8 @@ async def register_product(catalog: httpx.AsyncClient, seller_no: int, name: str
     return int(created.json()["productNo"])
 
 
-async def balance(wallet: httpx.AsyncClient, seller_no: int) -> Decimal:
-    response = await wallet.get(f"/api/wallets/sellers/{seller_no}")
+async def balance(wallet: httpx.AsyncClient, seller_no: int, auth: dict[str, str]) -> Decimal:
+    response = await wallet.get(f"/api/wallets/sellers/{seller_no}", headers=auth)
     assert response.status_code == 200, response.text
     return Decimal(str(response.json()["balance"]))
 
@@ -192,26 +146,30 @@ async def test_a_purchase_from_two_new_sellers_credits_each_seller_s_wallet_with
 ) -> None:
     """The seed has one seller (seller 1, docs/original.md "Seed data"): two more register through the seller
     saga and put a product each on sale; one order buys both (checkout, the emulator's authorisation,
-    confirm), and wallet credits each seller exactly its own line — nothing to seller 1."""
+    confirm, as member 1), and wallet credits each seller exactly its own line — nothing to seller 1; each seller
+    reads its own wallet."""
     stack = first_start
     assert stack.proc.poll() is None, "the shared stack was already stopped: this test must come before that one"
     stamp = time.time_ns()
     prices = {"first": 1100, "second": 2300}
+    tokens = stack.tokens
+    buyer = tokens.as_member(1)
     async with (
         httpx.AsyncClient(base_url=stack.url("seller"), timeout=30) as seller,
         httpx.AsyncClient(base_url=stack.url("catalog"), timeout=30) as catalog,
         httpx.AsyncClient(base_url=stack.url("wallet"), timeout=30) as wallet,
         httpx.AsyncClient(base_url=stack.url("order"), timeout=60) as order,
-        httpx.AsyncClient(base_url=stack.url("toss-emulator"), timeout=30) as psp,
+        httpx.AsyncClient(base_url=stack.url("toss-emulator"), timeout=30, headers=emulator_admin()) as psp,
     ):
-        sellers = {which: await register_seller(seller, f"e2e-{stamp}-{which}") for which in prices}
+        sellers = {which: await register_seller(seller, f"e2e-{stamp}-{which}", tokens) for which in prices}
         products = {
-            which: await register_product(catalog, sellers[which], f"판매자상품-{which}", price)
-            for which, price in prices.items()
+            which: await register_product(catalog, n, f"판매자상품-{which}", prices[which], tokens.as_seller(n))
+            for which, n in sellers.items()
         }
-        before = {seller_no: await balance(wallet, seller_no) for seller_no in (1, *sellers.values())}
+        before = {n: await balance(wallet, n, tokens.as_seller(n)) for n in (1, *sellers.values())}
 
-        checkout = await order.post("/api/checkout", json={"memberNo": 1, "productNoList": list(products.values())})
+        body = {"memberNo": 1, "productNoList": list(products.values())}
+        checkout = await order.post("/api/checkout", json=body, headers=buyer)
         assert checkout.status_code == 201, checkout.text
         created: dict[str, Any] = checkout.json()
         order_id, amount = created["orderId"], int(Decimal(str(created["amount"])))
@@ -221,20 +179,25 @@ async def test_a_purchase_from_two_new_sellers_credits_each_seller_s_wallet_with
         )
         assert authorised.status_code in (200, 201), authorised.text
         confirm = {"paymentKey": authorised.json()["paymentKey"], "orderId": order_id, "amount": amount}
-        confirmed = await order.post("/api/payments/confirm", json=confirm)
+        confirmed = await order.post("/api/payments/confirm", json=confirm, headers=buyer)
         assert (confirmed.status_code, confirmed.json()["status"]) == (200, "SUCCESS"), confirmed.text
-        lines = (await order.get("/api/orders", params={"orderId": order_id})).json()["paymentOrderList"]
+        shown = await order.get("/api/orders", params={"orderId": order_id}, headers=buyer)
+        lines = shown.json()["paymentOrderList"]
+        for stranger, status in (({}, 401), (tokens.as_member(2), 403)):  # the stack checks who asks
+            refused = await order.get("/api/orders", params={"orderId": order_id}, headers=stranger)
+            assert refused.status_code == status, refused.text
         line_of = {line["sellerNo"]: Decimal(str(line["amount"])) for line in lines}
         assert line_of == {sellers[which]: Decimal(price) for which, price in prices.items()}
 
         async def grown() -> dict[int, Decimal]:
-            return {seller_no: await balance(wallet, seller_no) - before[seller_no] for seller_no in sellers.values()}
+            return {n: await balance(wallet, n, tokens.as_seller(n)) - before[n] for n in sellers.values()}
 
         await eventually(grown, lambda growth: growth == line_of, timeout_s=60, interval_s=0.2)
         for seller_no, line in line_of.items():  # one CREDIT each, for this order: nothing credited twice
-            page = (await wallet.get(f"/api/wallets/sellers/{seller_no}/transactions")).json()["transactions"]
+            path = f"/api/wallets/sellers/{seller_no}/transactions"
+            page = (await wallet.get(path, headers=tokens.as_seller(seller_no))).json()["transactions"]
             assert [(t["type"], Decimal(str(t["amount"])), t["orderId"]) for t in page] == [("CREDIT", line, order_id)]
-        assert await balance(wallet, 1) == before[1]
+        assert await balance(wallet, 1, tokens.as_seller(1)) == before[1]
         assert await grown() == line_of
 
 
@@ -250,12 +213,14 @@ def test_make_run_keeps_rows_and_broker_records_across_make_stop_and_kill_9_and_
 
     first = first_start.proc  # this test takes the module's stack over, and stops it
     assert first.poll() is None
+    seller_1 = first_start.tokens.as_seller(1)  # minted from .data's key before the stop, used after it too
     try:
         banner = first_start.banner
         assert f"http://localhost:{service_ports['catalog']}" in banner
         products = get_json(f"{base}/products?productNoList=1&productNoList=3")
         assert [p["productNo"] for p in products["productList"]] == [1, 3]  # type: ignore[index]
-        created = get_json(f"{base}/api/products", {"sellerNo": 1, "productId": "D", "name": "상품D", "price": 4000})
+        body = {"sellerNo": 1, "productId": "D", "name": "상품D", "price": 4000}
+        created = get_json(f"{base}/api/products", body, seller_1)
         asyncio.run(produce(bootstrap, kept[1]))
         pids = recorded_pids(root)
     finally:  # the way `make stop` does it, from another process
@@ -271,6 +236,9 @@ def test_make_run_keeps_rows_and_broker_records_across_make_stop_and_kill_9_and_
         wait_for_banner(second)
         again = get_json(f"{base}/products/{created['productNo']}")  # type: ignore[index]
         assert again == created
+        body = {"sellerNo": 1, "productId": "E", "name": "상품E", "price": 5000}
+        later = get_json(f"{base}/api/products", body, seller_1)  # the same key in .data: the token still good
+        assert later["productId"] == "E", later  # type: ignore[index]
         assert on_broker(bootstrap, expect=1) == [kept]
         asyncio.run(produce(bootstrap, b"produced before kill -9"))
     finally:  # a crash: the supervisor and every process it started, killed with -9 at once

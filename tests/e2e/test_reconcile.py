@@ -51,7 +51,7 @@ from tests.e2e.reconcile_support import (
 )
 from tests.integration.order.cancel_support import cancel, paid_order
 from tests.integration.order.payments import Emulator, checkout
-from tests.support import eventually, on_free_port, running_app, served_app
+from tests.support import as_member, emulator_admin, eventually, on_free_port, running_app, served_app
 
 FAST = {"consumer_retry_backoff_s": (0.05, 0.1, 0.2), "outbox_poll_interval_s": 0.2}
 
@@ -83,7 +83,7 @@ async def test_settled_orders_reconcile_and_each_check_catches_a_fault_of_its_ow
     async with (
         served_app(create_catalog(CatalogSettings(infra=own_infra, db_name="rc_catalog", node_id=150))) as catalog_url,
         served_app(create_emulator(TossEmulatorSettings())) as psp_url,
-        httpx.AsyncClient(base_url=psp_url) as psp_client,
+        httpx.AsyncClient(base_url=psp_url, headers=emulator_admin()) as psp_client,
     ):  # fmt: skip
         emulator = Emulator(psp_client)
         async with (
@@ -95,6 +95,7 @@ async def test_settled_orders_reconcile_and_each_check_catches_a_fault_of_its_ow
                 )
             ) as order,
         ):  # fmt: skip
+            order.headers.update(as_member(1))  # every order here is member 1's (the helpers' default buyer)
             paid = [await paid_order(order, emulator, [1, 2, 3]) for _ in range(3)]
             unpaid = (await checkout(order, [1]))["orderId"]  # checked out, never paid: NOT_STARTED
             await eventually(

@@ -6,7 +6,7 @@ order (``line``: its lines from ``GET order/api/orders?orderId=``, O5) or the wh
 rest at once (``cancel-rest``; within a second of the first, so order's PSP client waits out the PSP's
 one-cancel-per-second rule, FORBIDDEN_CONSECUTIVE_REQUEST). All through ``POST order/api/payments/{orderId}/cancel``;
 no answer, a 5xx or a 503 is sent again as it was (order answers a cancel it made already with its stored result,
-and one still undecided with 202), at most ``attempts`` times.
+and one still undecided with 202), at most ``attempts`` times. Every call is the buyer's own (their token).
 
 Every request is kept (``CancelRequest``) with its last answer:
 
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-Call = Callable[[str, str, str, str, object], Awaitable[tuple[int, object]]]
+Call = Callable[[str, str, str, str, object, int], Awaitable[tuple[int, object]]]  # ..., body, as member
 REFUSED = (400, 404, 409)  # documented refusals of a cancel (nothing changed); 409 the one a valid request may get
 REASONS = ("단순 변심", "주문 실수", "배송 지연")
 SHOWN = {"PARTIAL_CANCELED": ("PARTIAL_CANCELED", "CANCELED"), "CANCELED": ("CANCELED",)}
@@ -49,6 +49,7 @@ class CancelRequest:
     order_id: str
     kind: str  # "line", "whole" or "rest"
     lines: list[int] | None  # the paymentOrderNos asked for; None: every line not cancelled yet
+    member: int  # the buyer, who asks
     status: int = 0  # the last answer (0: none)
     code: str | None = None  # a refusal's code
     cancel_no: int | None = None
@@ -81,34 +82,36 @@ class Cancels:
     requests: list[CancelRequest] = field(default_factory=list)
     _follow_ups: list[asyncio.Task[None]] = field(default_factory=list)
 
-    async def after_paid(self, order_id: str) -> None:
-        """A buyer whose order was just paid may cancel some of it (see the module's docstring)."""
+    async def after_paid(self, order_id: str, member: int) -> None:
+        """A buyer (``member``) whose order was just paid may cancel some of it (see the module's docstring)."""
         roll = self.rng.random()
         if roll < self.mix.whole:
-            await self.cancel(order_id, "whole", None)
+            await self.cancel(order_id, member, "whole", None)
         elif roll < self.mix.whole + self.mix.line:
-            lines = await self._paid_lines(order_id)
+            lines = await self._paid_lines(order_id, member)
             if not lines:
                 return
-            first = await self.cancel(order_id, "line", [self.rng.choice(lines)])
+            first = await self.cancel(order_id, member, "line", [self.rng.choice(lines)])
             if first.status == 200 and len(lines) > 1 and self.rng.random() < self.mix.rest:
-                await self.cancel(order_id, "rest", None)
+                await self.cancel(order_id, member, "rest", None)
 
-    async def _paid_lines(self, order_id: str) -> list[int]:
-        status, body = await self.call("lines", "order", "GET", f"/api/orders?orderId={order_id}", None)
+    async def _paid_lines(self, order_id: str, member: int) -> list[int]:
+        status, body = await self.call("lines", "order", "GET", f"/api/orders?orderId={order_id}", None, member)
         if status != 200 or not isinstance(body, dict):
             return []
         return [int(line["paymentOrderNo"]) for line in body["paymentOrderList"] if line["status"] == "SUCCESS"]
 
-    async def cancel(self, order_id: str, kind: str, lines: list[int] | None) -> CancelRequest:
-        request = CancelRequest(order_id, kind, lines)
+    async def cancel(self, order_id: str, member: int, kind: str, lines: list[int] | None) -> CancelRequest:
+        request = CancelRequest(order_id, kind, lines, member)
         self.requests.append(request)
         body: dict[str, Any] = {"cancelReason": self.rng.choice(REASONS)}
         if lines is not None:
             body["paymentOrderNos"] = lines
         endpoint = "cancel-rest" if kind == "rest" else "cancel"
         for _ in range(self.attempts):
-            status, answer = await self.call(endpoint, "order", "POST", f"/api/payments/{order_id}/cancel", body)
+            status, answer = await self.call(
+                endpoint, "order", "POST", f"/api/payments/{order_id}/cancel", body, member
+            )
             request.status, request.answered_at = status, time.monotonic()
             if isinstance(answer, dict):
                 _read(request, answer)
@@ -123,7 +126,8 @@ class Cancels:
         """Poll the order until it shows the cancel (``settle`` ends the wait)."""
         shown = SHOWN.get(request.expected, SHOWN["PARTIAL_CANCELED"])
         while True:
-            status, body = await self.call("result", "order", "GET", f"/api/payments/{request.order_id}", None)
+            path = f"/api/payments/{request.order_id}"
+            status, body = await self.call("result", "order", "GET", path, None, request.member)
             if status == 200 and isinstance(body, dict) and body.get("status") in shown:
                 request.shown_at = time.monotonic()
                 return

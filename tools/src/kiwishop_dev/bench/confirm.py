@@ -3,6 +3,8 @@
 catalog, the Toss emulator and order run as their own processes (as in `make run`); the driver keeps
 ``concurrency`` buyers busy for ``duration_s`` and measures the confirm calls. The PSP's own latency is
 probed directly at the emulator in the same run, so "confirm p99 ≤ PSP p99 + 50 ms" compares like with like.
+Each buyer is a member of its own (their bearer token, minted from the fleet's key), as real buyers are: one
+member buying at this rate would be a member no shop lets buy so fast.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from kiwishop.platform.migrations import migrate
 from kiwishop.platform.settings import InfraSettings
 from kiwishop_dev.bench.report import Report, percentile
 from kiwishop_dev.devstack.fleet import Fleet
+from kiwishop_dev.tokens import TokenMint
 
 SCENARIO = "confirm"
 
@@ -35,24 +38,30 @@ class Samples:
         self.errors[what] = self.errors.get(what, 0) + 1
 
 
-async def _buyer(order: HttpClient, emulator: HttpClient, samples: Samples, until: float) -> None:
+async def _buyer(
+    order: HttpClient, emulator: HttpClient, samples: Samples, until: float, member: int, tokens: TokenMint
+) -> None:
+    auth = tokens.as_member(member)
     while time.monotonic() < until:
-        checkout = await order.post("/api/checkout", json={"memberNo": 1, "productNoList": [1, 2, 3]})
+        checkout = await order.post(
+            "/api/checkout", json={"memberNo": member, "productNoList": [1, 2, 3]}, headers=auth
+        )
         if checkout.status_code != 201:
             samples.error(f"checkout {checkout.status_code}")
             continue
         created = checkout.json()
-        auth = await emulator.post(
+        authorised = await emulator.post(
             "/emulator/payments",
             json={"orderId": created["orderId"], "amount": 6000, "orderName": created["orderName"]},
         )
-        if auth.status_code != 201:
-            samples.error(f"authorise {auth.status_code}")
+        if authorised.status_code != 201:
+            samples.error(f"authorise {authorised.status_code}")
             continue
         started = time.perf_counter()
         confirmed = await order.post(
             "/api/payments/confirm",
-            json={"paymentKey": auth.json()["paymentKey"], "orderId": created["orderId"], "amount": 6000},
+            json={"paymentKey": authorised.json()["paymentKey"], "orderId": created["orderId"], "amount": 6000},
+            headers=auth,
         )
         if confirmed.status_code == 200:
             samples.confirm_ms.append((time.perf_counter() - started) * 1000)
@@ -70,17 +79,20 @@ async def _psp_probe(emulator: HttpClient, samples: Samples, until: float) -> No
         await asyncio.sleep(0.05)
 
 
-async def drive(order_url: str, emulator_url: str, concurrency: int, duration_s: float) -> tuple[Samples, float]:
+async def drive(
+    order_url: str, emulator_url: str, concurrency: int, duration_s: float, tokens: TokenMint
+) -> tuple[Samples, float]:
     order = HttpClient(order_url, read_timeout_s=30, max_connections=concurrency + 10)
     emulator = HttpClient(emulator_url, read_timeout_s=30, max_connections=concurrency + 10)
     try:
         samples = Samples()
         warm_until = time.monotonic() + 2.0
-        await asyncio.gather(*(_buyer(order, emulator, Samples(), warm_until) for _ in range(10)))
+        await asyncio.gather(*(_buyer(order, emulator, Samples(), warm_until, i, tokens) for i in range(1, 11)))
         started = time.monotonic()
         until = started + duration_s
         await asyncio.gather(
-            _psp_probe(emulator, samples, until), *(_buyer(order, emulator, samples, until) for _ in range(concurrency))
+            _psp_probe(emulator, samples, until),
+            *(_buyer(order, emulator, samples, until, i, tokens) for i in range(1, concurrency + 1)),
         )
         return samples, time.monotonic() - started
     finally:
@@ -100,7 +112,7 @@ async def run(infra: InfraSettings, report: Report, quick: bool, log_dir: Path |
         fleet.start("catalog", "toss-emulator", "order")
         samples, elapsed = await drive(
             fleet.url("order"), fleet.url("toss-emulator"), concurrency=60 if quick else 160,
-            duration_s=5 if quick else 20,
+            duration_s=5 if quick else 20, tokens=fleet.tokens,
         )  # fmt: skip
     finally:
         fleet.stop()

@@ -130,17 +130,19 @@ async def let_the_wallet_arrive(drill: Drill, plan: PhasePlan) -> None:
     drill.note(f"wallets can be created again, {plan.wallet_late_s:.0f} s after the sale")
 
 
-async def buy(shop: Shop, product_no: int) -> tuple[str, Decimal]:
-    """Checkout, authorise at the PSP, confirm (a 202 is fine: recovery settles it)."""
+async def buy(shop: Shop, product_no: int, member: int = 777) -> tuple[str, Decimal]:
+    """Checkout, authorise at the PSP, confirm (a 202 is fine: recovery settles it), as ``member``."""
     order = HttpClient(shop.url("order"), read_timeout_s=60)
     psp = HttpClient(shop.url("toss-emulator"), read_timeout_s=30)
+    auth = shop.tokens.as_member(member)
     try:
-        created = (await order.post("/api/checkout", json={"memberNo": 777, "productNoList": [product_no]})).json()
+        checkout = {"memberNo": member, "productNoList": [product_no]}
+        created = (await order.post("/api/checkout", json=checkout, headers=auth)).json()
         order_id, amount = str(created["orderId"]), Decimal(str(created["amount"]))
         body = {"orderId": order_id, "amount": int(amount), "orderName": created["orderName"]}
         key = (await psp.post("/emulator/payments", json=body)).json()["paymentKey"]
         confirm = {"paymentKey": key, "orderId": order_id, "amount": int(amount)}
-        answered = await order.post("/api/payments/confirm", json=confirm)
+        answered = await order.post("/api/payments/confirm", json=confirm, headers=auth)
         if answered.status_code not in (200, 202):
             raise RuntimeError(f"confirm of the late seller's order: {answered.status_code} {answered.text}")
         return order_id, amount

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from kiwishop.platform.httpclient import HttpClient
+from kiwishop.toss_emulator.settings import admin_headers
 from kiwishop_dev.bench import drill_cancels, drill_phases, poison
 from kiwishop_dev.bench.drill_phases import LateSale, PhasePlan
 from kiwishop_dev.bench.drill_report import DrillResult, render_result, write_json
@@ -184,7 +185,7 @@ async def run_drills(plan: Plan, root: Path) -> DrillResult:
         await shop.set_faults(latencyMsMin=20, latencyMsMax=80)
         drill = Drill(shop, plan)
         load = Load(shop.targets(), shop.products, mix=Mix(buy=0.5, like=0.15, review=0.05, hot=0.15, history=0.15),
-                    concurrency=plan.users, read_timeout_s=15)  # fmt: skip
+                    concurrency=plan.users, read_timeout_s=15, tokens=shop.tokens)  # fmt: skip
         infra = shop.servers.infra
         try:
             load.start()
@@ -252,7 +253,7 @@ async def _judge(shop: Shop, drill: Drill, load: Load, injected: poison.Injected
 async def _psp_stats(shop: Shop) -> dict[str, Any]:
     client = HttpClient(shop.url("toss-emulator"))
     try:
-        stats: dict[str, Any] = (await client.get("/emulator/stats")).json()
+        stats: dict[str, Any] = (await client.get("/emulator/stats", headers=admin_headers())).json()
         return stats
     finally:
         await client.aclose()

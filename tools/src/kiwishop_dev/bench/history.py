@@ -4,7 +4,9 @@ uvicorn in its own process (``kiwishop serve order-query``), over real HTTP, wit
 Two measurements with a small keep-alive HTTP/1.1 client (cheap enough that the client is not what is
 measured): the most requests per second that ``connections`` closed-loop clients get, and the latency
 at a fixed offered rate (open loop: each request is timed from when it was due, so queueing counts).
-order is not running: a read that needed it would fail and be counted as an error.
+order is not running: a read that needed it would fail and be counted as an error. Each read is the member's
+own, with their bearer token (minted from the fleet's key before the clock starts; verifying it is part of
+what a read costs).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from kiwishop.platform.redisclient import create_redis
 from kiwishop.platform.settings import InfraSettings
 from kiwishop_dev.bench.report import Report, percentile
 from kiwishop_dev.devstack.fleet import Fleet
+from kiwishop_dev.tokens import TokenMint
 
 SCENARIO = "history"
 PREFIX = "bench-order-query"
@@ -73,8 +76,8 @@ class Connection:
     async def open(cls, port: int) -> Connection:
         return cls(*await asyncio.open_connection("127.0.0.1", port))
 
-    async def get(self, path: bytes) -> tuple[int, bytes]:
-        self.writer.write(b"GET " + path + b" HTTP/1.1\r\nHost: bench\r\n\r\n")
+    async def get(self, path: bytes, token: bytes) -> tuple[int, bytes]:
+        self.writer.write(b"GET " + path + b" HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer " + token + b"\r\n\r\n")
         head = await self.reader.readuntil(b"\r\n\r\n")
         length = 0
         for line in head.split(b"\r\n"):
@@ -87,14 +90,16 @@ class Connection:
 
 
 class Load:
-    def __init__(self, port: int, members: int) -> None:
+    def __init__(self, port: int, members: int, tokens: TokenMint) -> None:
         self.port = port
-        self.paths = [b"/api/orders/members/%d?limit=10" % m for m in range(1, members + 1)]
+        self.reads = [
+            (b"/api/orders/members/%d?limit=10" % m, tokens.member(m).encode()) for m in range(1, members + 1)
+        ]
         self.latencies_ms: list[float] = []
         self.errors = 0
 
     async def _one(self, conn: Connection, due: float) -> None:
-        status, body = await conn.get(random.choice(self.paths))
+        status, body = await conn.get(*random.choice(self.reads))
         if status != 200 or not body.startswith(b'{"paymentEventList":[{'):
             self.errors += 1
         self.latencies_ms.append((time.perf_counter() - due) * 1000)
@@ -139,15 +144,16 @@ class Load:
             conn.close()
 
 
-async def _newest(conn: Connection, member: int) -> int | None:
-    status, body = await conn.get(b"/api/orders/members/%d?limit=1" % member)
+async def _newest(conn: Connection, member: int, token: bytes) -> int | None:
+    status, body = await conn.get(b"/api/orders/members/%d?limit=1" % member, token)
     events = json.loads(body)["paymentEventList"] if status == 200 else []
     return int(events[0]["paymentEventNo"]) if events else None
 
 
-async def publish_to_readable(infra: InfraSettings, port: int, events: int) -> list[float]:
+async def publish_to_readable(infra: InfraSettings, port: int, events: int, tokens: TokenMint) -> list[float]:
     """PAYMENT_CONFIRM published → the order on the member's first page, as a client polling sees it."""
     member = 10**9 + random.randint(1, 10**6)
+    token = tokens.member(member).encode()
     await warm_member(infra, member)
     publisher = KafkaPublisher(infra)
     conn = await Connection.open(port)
@@ -160,7 +166,7 @@ async def publish_to_readable(infra: InfraSettings, port: int, events: int) -> l
             started = time.perf_counter()
             await publisher.send(OutgoingRecord(PAYMENT, body["orderId"], envelope.to_json()))
             deadline = started + 30
-            while await _newest(conn, member) != body["paymentEventNo"] and time.perf_counter() < deadline:
+            while await _newest(conn, member, token) != body["paymentEventNo"] and time.perf_counter() < deadline:
                 await asyncio.sleep(0.002)
             if i:
                 latencies.append((time.perf_counter() - started) * 1000)
@@ -190,14 +196,15 @@ async def run(infra: InfraSettings, report: Report, quick: bool, log_dir: Path |
     try:
         fleet.start("order-query")
         port = fleet.ports["order-query"]
-        await Load(port, members).closed(16, 1.0)  # warm-up: connections, scripts, code paths
+        tokens = fleet.tokens
+        await Load(port, members, tokens).closed(16, 1.0)  # warm-up: connections, scripts, code paths
         gc.collect()
         gc.freeze()  # the client's own full collections must not show up as server latency
-        closed = Load(port, members)
+        closed = Load(port, members, tokens)
         rate = await closed.closed(32, duration)
-        fixed = Load(port, members)
+        fixed = Load(port, members, tokens)
         await fixed.open_loop(TARGET_RATE, duration, connections=64)
-        visible = await publish_to_readable(infra, port, 50 if quick else 200)
+        visible = await publish_to_readable(infra, port, 50 if quick else 200, tokens)
     finally:
         gc.unfreeze()
         fleet.stop()

@@ -12,6 +12,10 @@
 - ``hot``: ``GET hot-catalog/api/hot-products``;
 - ``history``: ``GET order-query/api/orders/members/{m}?limit=10``.
 
+Each call acts for one of ``members`` random members and sends that member's bearer token (``tokens``, minted
+from the servers' signing key; the authorisation at the emulator plays the payment window and sends none), so
+a buy and its cancels are the same member's; ``hot`` is anonymous. ``tokens=None``: no token at all (a stub).
+
 Every call is recorded as (endpoint, seconds since the start, latency ms, HTTP status; 0 = no answer), so
 the report can draw throughput and latency over time (and a 503 without ``Retry-After`` is counted apart: an
 outage must say when to come back); the paid orders keep the wall-clock time their
@@ -30,6 +34,7 @@ from decimal import Decimal
 
 from kiwishop.platform.httpclient import HttpClient, HttpError
 from kiwishop_dev.bench.cancels import CancelMix, Cancels
+from kiwishop_dev.tokens import TokenMint
 
 OK = {"checkout": 201, "authorise": 201, "confirm": 200, "like": 204, "review": 201, "hot": 200, "history": 200,
       "lines": 200, "cancel": 200, "cancel-rest": 200, "result": 200}  # fmt: skip
@@ -122,8 +127,10 @@ class Load:
         confirm_attempts: int = 3,
         seed: int = 7,
         cancels: CancelMix | None = CancelMix(),  # noqa: B008 (frozen)
+        tokens: TokenMint | None = None,
     ) -> None:
         self.targets = targets
+        self.tokens = tokens
         self.products = products
         self.mix = mix or Mix()
         self.concurrency = concurrency
@@ -175,11 +182,13 @@ class Load:
                 await asyncio.sleep(0.05)
 
     async def _call(
-        self, endpoint: str, client: str, method: str, path: str, body: object = None
+        self, endpoint: str, client: str, method: str, path: str, body: object = None, member: int | None = None
     ) -> tuple[int, object]:
+        """One call, recorded; as ``member`` (their bearer token) when given."""
+        headers = self.tokens.as_member(member) if member is not None and self.tokens is not None else None
         began = time.monotonic()
         try:
-            response = await self._http[client].request(method, path, json=body)
+            response = await self._http[client].request(method, path, json=body, headers=headers)
         except HttpError:
             self.recorder.record(endpoint, began, 0)
             await asyncio.sleep(0.05)  # a peer that is down answers at once: do not spin
@@ -199,8 +208,9 @@ class Load:
     # -- actions -------------------------------------------------------------------------------------
     async def buy(self) -> None:
         chosen = self._rng.sample(self.products, self._rng.randint(1, min(3, len(self.products))))
-        body = {"memberNo": self._member(), "productNoList": [p.product_no for p in chosen]}
-        status, created = await self._call("checkout", "order", "POST", "/api/checkout", body)
+        member = self._member()
+        body = {"memberNo": member, "productNoList": [p.product_no for p in chosen]}
+        status, created = await self._call("checkout", "order", "POST", "/api/checkout", body, member)
         if status != 201 or not isinstance(created, dict):
             return
         order_id, amount = str(created["orderId"]), Decimal(str(created["amount"]))
@@ -211,12 +221,12 @@ class Load:
         self.orders.authorised[order_id] = amount
         confirm = {"paymentKey": authorised["paymentKey"], "orderId": order_id, "amount": int(amount)}
         for _ in range(self.confirm_attempts):
-            status, _ = await self._call("confirm", "order", "POST", "/api/payments/confirm", confirm)
+            status, _ = await self._call("confirm", "order", "POST", "/api/payments/confirm", confirm, member)
             if status == 200:
                 self.orders.paid_at[order_id] = time.time()
                 self.orders.in_doubt.discard(order_id)
                 if self.cancel_mix is not None:
-                    await self.cancels.after_paid(order_id)
+                    await self.cancels.after_paid(order_id, member)
                 return
             if status in (400, 404):
                 return  # declined or invalid: final
@@ -226,21 +236,25 @@ class Load:
             await asyncio.sleep(0.5)
 
     async def like(self) -> None:
-        product = self._rng.choice(self.products).product_no
-        await self._call("like", "like", "POST", f"/api/catalog-likes/products/{product}/members/{self._member()}")
+        product, member = self._rng.choice(self.products).product_no, self._member()
+        await self._call(
+            "like", "like", "POST", f"/api/catalog-likes/products/{product}/members/{member}", None, member
+        )
 
     async def review(self) -> None:
+        member = self._member()
         body = {
             "productNo": self._rng.choice(self.products).product_no,
-            "memberNo": self._member(),
+            "memberNo": member,
             "title": "좋아요",
             "content": "잘 받았습니다. 다음에도 살게요.",
             "starRatingType": self._rng.choice(STARS),
         }
-        await self._call("review", "review", "POST", "/api/product-reviews", body)
+        await self._call("review", "review", "POST", "/api/product-reviews", body, member)
 
     async def hot(self) -> None:
         await self._call("hot", "hot", "GET", "/api/hot-products")
 
     async def history(self) -> None:
-        await self._call("history", "history", "GET", f"/api/orders/members/{self._member()}?limit=10")
+        member = self._member()
+        await self._call("history", "history", "GET", f"/api/orders/members/{member}?limit=10", None, member)

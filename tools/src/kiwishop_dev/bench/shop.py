@@ -5,7 +5,7 @@ and never another scenario's leftovers; the broker in memory, or with ``broker_s
 SeaweedFS as `make run` runs it), migrates and seeds every schema, creates the topics, starts every
 service as a ``kiwishop serve`` process (``Fleet``), registers ``sellers`` sellers through the seller
 saga (so their wallets exist) and ``products_per_seller`` products each at catalog (once catalog has
-learnt each seller from seller's events).
+learnt each seller from seller's events), each as its seller (``tokens``: the fleet's, see ``Fleet``).
 """
 
 from __future__ import annotations
@@ -24,9 +24,11 @@ from kiwishop.ops.reconcile import Findings, Sources, reconcile
 from kiwishop.order.settings import TEST_SECRET_KEY
 from kiwishop.platform.db import Database
 from kiwishop.platform.httpclient import HttpClient, HttpError
+from kiwishop.toss_emulator.settings import admin_headers
 from kiwishop_dev.bench.load import Product, Targets
 from kiwishop_dev.devstack.fleet import PREFIX, Fleet
 from kiwishop_dev.devstack.scratch import BrokerStorage, ScratchServers
+from kiwishop_dev.tokens import TokenMint
 
 ORDER_DB = "payment_msa_v2_order"
 WALLET_DB = "payment_msa_v2_wallet"
@@ -34,10 +36,11 @@ SERVICES = tuple(PREFIX)  # every service, the emulator first
 FAULTS_WAIT_S = 30.0  # how long ``set_faults`` waits for an emulator that does not answer
 
 
-async def _register_product(client: HttpClient, body: dict[str, Any], deadline: float) -> int:
-    """The new product's number; a seller catalog does not know yet (409 CTG0005) is asked for again."""
+async def _register_product(client: HttpClient, tokens: TokenMint, body: dict[str, Any], deadline: float) -> int:
+    """The new product's number, registered by its seller; a seller catalog does not know yet (409 CTG0005) is
+    asked for again."""
     while True:
-        response = await client.post("/api/products", json=body)
+        response = await client.post("/api/products", json=body, headers=tokens.as_seller(body["sellerNo"]))
         if response.status_code == 201:
             return int(response.json()["productNo"])
         if response.status_code != 409 or response.json().get("code") != "CTG0005":
@@ -97,7 +100,8 @@ class Shop:
             deadline = time.monotonic() + 60
             for registration in registered:
                 path = f"/api/sellers/registrations/{registration['registrationId']}"
-                while (state := (await client.get(path)).json()["state"]) == "WALLET_REQUESTED":
+                mine = self.tokens.as_seller(int(registration["sellerNo"]))  # (registering itself needs no token)
+                while (state := (await client.get(path, headers=mine)).json()["state"]) == "WALLET_REQUESTED":
                     if time.monotonic() > deadline:
                         raise TimeoutError("the seller saga did not create the wallets in 60 s")
                     await asyncio.sleep(0.1)
@@ -119,7 +123,7 @@ class Shop:
                     price = Decimal(1000 * (1 + (seller_no + i) % 9))
                     body = {"sellerNo": seller_no, "productId": f"P{i}", "name": f"상품{seller_no % 1000}-{i}",
                             "price": int(price)}  # fmt: skip
-                    made.append(Product(await _register_product(client, body, deadline), seller_no, price))
+                    made.append(Product(await _register_product(client, self.tokens, body, deadline), seller_no, price))
             return made
         finally:
             await client.aclose()
@@ -129,7 +133,7 @@ class Shop:
         client = HttpClient(self.url("catalog"), read_timeout_s=30)
         body = {"sellerNo": seller_no, "productId": product_id, "name": name, "price": price}
         try:
-            return await _register_product(client, body, time.monotonic() + 60)
+            return await _register_product(client, self.tokens, body, time.monotonic() + 60)
         finally:
             await client.aclose()
 
@@ -137,6 +141,11 @@ class Shop:
     def url(self, service: str) -> str:
         assert self.fleet is not None
         return self.fleet.url(service)
+
+    @property
+    def tokens(self) -> TokenMint:
+        assert self.fleet is not None
+        return self.fleet.tokens
 
     def targets(self) -> Targets:
         return Targets(
@@ -170,7 +179,7 @@ class Shop:
         try:
             while True:
                 try:
-                    response = await client.request("PUT", "/emulator/faults", json=faults)
+                    response = await client.request("PUT", "/emulator/faults", json=faults, headers=admin_headers())
                     break
                 except HttpError:
                     if time.monotonic() > deadline:

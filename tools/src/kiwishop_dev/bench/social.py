@@ -5,7 +5,8 @@ a second catalog-like process (its own port and node id, as a second instance be
 would run). The driver keeps many keep-alive connections busy with a minimal HTTP/1.1 client (so its own
 cost stays small next to the services'): distinct (product, member) likes spread over ``PRODUCTS``
 products, first on one catalog-like process, then on two; then, once hot-catalog has consumed every
-like event, reads of ``GET /api/hot-products``.
+like event, reads of ``GET /api/hot-products``. Each like is its member's own (their bearer token, minted from
+the fleet's key before the clock starts), the products seller 1's; the hot list is anonymous.
 """
 
 from __future__ import annotations
@@ -29,13 +30,14 @@ from kiwishop.platform.settings import InfraSettings
 from kiwishop_dev.bench.report import Report, percentile
 from kiwishop_dev.devstack.fleet import Fleet
 from kiwishop_dev.devstack.procs import ManagedProcess, free_port, wait_until
+from kiwishop_dev.tokens import TokenMint
 
 SCENARIO = "social"
 PRODUCTS = 400
 LIKE_CONNECTIONS = 64
 READ_CONNECTIONS = 8  # a closed loop: more connections than 3,000 req/s need only add queueing
 
-Job = tuple[str, str]
+Job = tuple[str, str, str]  # method, path, bearer token ("": none)
 
 
 class Connection:
@@ -47,10 +49,13 @@ class Connection:
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
-    async def request(self, method: str, path: str) -> int:
+    async def request(self, method: str, path: str, token: str = "") -> int:
         if self._reader is None or self._writer is None:
             self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
-        self._writer.write(f"{method} {path} HTTP/1.1\r\nHost: {self._host}\r\nContent-Length: 0\r\n\r\n".encode())
+        auth = f"Authorization: Bearer {token}\r\n" if token else ""
+        self._writer.write(
+            f"{method} {path} HTTP/1.1\r\nHost: {self._host}\r\n{auth}Content-Length: 0\r\n\r\n".encode()
+        )
         head = (await self._reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
         length = 0
         for line in head[1:]:
@@ -77,9 +82,9 @@ async def load(urls: list[str], connections: int, jobs: list[Job], ok: int) -> t
         nonlocal failures
         conn = Connection(url)
         try:
-            for method, path in queue:
+            for method, path, token in queue:
                 started = time.perf_counter()
-                status = await conn.request(method, path)
+                status = await conn.request(method, path, token)
                 latencies.append((time.perf_counter() - started) * 1000)
                 failures += status != ok
         finally:
@@ -90,8 +95,9 @@ async def load(urls: list[str], connections: int, jobs: list[Job], ok: int) -> t
     return latencies, failures, time.perf_counter() - started
 
 
-async def register_products(catalog_url: str, count: int) -> list[int]:
-    async with httpx.AsyncClient(base_url=catalog_url, timeout=10) as client:
+async def register_products(catalog_url: str, count: int, tokens: TokenMint) -> list[int]:
+    """``count`` products of seller 1 (the seed's), registered as seller 1."""
+    async with httpx.AsyncClient(base_url=catalog_url, timeout=10, headers=tokens.as_seller(1)) as client:
         made = []
         for i in range(count):
             body = {"sellerNo": 1, "productId": f"bench-{time.time_ns()}-{i}", "name": f"벤치{i}", "price": 1000 + i}
@@ -101,9 +107,9 @@ async def register_products(catalog_url: str, count: int) -> list[int]:
         return made
 
 
-def like_jobs(products: list[int], total: int, first_member: int) -> list[Job]:
+def like_jobs(products: list[int], total: int, first_member: int, tokens: TokenMint) -> list[Job]:
     pairs = itertools.islice(((p, m) for m in itertools.count(first_member) for p in products), total)
-    return [("POST", f"/api/catalog-likes/products/{p}/members/{m}") for p, m in pairs]
+    return [("POST", f"/api/catalog-likes/products/{p}/members/{m}", tokens.member(m)) for p, m in pairs]
 
 
 def cpu_seconds(pid: int | None) -> float:
@@ -157,15 +163,17 @@ async def run(infra: InfraSettings, report: Report, quick: bool) -> None:
         fleet.start("catalog", "catalog-like", "hot-catalog")
         second, second_url = start_second_like_process(fleet, log_dir / "catalog-like-2.log")
         urls = [fleet.url("catalog-like"), second_url]
-        products = await register_products(fleet.url("catalog"), PRODUCTS)
+        tokens = fleet.tokens
+        products = await register_products(fleet.url("catalog"), PRODUCTS, tokens)
         for url in urls:  # warm-up: each process learns the products from catalog
-            await load([url], 16, like_jobs(products, len(products), 1 + urls.index(url)), 204)
+            await load([url], 16, like_jobs(products, len(products), 1 + urls.index(url), tokens), 204)
         cpu = cpu_seconds(fleet.procs["catalog-like"].pid)
-        one = await load(urls[:1], LIKE_CONNECTIONS, like_jobs(products, likes, 10), 204)
+        one = await load(urls[:1], LIKE_CONNECTIONS, like_jobs(products, likes, 10, tokens), 204)
         cpu_per_like = (cpu_seconds(fleet.procs["catalog-like"].pid) - cpu) / likes * 1000
-        two = await load(urls, LIKE_CONNECTIONS, like_jobs(products, likes, 10 + likes), 204)
+        two = await load(urls, LIKE_CONNECTIONS, like_jobs(products, likes, 10 + likes, tokens), 204)
         await wait_until_consumed(infra, 2 * likes + 2 * len(products))
-        read = await load([fleet.url("hot-catalog")], READ_CONNECTIONS, [("GET", "/api/hot-products")] * reads, 200)
+        hot: list[Job] = [("GET", "/api/hot-products", "")] * reads
+        read = await load([fleet.url("hot-catalog")], READ_CONNECTIONS, hot, 200)
     finally:
         if second is not None:
             second.stop()

@@ -81,7 +81,7 @@ def _pids(shop: Shop) -> dict[str, int | None]:
 async def _phase(shop: Shop, name: str, sizes: Sizes, out: Path, *, spy_on_order: bool = True) -> Phase:
     low, high = PROFILES[name]
     await shop.set_faults(latencyMsMin=low, latencyMsMax=high, fault5xxRate=0, faultTimeoutRate=0, faultDropRate=0)
-    load = Load(shop.targets(), shop.products, concurrency=sizes.users[name], read_timeout_s=120)
+    load = Load(shop.targets(), shop.products, concurrency=sizes.users[name], read_timeout_s=120, tokens=shop.tokens)
     cpu = profiling.CpuWindow(_pids(shop))
     psp_ms: list[float] = []
     stop_probe = asyncio.Event()

@@ -3,20 +3,26 @@
 ``Fleet(infra, log_dir)`` starts ``kiwishop serve <name>`` processes the way `make run` does, but with
 every port free-chosen and every cross-service URL pointing at the fleet's own processes. It can kill
 (-9) and restart a service, which is what the fault drills do.
+
+Every service checks bearer tokens: a fleet holds its own signing key (``env["KIWI_IDENTITY_SIGNING_KEY"]``)
+and ``tokens`` mints from it the members', sellers' and ops' tokens its driver sends. The services verify them
+against the fleet's identity process when it runs one, or else against a JWKS file of that key (``start``).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-from kiwishop.identity.keys import generate_private_pem
+from kiwishop.identity.keys import generate_private_pem, signing_keys
 from kiwishop.platform.settings import InfraSettings
 from kiwishop_dev.devstack.procs import ManagedProcess, free_port, wait_until
+from kiwishop_dev.tokens import TokenMint
 
 # env prefix per service name, and the URL settings other services use to reach it
 PREFIX = {
@@ -39,6 +45,7 @@ URL_SETTINGS = {
     "order": ("KIWI_ORDER_QUERY_ORDER_URL",),
     "wallet": ("KIWI_ORDER_WALLET_URL",),
     "order-query": ("KIWI_ORDER_ORDER_QUERY_URL",),
+    "identity": ("KIWI_ORDER_IDENTITY_URL",),
 }  # fmt: skip
 
 
@@ -70,6 +77,9 @@ def service_ports_env(ports: dict[str, int]) -> dict[str, str]:
         env["KIWI_IDENTITY_JWKS_URL"] = f"http://127.0.0.1:{ports['identity']}/.well-known/jwks.json"
     if "order" in ports:  # the emulator's webhooks reach this fleet's order, never another stack's
         env["KIWI_TOSS_EMULATOR_WEBHOOK_URL"] = f"http://127.0.0.1:{ports['order']}/api/webhooks/toss"
+        env["KIWI_TOSS_EMULATOR_ALLOWED_REDIRECT_ORIGINS"] = (  # the window sends buyers back to this order only
+            f"http://localhost:{ports['order']},http://127.0.0.1:{ports['order']}"
+        )
     return env
 
 
@@ -80,12 +90,24 @@ class Fleet:
         self.env = {**os.environ, **infra_env(infra), **service_ports_env(self.ports)}
         self.env.update(extra_env or {})
         self.env.setdefault("KIWI_IDENTITY_SIGNING_KEY", generate_private_pem())  # the same key across restarts
+        # The drills and benchmarks are a few hundred members buying at machine speed: the per-member request
+        # limits (a person's pace) would only measure themselves. Off unless a run sets them.
+        for limit in ("CHECKOUTS", "CONFIRMS", "CANCELS"):
+            self.env.setdefault(f"KIWI_ORDER_RATE_LIMIT_{limit}", "0")
+        self.env.setdefault("KIWI_SELLER_RATE_LIMIT_REGISTRATIONS", "0")
         self.procs: dict[str, ManagedProcess] = {}
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
 
+    @functools.cached_property
+    def tokens(self) -> TokenMint:
+        """Tokens this fleet's services accept: signed with its key, as its identity service would sign them."""
+        return TokenMint(self.env["KIWI_IDENTITY_SIGNING_KEY"])
+
     def start(self, *names: str, timeout_s: float = 60) -> None:
+        if "identity" not in names and "identity" not in self.procs:
+            self._jwks_file()
         for name in names:
             proc = ManagedProcess(
                 name, [sys.executable, "-m", "kiwishop", "serve", name], self.log_dir / f"{name}.log", env=self.env
@@ -94,6 +116,14 @@ class Fleet:
             self.procs[name] = proc
         for name in names:
             wait_until(functools.partial(self._ready, name), timeout_s, f"{name} to be ready", interval_s=0.1)
+
+    def _jwks_file(self) -> None:
+        """No identity process here to fetch keys from (a benchmark of a few services): the services read the
+        fleet key's JWKS from a file instead (``file://``, no identity call at all)."""
+        path = (self.log_dir / "identity-jwks.json").resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(signing_keys(self.env["KIWI_IDENTITY_SIGNING_KEY"]).jwks()))
+        self.env["KIWI_IDENTITY_JWKS_URL"] = path.as_uri()
 
     def _ready(self, name: str) -> bool:
         if not self.procs[name].alive():
