@@ -4,7 +4,7 @@ could guess, so it is no capability: a member is refused before the lookup, anot
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -14,16 +14,9 @@ from sqlalchemy import text
 from kiwishop.platform.db import Database
 from kiwishop.platform.settings import InfraSettings
 from kiwishop.seller.app import create_app
-from tests.integration.seller_wallet.support import seller_settings
+from tests.integration.seller_wallet.support import STRANGERS, Headers, seller_settings
 from tests.support import as_member, as_ops, as_seller, running_app, unique
 
-Headers = Callable[[int], dict[str, str]]
-STRANGERS: list[tuple[Headers, int, str]] = [
-    (lambda _: {}, 401, "AUTH0001"),
-    (lambda _: {"Authorization": "Bearer not-a-token"}, 401, "AUTH0001"),
-    (lambda seller: as_seller(seller + 1), 403, "AUTH0002"),
-    (as_member, 403, "AUTH0002"),  # a member with the seller's number is still not the seller
-]
 IDS = ["anonymous", "invalid", "another-seller", "member"]
 
 

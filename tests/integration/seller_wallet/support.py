@@ -8,7 +8,7 @@ sellerIds, seller numbers and order ids, never by sleeping.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
@@ -30,6 +30,7 @@ from kiwishop.wallet.app import SERVICE as WALLET_SERVICE
 from kiwishop.wallet.settings import WalletSettings
 from tests import payloads
 from tests.payloads import ConfirmLine
+from tests.support import as_member, as_seller
 
 SELLER_DB = "it_seller"
 WALLET_DB = "it_wallet"
@@ -189,3 +190,13 @@ async def processed(db: Database, consumer: str, event_id: int) -> bool:
 async def outbox_drained(db: Database) -> bool:
     """Every event the app wrote has been acknowledged by the broker."""
     return not await scalar(db, "SELECT COUNT(*) FROM outbox WHERE status = 'INIT'")
+
+
+Headers = Callable[[int], dict[str, str]]
+# Callers who may not read seller N's things: (their headers for N, the status, the code).
+STRANGERS: list[tuple[Headers, int, str]] = [
+    (lambda _: {}, 401, "AUTH0001"),
+    (lambda _: {"Authorization": "Bearer not-a-token"}, 401, "AUTH0001"),
+    (lambda seller: as_seller(seller + 1), 403, "AUTH0002"),
+    (as_member, 403, "AUTH0002"),  # a member with the seller's number is still not the seller
+]

@@ -3,7 +3,7 @@ even tell whether a seller has a wallet."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -11,16 +11,9 @@ import pytest
 from kiwishop.platform.db import Database
 from kiwishop.platform.settings import InfraSettings
 from kiwishop.wallet.app import create_app
-from tests.integration.seller_wallet.support import IDS, add_wallet, wallet_settings
-from tests.support import as_member, as_ops, as_seller, running_app
+from tests.integration.seller_wallet.support import IDS, STRANGERS, Headers, add_wallet, wallet_settings
+from tests.support import as_ops, as_seller, running_app
 
-Headers = Callable[[int], dict[str, str]]
-STRANGERS: list[tuple[Headers, int, str]] = [
-    (lambda _: {}, 401, "AUTH0001"),
-    (lambda _: {"Authorization": "Bearer not-a-token"}, 401, "AUTH0001"),
-    (lambda seller: as_seller(seller + 1), 403, "AUTH0002"),
-    (as_member, 403, "AUTH0002"),  # a member with the seller's number is still not the seller
-]
 PATHS = ["/api/wallets/sellers/{}", "/api/wallets/sellers/{}/transactions"]
 
 

@@ -89,14 +89,18 @@ def test_settings_come_from_the_environment(
     assert not context.check_hostname
 
 
-async def test_the_service_engine_hands_asyncmy_the_context(connects: list[dict[str, Any]], tmp_path: Path) -> None:
-    infra = InfraSettings(db_host="mysql", db_ssl_ca=str(write_ca(tmp_path)))
+async def connect_once(infra: InfraSettings) -> None:
+    """The service's engine connects once through SQLAlchemy's real path (the fake driver refuses it)."""
     engine = create_engine(infra, "payment_msa_v2_order", pool_size=1, max_overflow=0)
     try:
         with pytest.raises(Refused):
             await engine.connect()
     finally:
         await engine.dispose()
+
+
+async def test_the_service_engine_hands_asyncmy_the_context(connects: list[dict[str, Any]], tmp_path: Path) -> None:
+    await connect_once(InfraSettings(db_host="mysql", db_ssl_ca=str(write_ca(tmp_path))))
 
     (kwargs,) = connects
     assert kwargs["host"] == "mysql"
@@ -114,12 +118,7 @@ async def test_the_migrations_connect_with_tls_too(connects: list[dict[str, Any]
 
 
 async def test_the_local_engine_hands_asyncmy_no_ssl(connects: list[dict[str, Any]]) -> None:
-    engine = create_engine(InfraSettings(), "payment_msa_v2_order", pool_size=1, max_overflow=0)
-    try:
-        with pytest.raises(Refused):
-            await engine.connect()
-    finally:
-        await engine.dispose()
+    await connect_once(InfraSettings())
 
     (kwargs,) = connects
     assert "ssl" not in kwargs
