@@ -196,7 +196,8 @@ def build_app(
             except Exception as exc:
                 results[name] = f"DOWN: {type(exc).__name__}"
         up = all(v == "UP" for v in results.values())
-        return JSONResponse({"status": "UP" if up else "DOWN", "checks": results}, status_code=200 if up else 503)
+        body = {"status": "UP" if up else "DOWN", "checks": results}
+        return JSONResponse(body, status_code=200 if up else 503, headers=None if up else outages.retry_after(503))
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics_endpoint() -> Response:

@@ -121,6 +121,8 @@ async def test_readiness_reports_each_dependency() -> None:
     assert ok.json() == {"status": "UP", "checks": {"database": "UP"}}
     assert bad.status_code == 503
     assert bad.json() == {"status": "DOWN", "checks": {"database": "DOWN: ConnectionError"}}
+    assert "retry-after" not in ok.headers
+    assert int(bad.headers["retry-after"]) >= 1  # a 503 like every other: a load balancer knows when to look again
 
 
 async def test_the_documented_response_schema_allows_the_decimal_json_numbers_the_app_sends() -> None:
