@@ -71,8 +71,9 @@ async def test_confirm_and_cancel_past_the_limit_never_reach_the_psp(
 
 
 async def test_with_redis_gone_the_limits_let_requests_through(order_settings: Callable[..., OrderSettings]) -> None:
-    settings = order_settings(rate_limit_checkouts=1)
-    settings.infra.redis_url = f"redis://127.0.0.1:{dead_port()}/0"
+    base = order_settings(rate_limit_checkouts=1)
+    dead_redis = base.infra.model_copy(update={"redis_url": f"redis://127.0.0.1:{dead_port()}/0"})  # a copy: the
+    settings = base.model_copy(update={"infra": dead_redis})  # session's infra is every other test's too
     member = a_member()
     async with running_app(create_order(settings)) as order:
         body = {"memberNo": member, "productNoList": [1]}
