@@ -69,7 +69,10 @@ async def test_sign_up_is_limited_per_address_and_a_refused_one_registers_nothin
     infra: InfraSettings, seller_schema: str
 ) -> None:
     """The in-process client always comes from one address; no other test counts (their limit is off)."""
-    async with running_app(create_app(seller_settings(infra, rate_limit_registrations=2))) as limited:
+    # A consumer group of its own: a second member joining and leaving the module's group left the broker
+    # waiting out a rebalance for minutes, which stalled the next tests' seller apps.
+    settings = seller_settings(infra, rate_limit_registrations=2, reply_group_id=unique("rl-reply"))
+    async with running_app(create_app(settings)) as limited:
         for _ in range(2):
             await register(limited)
         seller_id = unique("over")
