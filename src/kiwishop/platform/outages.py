@@ -52,7 +52,11 @@ OUTAGE_TYPES: tuple[type[Exception], ...] = (
     NodeNotReadyError,
     NoBrokersAvailable,
     HttpError,  # a peer service could not be reached (callers usually map this to a code of their own)
+    RuntimeError,  # only asyncmy's "the socket went away while connecting" (below); any other is a bug
 )
+# asyncmy asks the transport for its socket right after connecting; when the server closes the connection in
+# that instant (MariaDB shutting down) uvloop's transport has none left, and asyncmy raises this RuntimeError.
+_CLOSED_WHILE_CONNECTING = "Transport does not expose socket instance"
 
 # OSErrors of a network that failed, besides ConnectionError and TimeoutError (which are always outages)
 _NETWORK_ERRNOS = frozenset(
@@ -68,6 +72,8 @@ def is_outage(exc: BaseException) -> bool:
         return isinstance(exc, (sa.OperationalError, sa.InterfaceError)) or is_unavailable(exc)
     if isinstance(exc, OSError):
         return isinstance(exc, (ConnectionError, TimeoutError, socket.gaierror)) or exc.errno in _NETWORK_ERRNOS
+    if isinstance(exc, RuntimeError):
+        return str(exc) == _CLOSED_WHILE_CONNECTING
     return isinstance(exc, OUTAGE_TYPES)
 
 

@@ -55,6 +55,8 @@ OUTAGES: dict[str, Exception] = {
     "broker timeout": KafkaTimeoutError(),
     "peer down": HttpError("GET /products: ClientConnectorError"),
     "peer silent": HttpTimeout("GET /products: no answer in time"),
+    # asyncmy connecting while MariaDB shuts down: uvloop's transport has no socket left (seen in the drill)
+    "closed while connecting": RuntimeError("Transport does not expose socket instance"),
 }
 BUGS: dict[str, Exception] = {
     "duplicate key": sa.IntegrityError(SQL, {}, my.IntegrityError(1062, "Duplicate entry")),
@@ -67,6 +69,7 @@ BUGS: dict[str, Exception] = {
     "redis wrong type": redis_errors.ResponseError("WRONGTYPE Operation against a key holding the wrong kind"),
     "value error": ValueError("a bug"),
     "key error": KeyError("a bug"),
+    "runtime error": RuntimeError("a bug"),
 }
 
 
