@@ -72,7 +72,7 @@ def is_outage(exc: BaseException) -> bool:
         return isinstance(exc, (sa.OperationalError, sa.InterfaceError)) or is_unavailable(exc)
     if isinstance(exc, OSError):
         return isinstance(exc, (ConnectionError, TimeoutError, socket.gaierror)) or exc.errno in _NETWORK_ERRNOS
-    if isinstance(exc, RuntimeError):
+    if type(exc) is RuntimeError:  # exactly: the broker's errors are RuntimeErrors too, and outages by type
         return str(exc) == _CLOSED_WHILE_CONNECTING
     return isinstance(exc, OUTAGE_TYPES)
 
