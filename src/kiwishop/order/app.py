@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from kiwishop.contracts.events import on_topics
 from kiwishop.contracts.topics import WALLET
-from kiwishop.order import api, pages, pages_login, pages_orders, pages_pay, pages_seller, workers
+from kiwishop.order import api, api_ops, pages, pages_login, pages_orders, pages_pay, pages_seller, workers
 from kiwishop.order.cancel_store import SqlCancelStore
 from kiwishop.order.catalog_client import CatalogClient
 from kiwishop.order.consumers import wallet_result_handlers
@@ -19,6 +19,7 @@ from kiwishop.order.handlers.cancel import CancelPayment
 from kiwishop.order.handlers.cancel_record import RecordCancel
 from kiwishop.order.handlers.cancel_recovery import RecoverCancels
 from kiwishop.order.handlers.confirm import ConfirmPayment
+from kiwishop.order.handlers.ops import OpsActions
 from kiwishop.order.handlers.recovery import RecoverPayments
 from kiwishop.order.handlers.settlement import RepublishUnsettled
 from kiwishop.order.handlers.verdict import RecordVerdict
@@ -110,13 +111,14 @@ def create_app(settings: OrderSettings) -> FastAPI:
     runtime.on_shutdown(identity_http.aclose)
 
     page_routers = [pages.router, pages_pay.router, pages_login.router, pages_orders.router, pages_seller.router]
-    app = runtime.build_app(title="kiwi-shop order", routers=[api.router, *page_routers])
+    app = runtime.build_app(title="kiwi-shop order", routers=[api.router, api_ops.router, *page_routers])
     app.add_exception_handler(PageRefusal, pages.refusal_page)
     app.state.identity_login = pages_login.IdentityLogin(identity_http)
     app.state.services = OrderServices(
         settings, db, runtime.ids, store, CatalogClient(catalog_http), confirm_payment, catalog_http, hot_catalog_http,
         cancel_payment, sync_from_psp, SellerReads(wallet_http, order_query_http),
         RateLimiter(runtime.redis(ready_without=True), "order"),  # fail-open: order sells while Redis is down
+        OpsActions(gateway, record_verdict, recovery),
     )  # fmt: skip
     app.state.recovery = recovery
     app.state.cancel_recovery = cancel_recovery

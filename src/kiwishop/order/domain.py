@@ -107,6 +107,15 @@ class OrderError(ErrorCode):
         "PEC0019", 409, "이미 취소된 항목이 함께 있습니다: {lines}. 취소되지 않은 항목만 보내 주세요.",
         "Some of these lines are already canceled: {lines}. Send only lines not canceled yet.",
     )
+    # An operator's action on an order in doubt (handlers/ops.py).
+    NOT_IN_DOUBT = (
+        "PEC0020", 409, "확인이 필요한 주문이 아닙니다(현재 {status}). 아무것도 하지 않았습니다.",
+        "The order is not in doubt (it is {status}); nothing was done.",
+    )
+    BEING_WORKED_ON = (
+        "PEC0021", 409, "이 주문은 지금 결제 승인 또는 복구가 진행 중입니다. 잠시 후 다시 시도해 주세요.",
+        "A confirm or recovery of this order is running right now; try again shortly.",
+    )
     # fmt: on
 
 

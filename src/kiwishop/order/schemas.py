@@ -209,3 +209,44 @@ class WebhookOut(BaseModel):
     eventType: str
     orderId: str
     result: str
+
+
+class OpsPaymentOut(BaseModel):
+    """An order an operator must see; times are UTC (``Z``)."""
+
+    orderId: str
+    status: PaymentStatus
+    totalAmount: Decimal
+    buyerId: int
+    paymentKey: str | None
+    createdAt: str | None
+    updatedAt: str | None
+    nextAttemptAt: str | None  # when recovery asks the PSP next (or an EXECUTING order's lease ends)
+    inDoubtSince: str | None
+    recoveryAttempts: int
+    failureCode: str | None  # for an order in doubt: why (the PSP's code or ours)
+    failureMessage: str | None
+    approvedAt: str | None
+    republishCount: int  # unsettled: how often PAYMENT_CONFIRM was published again
+
+
+class OpsPaymentsOut(BaseModel):
+    counts: dict[str, int]  # UNKNOWN, EXECUTING, QUARANTINED, UNSETTLED: all of them, not just those listed
+    inDoubt: list[OpsPaymentOut]
+    quarantined: list[OpsPaymentOut]
+    unsettled: list[OpsPaymentOut]
+
+
+class OpsCancelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class OpsActionOut(BaseModel):
+    """The order before the action and after it; ``pspStatus``: what the PSP answered (a code, or what it proved)."""
+
+    orderId: str
+    before: PaymentStatus
+    status: PaymentStatus
+    pspStatus: str | None = None

@@ -11,6 +11,7 @@ from fastapi import Depends
 from kiwishop.order.catalog_client import CatalogClient
 from kiwishop.order.handlers.cancel import CancelPayment
 from kiwishop.order.handlers.confirm import ConfirmPayment
+from kiwishop.order.handlers.ops import OpsActions
 from kiwishop.order.handlers.webhook import SyncFromPsp
 from kiwishop.order.seller_reads import SellerReads
 from kiwishop.order.settings import OrderSettings
@@ -38,6 +39,7 @@ class OrderServices:
     sync_from_psp: SyncFromPsp
     seller_reads: SellerReads  # the seller page's reads from wallet and order-query
     limits: RateLimiter
+    ops: OpsActions  # an operator's actions on orders in doubt (api_ops.py)
 
     async def count(self, action: Action, caller: int | str) -> None:
         """One more ``action`` (checkout, confirm, cancel) by ``caller`` (a member number, or an ops subject):

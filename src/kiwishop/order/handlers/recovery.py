@@ -91,32 +91,56 @@ class RecoverPayments:
             self._psp.answered_none()
         return sum(1 for status, _ in attempted if status in (PaymentStatus.SUCCESS, PaymentStatus.FAILURE))
 
+    async def recheck(self, order_id: str, *, changed_by: str) -> Payment | None:
+        """Ask the PSP about one order in doubt now, whatever its backoff (an operator's "re-check now"); None when
+        it is not in doubt, or is EXECUTING under a live lease (a confirm or recovery is working on it)."""
+        payment = await self.claim_now(order_id, changed_by=changed_by, reason="OPS_RECHECK")
+        if payment is None:
+            return None
+        settled, _ = await self._ask(payment, changed_by)
+        return settled
+
+    async def claim_now(self, order_id: str, *, changed_by: str, reason: str) -> Payment | None:
+        """An order in doubt → EXECUTING with a fresh lease whatever its backoff (UNKNOWN, QUARANTINED, or EXECUTING
+        whose lease ran out: until then someone is working on it); None when there is nothing to claim."""
+        return await self._claim(order_id, now_due=True, changed_by=changed_by, reason=reason)
+
     async def _recover(self, order_id: str) -> tuple[PaymentStatus, Evidence] | None:
         async with self._limit:
             payment = await self._claim(order_id)
             if payment is None:
                 return None
-            key = payment.payment_key or payment.pending_payment_key  # vouched, else the one a confirm tried
-            if key is None:  # cannot happen (a confirm stores its key with EXECUTING): ask by orderId
-                answer: PspResult = await self._gateway.lookup(order_id, payment.total_amount, None, by_order=True)
-            else:
-                answer = await self._gateway.resolve(order_id, payment.total_amount, key)
-            settled = await self._record_verdict(payment, answer, changed_by="recovery")
-            log.info("recovered %s: %s (%s)", order_id, settled.status, answer.code or answer.evidence.value)
-            return settled.status, answer.evidence
+            settled, evidence = await self._ask(payment, "recovery")
+            return settled.status, evidence
 
-    async def _claim(self, order_id: str) -> Payment | None:
-        """A due order → EXECUTING with a fresh lease; None if it is not due (any more) or not in doubt."""
+    async def _ask(self, payment: Payment, changed_by: str) -> tuple[Payment, Evidence]:
+        """Resolve a claimed order at the PSP and record the verdict the answer allows."""
+        order_id = payment.order_id
+        key = payment.payment_key or payment.pending_payment_key  # vouched, else the one a confirm tried
+        if key is None:  # cannot happen (a confirm stores its key with EXECUTING): ask by orderId
+            answer: PspResult = await self._gateway.lookup(order_id, payment.total_amount, None, by_order=True)
+        else:
+            answer = await self._gateway.resolve(order_id, payment.total_amount, key)
+        settled = await self._record_verdict(payment, answer, changed_by=changed_by)
+        log.info("recovered %s: %s (%s)", order_id, settled.status, answer.code or answer.evidence.value)
+        return settled, answer.evidence
+
+    async def _claim(
+        self, order_id: str, *, now_due: bool = False, changed_by: str = "recovery", reason: str | None = None
+    ) -> Payment | None:
+        """A due order → EXECUTING with a fresh lease; None if it is not due (any more) or not in doubt
+        (``now_due``: see ``claim_now``)."""
         async with self._store.transaction() as tx:
             payment = await tx.load_for_update(order_id)
             now = utcnow()
             if payment is None or payment.status not in IN_DOUBT:
                 return None
-            if payment.next_attempt_at is None or payment.next_attempt_at > now:
+            waits = payment.next_attempt_at is None or payment.next_attempt_at > now
+            if waits and not (now_due and payment.status is not PaymentStatus.EXECUTING):
                 return None
             values = {"next_attempt_at": now + self._lease}
-            reason = _REASONS[payment.status]
-            if not await tx.move(payment, PaymentStatus.EXECUTING, reason=reason, changed_by="recovery", values=values):
+            why = reason or _REASONS[payment.status]
+            if not await tx.move(payment, PaymentStatus.EXECUTING, reason=why, changed_by=changed_by, values=values):
                 return None
             await tx.commit()
             return payment

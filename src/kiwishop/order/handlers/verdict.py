@@ -58,8 +58,12 @@ class RecordVerdict:
         self._waiting: dict[str, asyncio.Event] = {}
 
     async def __call__(self, payment: Payment, answer: PspResult, *, changed_by: str) -> Payment:
-        """``payment``: the order as its EXECUTING move left it; ``changed_by``: "api" or "recovery"."""
-        decided = await self._judge(payment, answer)
+        """``payment``: the order as its EXECUTING move left it; ``changed_by``: "api", "recovery" or "ops:<who>"."""
+        return await self.record(payment, await self._judge(payment, answer), changed_by=changed_by)
+
+    async def record(self, payment: Payment, decided: Verdict, *, changed_by: str) -> Payment:
+        """Record a verdict already reached (``__call__`` judges a PSP answer first; an operator's cancel at the
+        PSP has its own evidence). If someone else recorded one meanwhile, theirs stands."""
         recorded = await retry_on_conflict(lambda: self._record(payment.order_id, decided, changed_by))
         self._wake(payment.order_id)
         return recorded or await stored(self._store, payment.order_id)
