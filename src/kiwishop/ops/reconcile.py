@@ -126,6 +126,8 @@ def _check_psp(
     for order_id, payment in approved.items():
         order = by_id[order_id]
         kept, given_back = order.sum_of(canceled=False), order.sum_of(canceled=True)
+        if order.status == "FAILURE" and payment.balance == ZERO and payment.canceled == payment.total:
+            continue  # approved, then cancelled in full at the PSP (a compensation, an operator's cancel): not paid
         if order.status not in PAID or order.total_amount != payment.total:
             findings.problems.append(
                 f"order {order_id}: the PSP approved {payment.total}, the order is {order.status} {order.total_amount}"

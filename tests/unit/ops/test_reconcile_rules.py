@@ -74,6 +74,17 @@ def test_a_wholly_cancelled_order_is_approved_at_the_psp_and_holds_nothing() -> 
     assert findings.problems == ["order o-1: CANCELED 6000.00, but the PSP approved nothing"]
 
 
+def test_a_failed_order_whose_payment_the_psp_gave_back_in_full_agrees_and_one_it_still_holds_does_not() -> None:
+    findings = Findings()
+    given_back = order("o-1", s1={"FAILURE": "6000.00"})  # an operator's (or a compensating) cancel at the PSP
+    kept = order("o-2", s1={"FAILURE": "6000.00"})
+    payments = {"o-1": psp_payment(toss(6000, 6000, status="CANCELED")), "o-2": psp_payment(toss(6000, 1000))}
+    assert _check_psp(findings, [given_back], {"o-1": payments["o-1"]}, set()) == {}  # nothing held for a seller
+    assert findings.problems == []
+    _check_psp(findings, [given_back, kept], payments, set())
+    assert findings.problems == ["order o-2: the PSP approved 6000.00, the order is FAILURE 6000.00"]
+
+
 def test_a_cancel_in_doubt_is_listed_once_its_lease_is_over_and_it_has_not_moved_within_the_window() -> None:
     now = utcnow()
     old, recent = now - dt.timedelta(hours=1), now - dt.timedelta(seconds=5)
