@@ -51,7 +51,7 @@ PUBLIC_PORTS = {  # service → the one port it publishes (the same number on th
     "order-query": 8087,
     "identity": 8089,
 }
-LOOPBACK_ONLY = {"kafka-ui"}  # container names: 127.0.0.1 only, and only with a profile
+LOOPBACK_ONLY = {"kafka-ui", "prometheus", "grafana"}  # container names: 127.0.0.1 only, and only with a profile
 DEMO_ONLY = {"toss-emulator"}  # service names: only with the demo profile
 OPS_USER = "kiwi-ops"
 SASL = {"SASL_PLAINTEXT", "SASL_SSL"}

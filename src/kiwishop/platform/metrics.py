@@ -1,8 +1,21 @@
-"""Prometheus metrics, one registry per app (tests build several apps in one process)."""
+"""Prometheus metrics, one registry per app (tests build several apps in one process).
+
+Each registry also carries the process, GC and platform collectors (``process_*``, ``python_gc_*``,
+``python_info``) that prometheus-client only puts on its global registry, which no app serves: the alert rules
+and the "processes" dashboard in deploy/ read them from every service's /metrics."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
@@ -12,6 +25,9 @@ class Metrics:
     def __init__(self, service: str) -> None:
         self.registry = CollectorRegistry()
         self.service = service
+        ProcessCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
         self.http_latency = Histogram(
             "kiwi_http_request_duration_seconds",
             "HTTP request latency by route template",
