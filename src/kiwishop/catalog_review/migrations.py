@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from kiwishop.platform.migrations import Migration
-from kiwishop.platform.outbox import outbox_migration
+from kiwishop.platform.outbox import outbox_create_migration, outbox_trace_migration
 
 MIGRATIONS = (
     Migration(
@@ -36,7 +36,8 @@ MIGRATIONS = (
             """,
         ),
     ),
-    outbox_migration("0002_outbox"),
+    outbox_create_migration("0002_outbox"),
+    outbox_trace_migration("0003_outbox_trace_context"),
 )
 
 SEED: tuple[str, ...] = ()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from kiwishop.platform.inbox import inbox_migration
 from kiwishop.platform.migrations import Migration
-from kiwishop.platform.outbox import outbox_migration
+from kiwishop.platform.outbox import outbox_create_migration, outbox_trace_migration
 
 _STATUS = "ENUM('NOT_STARTED','EXECUTING','SUCCESS','FAILURE','UNKNOWN')"
 _STATUS_V2 = "ENUM('NOT_STARTED','EXECUTING','SUCCESS','FAILURE','UNKNOWN','QUARANTINED')"
@@ -157,9 +157,10 @@ MIGRATIONS = (
             """,
         ),
     ),
-    outbox_migration("0002_outbox"),
+    outbox_create_migration("0002_outbox"),
     inbox_migration("0003_processed_messages"),
     Migration("0004_recovery_and_settlement", RECOVERY),
     Migration("0005_pending_payment_key", PENDING_KEY),
     Migration("0006_cancels", CANCELS),
+    outbox_trace_migration("0007_outbox_trace_context"),
 )

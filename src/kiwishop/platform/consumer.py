@@ -16,8 +16,10 @@ retry can fix it) parks the record in ``<topic>.DLT`` at once. Any other failure
   with the configured backoff (default 1 s, 2 s, 4 s), then exactly one copy of the original record goes to
   ``<topic>.DLT`` with headers naming the error and the original topic, partition and offset.
 
-A stop while a record waits leaves it uncommitted for the next owner. Offsets are committed after the
-handlers' DB commits. Partitions of one poll are handled concurrently, records of one partition in order.
+Each record is handled in a consumer span continuing the trace context in its headers (``tracing.py``); a parked
+record keeps its headers. A stop while a record waits leaves it uncommitted for the next owner. Offsets are
+committed after the handlers' DB commits. Partitions of one poll are handled concurrently, records of one
+partition in order.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ import redis.exceptions
 import sqlalchemy.exc
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
+from opentelemetry.trace import Tracer
 
-from kiwishop.platform import logs
+from kiwishop.platform import logs, tracing
 from kiwishop.platform.db import is_transient, is_unavailable
 from kiwishop.platform.dispatch import Dispatch, Unroutable
 from kiwishop.platform.envelope import Envelope, EnvelopeError
@@ -76,8 +79,10 @@ class ConsumerRunner:
         money_topics: Collection[str] = (),
         retry_backoff_s: Sequence[float] = (1.0, 2.0, 4.0),
         max_poll_records: int = 100,
+        tracer: Tracer | None = None,
     ) -> None:
         self._infra = infra
+        self._tracer = tracer or tracing.tracer("kiwishop", infra)
         self.group_id = group_id
         self._topics = list(topics)
         self._dispatch = Dispatch(handlers, versions, other_types)
@@ -162,7 +167,12 @@ class ConsumerRunner:
         return tp, next_offset
 
     async def _handle_record(self, record: ConsumerRecord[Any, Any]) -> bool:
-        """Handle (or park) the record; False if it was left unhandled because the runner is stopping."""
+        """Handle (or park) the record in a consumer span, a child of the context that wrote it (its headers;
+        none: a new trace); False if it was left unhandled because the runner is stopping."""
+        with tracing.record_span(self._tracer, record.topic, record.headers):
+            return await self._handle(record)
+
+    async def _handle(self, record: ConsumerRecord[Any, Any]) -> bool:
         try:
             envelope = Envelope.from_record(record.key, record.value)
         except EnvelopeError as exc:
@@ -190,6 +200,7 @@ class ConsumerRunner:
             try:
                 await handler(envelope)
                 self._count(record, "ok")
+                log.debug("event %s (%s) handled", envelope.event_id, envelope.type)
                 return True
             except PermanentError as exc:
                 await self._dead_letter(record, exc)
@@ -263,14 +274,7 @@ class ConsumerRunner:
                 await self._consumer.commit({tp: OffsetAndMetadata(record.offset + 1, "")})
             except Exception:
                 log.warning("could not commit the parked record's offset", exc_info=True)
-        log.error(
-            "parked record %s[%d]@%d in %s: %s",
-            record.topic,
-            record.partition,
-            record.offset,
-            out.topic,
-            error,
-        )
+        log.error("parked record %s[%d]@%d in %s: %s", record.topic, record.partition, record.offset, out.topic, error)
         self._count(record, "dead_lettered")
         if self._metrics is not None:
             self._metrics.dlt.labels(self.group_id, record.topic).inc()

@@ -1,4 +1,4 @@
-"""Service-to-service HTTP: one shared client per peer, explicit timeouts, the request id forwarded.
+"""Service-to-service HTTP: one shared client per peer, explicit timeouts, the request id and trace forwarded.
 
 Built on aiohttp. (httpx was measured first: its connection pool scans every pooled connection — with
 a readability syscall each — for every request, so at a hundred concurrent calls to one peer a request
@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-import structlog
 
 from kiwishop.platform import jsonutil
+from kiwishop.platform.tracing import current_request_id, inject
 
 # A request sent down a keep-alive connection that the server is closing at that very moment is lost with it
 # (a dropped connection; on a confirm, a payment in doubt for no reason). So clients drop an idle connection
@@ -101,9 +101,10 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
     ) -> HttpResponse:
         sent = dict(headers or {})
-        request_id = structlog.contextvars.get_contextvars().get("request_id")
+        request_id = current_request_id()
         if request_id and "x-request-id" not in {k.lower() for k in sent}:
-            sent["X-Request-Id"] = str(request_id)
+            sent["X-Request-Id"] = request_id
+        inject(sent)  # the current span's traceparent: the peer's server span continues this trace
         try:
             async with self._open().request(
                 method, self.base_url + path, params=params, json=json, headers=sent

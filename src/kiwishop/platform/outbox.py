@@ -14,6 +14,7 @@ from sqlalchemy import BigInteger, Column, Enum, Index, Integer, MetaData, Strin
 from sqlalchemy.dialects.mysql import DATETIME, LONGTEXT
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 
+from kiwishop.platform import tracing
 from kiwishop.platform.clock import utcnow
 from kiwishop.platform.db import UnitOfWork
 from kiwishop.platform.envelope import Envelope
@@ -46,8 +47,26 @@ OUTBOX_MIGRATION_STATEMENTS = (
 )
 
 
+# Added later (a service's outbox made before it gets it from ``outbox_trace_migration``): the trace context and
+# request id of the transaction that wrote the row (``tracing.stored_context``), sent by the relay as headers.
+OUTBOX_TRACE_STATEMENTS = ("ALTER TABLE outbox ADD COLUMN trace_context VARCHAR(512) NULL",)
+
+
 def outbox_migration(version: str) -> Migration:
+    """The whole ``outbox`` table in one migration, for a schema of its own (tests, benchmarks). A service lists
+    ``outbox_create_migration`` and ``outbox_trace_migration`` instead: its first one was applied before the
+    trace column existed, and an applied migration never changes."""
+    return Migration(version, OUTBOX_MIGRATION_STATEMENTS + OUTBOX_TRACE_STATEMENTS)
+
+
+def outbox_create_migration(version: str) -> Migration:
+    """The ``outbox`` table as a service's first outbox migration made it (without ``trace_context``)."""
     return Migration(version, OUTBOX_MIGRATION_STATEMENTS)
+
+
+def outbox_trace_migration(version: str) -> Migration:
+    """The ``trace_context`` column, for a service whose migrations list ``outbox_create_migration``."""
+    return Migration(version, OUTBOX_TRACE_STATEMENTS)
 
 
 _metadata = MetaData()
@@ -68,6 +87,7 @@ outbox_table = Table(
     Column("created_at", DATETIME(fsp=3), nullable=False),
     Column("updated_at", DATETIME(fsp=3), nullable=False),
     Column("published_at", DATETIME(fsp=3)),
+    Column("trace_context", String(512)),
     Index("uk_outbox_idempotency_key", "idempotency_key", unique=True),
     Index("uk_outbox_event_id", "event_id", unique=True),
     Index("idx_outbox_due", "status", "next_attempt_at", "outbox_no"),
@@ -100,7 +120,8 @@ def outbox_row(
     idempotency_key: str | None,
     event_id: int | None = None,
 ) -> tuple[Envelope, dict[str, Any]]:
-    """The envelope of one event and its ``INSERT`` row, due now."""
+    """The envelope of one event and its ``INSERT`` row, due now, with the trace context and request id of the
+    span that writes it (the request's, or the consumed record's): the relay sends them on as headers."""
     envelope = Envelope(event_id=event_id or ids.next_id(), type=event_type, payload=payload, key=key)
     now = utcnow()
     return envelope, {
@@ -116,6 +137,7 @@ def outbox_row(
         "payload": envelope.to_json().decode(),
         "created_at": now,
         "updated_at": now,
+        "trace_context": tracing.stored_context(),
     }
 
 

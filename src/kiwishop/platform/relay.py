@@ -1,7 +1,8 @@
 """The outbox relay: publishes what ``Outbox`` (``platform/outbox.py``) wrote.
 
 One ``OutboxRelay`` per process (several processes may run at once) claims due rows with
-``FOR UPDATE SKIP LOCKED`` and a lease, publishes them keyed by aggregate id, and marks a row SUCCESS only
+``FOR UPDATE SKIP LOCKED`` and a lease, publishes them keyed by aggregate id — with the trace context and request id
+the row was written under as headers (``traceparent``, ``tracestate``, ``x-request-id``) — and marks a row SUCCESS only
 after the broker acknowledged it; a failed row stays INIT with ``attempts`` + 1 and an exponential
 ``next_attempt_at``. The relay is woken when a unit of work that wrote to the outbox commits, and polls as
 a fallback. Its tunables are ``ServiceSettings.outbox_*``: the constructor's defaults are theirs.
@@ -23,6 +24,7 @@ from kiwishop.platform.kafka import KafkaPublisher, OutgoingRecord
 from kiwishop.platform.metrics import Metrics
 from kiwishop.platform.outbox import outbox_table
 from kiwishop.platform.settings import ServiceSettings
+from kiwishop.platform.tracing import kafka_headers
 
 log = logging.getLogger("kiwishop.outbox")
 
@@ -30,7 +32,7 @@ log = logging.getLogger("kiwishop.outbox")
 ob = outbox_table
 # The relay's statements, built once (the benchmark's replay sends these same ones).
 CLAIM = (
-    select(ob.c.outbox_no, ob.c.topic, ob.c.message_key, ob.c.payload, ob.c.attempts)
+    select(ob.c.outbox_no, ob.c.topic, ob.c.message_key, ob.c.payload, ob.c.attempts, ob.c.trace_context)
     .where(ob.c.status == "INIT", ob.c.next_attempt_at <= bindparam("claim_now"))
     .order_by(ob.c.next_attempt_at, ob.c.outbox_no)
     .limit(bindparam("claim_limit"))
@@ -169,7 +171,9 @@ class OutboxRelay:
         rows = await self._claim()
         if not rows:
             return 0
-        records = [OutgoingRecord(r.topic, r.message_key, r.payload.encode()) for r in rows]
+        records = [
+            OutgoingRecord(r.topic, r.message_key, r.payload.encode(), kafka_headers(r.trace_context)) for r in rows
+        ]
         try:
             results = await asyncio.wait_for(self._publisher.send_many(records), timeout=self._publish_timeout)
         except TimeoutError as exc:

@@ -1,4 +1,4 @@
-"""What a service process is made of: ids, database, outbox relay, consumers, Redis, metrics.
+"""What a service process is made of: ids, database, outbox relay, consumers, Redis, metrics, its tracer.
 
 A service's ``create_app(settings)`` builds one ``Runtime``, asks for the parts it needs —
 ``database()``, ``redis()``, ``publisher()``, ``outbox()``, ``consume(...)`` — and lets
@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar
 from fastapi import APIRouter, FastAPI
 from redis.asyncio import Redis
 
+from kiwishop.platform import tracing
 from kiwishop.platform.consumer import ConsumerRunner, Handler
 from kiwishop.platform.db import Database
 from kiwishop.platform.dispatch import EventKind
@@ -45,6 +46,7 @@ class Runtime:
         self.settings = settings
         self.metrics = Metrics(name)
         self.ids = Snowflake(settings.node_id)
+        self.tracer = tracing.tracer(name, settings.infra)
         self._db: Database | None = None
         self._redis: Redis | None = None
         self._publisher: KafkaPublisher | None = None
@@ -148,6 +150,7 @@ class Runtime:
             money_topics=money_topics,
             retry_backoff_s=self.settings.consumer_retry_backoff_s,
             max_poll_records=self.settings.consumer_max_poll_records,
+            tracer=self.tracer,
         )
         self._topics.update(topics)
         self._topics.update(f"{t}.DLT" for t in topics)
@@ -194,6 +197,7 @@ class Runtime:
             await self._redis.aclose()
         if self._db is not None:
             await self._db.close()
+        await asyncio.to_thread(tracing.flush)  # the exporter's HTTP call must not hold the event loop
 
     def build_app(self, *, title: str, routers: Sequence[APIRouter], **fastapi_kwargs: Any) -> FastAPI:
         app = build_app(
@@ -203,6 +207,7 @@ class Runtime:
             on_shutdown=[self.stop],
             readiness=self._checks,
             max_body_bytes=self.settings.max_body_bytes,
+            tracer=self.tracer,
             **fastapi_kwargs,
         )
         for router in routers:

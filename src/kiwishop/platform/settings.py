@@ -60,6 +60,12 @@ class InfraSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    # Traces (platform/tracing.py): spans are always made — their ids are in every log line and travel as W3C
+    # ``traceparent`` over HTTP and Kafka — and exported only as this says: ``none``, ``console`` (one JSON line
+    # per span on stderr) or ``otlp`` (OTLP over HTTP/protobuf to the endpoint, a collector's /v1/traces).
+    otel_exporter: Literal["none", "console", "otlp"] = "none"
+    otel_exporter_otlp_endpoint: str = "http://127.0.0.1:4318/v1/traces"
+
     # The identity service's public keys (platform/identity.py), one setting for every service
     # (``KIWI_IDENTITY_JWKS_URL``): bearer tokens are verified against them. ``http(s)://`` is fetched and
     # cached; ``file:///path/jwks.json`` reads a JWKS mounted next to the process (no call to identity at all).

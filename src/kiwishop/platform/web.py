@@ -1,4 +1,4 @@
-"""FastAPI app factory helpers: one error shape, request ids, access metrics, health and /metrics."""
+"""FastAPI app factory helpers: one error shape, request ids and traces, access metrics, health and /metrics."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from opentelemetry.trace import Span, StatusCode, Tracer
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse as StarletteJSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kiwishop.platform import logs, openapi, outages
+from kiwishop.platform import openapi, outages, tracing
 from kiwishop.platform.errors import AppError, CommonError, ErrorCode, language
 from kiwishop.platform.jsonutil import dumps
 from kiwishop.platform.limits import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware
@@ -105,23 +106,27 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 class RequestContextMiddleware:
-    """Binds a request id (X-Request-Id in, echoed out) to the logs and records latency per route."""
+    """Binds a request id (X-Request-Id in, echoed out) to the logs, runs the request in a server span that
+    continues an incoming W3C ``traceparent`` (none or an invalid one: a new trace), named by method and route
+    template, and records latency per route."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, tracer: Tracer | None = None) -> None:
         self.app = app
         self.metrics = metrics
+        self.tracer = tracer or tracing.tracer("kiwishop")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         request_id = ""
+        carrier: dict[str, str] = {}
         for name, value in scope.get("headers", ()):
             if name == b"x-request-id":
-                request_id = value.decode("latin-1")[:64]
-                break
+                request_id = value.decode("latin-1")[: tracing.REQUEST_ID_MAX]
+            elif name in _TRACE_HEADERS:
+                carrier[_TRACE_HEADERS[name]] = value.decode("latin-1")
         request_id = request_id or uuid.uuid4().hex
-        logs.bind(request_id=request_id)
         status = 500
         started = time.perf_counter()
 
@@ -133,15 +138,29 @@ class RequestContextMiddleware:
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            self.metrics.http_latency.labels(scope["method"], template, str(status)).observe(
-                time.perf_counter() - started
-            )
-            logs.unbind("request_id")
+        method = scope["method"]
+        parent = tracing.extract(carrier) if carrier else None
+        with tracing.span(self.tracer, method, tracing.SERVER, parent=parent, request_id=request_id) as traced:
+            try:
+                await self.app(scope, receive, send_wrapper)
+            finally:
+                route = scope.get("route")
+                template = getattr(route, "path", None) or "unmatched"
+                self.metrics.http_latency.labels(method, template, str(status)).observe(time.perf_counter() - started)
+                _name_span(traced.span, method, template, status)
+
+
+_TRACE_HEADERS = {b"traceparent": tracing.TRACEPARENT, b"tracestate": tracing.TRACESTATE}
+
+
+def _name_span(span: Span, method: str, template: str, status: int) -> None:
+    """The server span named once the route is known (``GET /api/orders/{orderId}``), with its outcome."""
+    if not span.is_recording():
+        return
+    span.update_name(f"{method} {template}")
+    span.set_attributes({"http.request.method": method, "http.route": template, "http.response.status_code": status})
+    if status >= 500:
+        span.set_status(StatusCode.ERROR)
 
 
 def build_app(
@@ -152,10 +171,12 @@ def build_app(
     on_shutdown: Sequence[Hook] = (),
     readiness: Mapping[str, Check] | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    tracer: Tracer | None = None,
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     """A FastAPI app whose lifespan runs ``on_startup`` in order and ``on_shutdown`` in order; a request body
-    above ``max_body_bytes`` is refused with 413 before it is parsed (``limits.BodyLimitMiddleware``)."""
+    above ``max_body_bytes`` is refused with 413 before it is parsed (``limits.BodyLimitMiddleware``); each request
+    runs in a server span of ``tracer`` (``platform/tracing.py``)."""
     checks = readiness if readiness is not None else {}
 
     @asynccontextmanager
@@ -180,7 +201,7 @@ def build_app(
     install_error_handlers(app)
     openapi.install(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes)  # inside: its 413 gets a request id
-    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics, tracer=tracer)
 
     @app.get("/health/live", include_in_schema=False)
     async def live() -> dict[str, str]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from kiwishop.platform.inbox import inbox_migration
 from kiwishop.platform.migrations import Migration
-from kiwishop.platform.outbox import outbox_migration
+from kiwishop.platform.outbox import outbox_create_migration, outbox_trace_migration
 
 # ``active_seller_id`` is the sellerId while the seller is not deleted and NULL afterwards: its unique key
 # keeps live sellerIds unique and lets a soft-deleted (compensated) id be registered again (fixes S8).
@@ -50,9 +50,10 @@ ALTER TABLE sellers
 
 MIGRATIONS = (
     Migration("0001_sellers", (SELLERS, SELLER_REGISTRATIONS)),
-    outbox_migration("0002_outbox"),
+    outbox_create_migration("0002_outbox"),
     inbox_migration("0003_inbox"),
     Migration("0004_sellers_announced_at", (SELLERS_ANNOUNCED_AT,)),
+    outbox_trace_migration("0005_outbox_trace_context"),
 )
 
 # The original's seed row (docs/original.md, "Seed data"), loaded by the local stack only.

@@ -93,6 +93,8 @@ async def settle(ledger: Ledger, envelope: Envelope) -> None:
         elif order.credited_lines() and not held:
             settlement_log.info("order %s was already settled; %s sent again", order.order_id, WALLET_SETTLED.name)
         await tx.commit()
+    if to_credit:
+        settlement_log.info("order %s settled: %d line(s) credited", order.order_id, len(to_credit))
 
 
 async def _look_up(tx: LedgerTransaction, order: PaidOrder) -> Lookup:

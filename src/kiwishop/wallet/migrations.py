@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from kiwishop.platform.inbox import inbox_migration
 from kiwishop.platform.migrations import Migration
-from kiwishop.platform.outbox import outbox_migration
+from kiwishop.platform.outbox import outbox_create_migration, outbox_trace_migration
 
 WALLETS = """
 CREATE TABLE IF NOT EXISTS wallets (
@@ -60,10 +60,11 @@ HELD_SETTLEMENTS_CANCELED = "ALTER TABLE held_settlements ADD COLUMN canceled_at
 
 MIGRATIONS = (
     Migration("0001_wallets", (WALLETS, WALLET_TRANSACTIONS)),
-    outbox_migration("0002_outbox"),
+    outbox_create_migration("0002_outbox"),
     inbox_migration("0003_inbox"),
     Migration("0004_held_settlements", (HELD_SETTLEMENTS,)),
     Migration("0005_held_settlements_canceled", (HELD_SETTLEMENTS_CANCELED,)),
+    outbox_trace_migration("0006_outbox_trace_context"),
 )
 
 # The original's seed row (docs/original.md, "Seed data"): wallet 1 of seller 1, loaded by the local stack only.

@@ -13,10 +13,12 @@ from kiwishop.platform.envelope import Envelope
 from kiwishop.platform.ids import Snowflake
 from kiwishop.platform.kafka import KafkaPublisher, ensure_topics
 from kiwishop.platform.migrations import migrate
-from kiwishop.platform.outbox import Outbox, outbox_migration, outbox_table
+from kiwishop.platform.outbox import Outbox, outbox_create_migration, outbox_table, outbox_trace_migration
 from kiwishop.platform.relay import OutboxRelay
 from kiwishop.platform.settings import InfraSettings
 from kiwishop_dev.bench.report import Report, percentile
+
+MIGRATIONS = [outbox_create_migration("0001_outbox"), outbox_trace_migration("0002_outbox_trace_context")]
 
 SCENARIO = "outbox-relay"
 
@@ -58,7 +60,7 @@ async def _fill(db: Database, ids: Snowflake, topic: str, rows: int) -> None:
 
 
 async def relay_throughput(infra: InfraSettings, report: Report, rows: int) -> None:
-    await migrate(infra, "bench_outbox", [outbox_migration("0001_outbox")])
+    await migrate(infra, "bench_outbox", MIGRATIONS)
     db = Database.connect(infra, "bench_outbox")
     topic = f"bench-relay-{time.time_ns()}"
     await ensure_topics(infra, [topic])
@@ -80,7 +82,7 @@ async def relay_throughput(infra: InfraSettings, report: Report, rows: int) -> N
 
 
 async def commit_to_consume(infra: InfraSettings, report: Report, events: int) -> None:
-    await migrate(infra, "bench_outbox", [outbox_migration("0001_outbox")])
+    await migrate(infra, "bench_outbox", MIGRATIONS)
     db = Database.connect(infra, "bench_outbox")
     topic = f"bench-latency-{time.time_ns()}"
     await ensure_topics(infra, [topic, f"{topic}.DLT"])
