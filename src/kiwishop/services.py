@@ -18,6 +18,7 @@ SERVICE_MODULES = (
     "kiwishop.seller.app",
     "kiwishop.order.app",
     "kiwishop.order_query.app",
+    "kiwishop.console.app",
 )
 
 

@@ -54,6 +54,9 @@ def at(url: str, **kwargs: Any) -> Request:
     return lambda _: {"url": url, **kwargs}
 
 
+OUTBOX = Rule(frozenset({OPS}), at("/api/ops/outbox"))  # every service with an outbox (platform/ops_api.py)
+
+
 def member_1_product(w: World) -> dict[str, Any]:
     return {"url": "/api/catalog-likes/products/1/members/1"}
 
@@ -67,6 +70,7 @@ ORDER = {
     "POST /api/webhooks/toss": Rule(EVERYONE, lambda w: {"url": "/api/webhooks/toss", "json": {
         "eventType": "PAYMENT_STATUS_CHANGED", "createdAt": "2026-11-30T00:00:00",
         "data": {"orderId": w.paid_order, "paymentKey": "tviva_not_a_real_key_000", "status": "DONE"}}}),
+    "GET /api/ops/outbox": OUTBOX,
     "GET /api/payments/{orderId}": Rule(frozenset({M1, OPS}), lambda w: {"url": f"/api/payments/{w.paid_order}"}),
     "GET /api/orders": Rule(frozenset({M1, OPS}), lambda w: {"url": "/api/orders", "params": {
         "orderId": w.paid_order}}),
@@ -90,6 +94,11 @@ ORDER = {
     "POST /my/orders/cancel": Rule(frozenset({M1}), lambda w: {"url": "/my/orders/cancel", "data": {
         "orderId": w.paid_order, "paymentOrderNo": str(w.paid_line)}}, page=True, hidden_refusal="error=PEC0004"),
     "GET /seller": Rule(frozenset({S1, S2}), at("/seller"), page=True),
+    # the console's payments (ops tokens only); an order nobody has: past the door, order answers 404
+    "GET /api/ops/payments": Rule(frozenset({OPS}), at("/api/ops/payments")),
+    "POST /api/ops/payments/{orderId}/recheck": Rule(frozenset({OPS}), at("/api/ops/payments/matrix-order-1/recheck")),
+    "POST /api/ops/payments/{orderId}/cancel-at-psp": Rule(frozenset({OPS}), at(
+        "/api/ops/payments/matrix-order-1/cancel-at-psp", json={"reason": "matrix"})),
 }  # fmt: skip
 
 ORDER_QUERY = {
@@ -108,6 +117,7 @@ CATALOG = {
 }  # fmt: skip
 
 LIKES = {
+    "GET /api/ops/outbox": OUTBOX,
     "POST /api/catalog-likes/products/{productNo}/members/{memberNo}": Rule(frozenset({M1}), member_1_product),
     "DELETE /api/catalog-likes/products/{productNo}/members/{memberNo}": Rule(frozenset({M1}), member_1_product),
     "GET /api/catalog-likes/products/{productNo}/members/{memberNo}": Rule(frozenset({M1, OPS}), member_1_product),
@@ -115,6 +125,7 @@ LIKES = {
 }
 
 REVIEWS = {
+    "GET /api/ops/outbox": OUTBOX,
     "POST /api/product-reviews": Rule(frozenset({M1}), at("/api/product-reviews", json={
         "productNo": 1, "memberNo": 1, "title": "좋아요", "content": "매트릭스", "starRatingType": "FIVE"})),
     "DELETE /api/product-reviews/{productReviewNo}": Rule(frozenset({M1, OPS}), lambda w: {
@@ -125,12 +136,15 @@ REVIEWS = {
 }  # fmt: skip
 
 WALLET = {
+    "GET /api/ops/outbox": OUTBOX,
     "GET /api/wallets/sellers/{sellerNo}": Rule(frozenset({S1, OPS}), at("/api/wallets/sellers/1")),
     "GET /api/wallets/sellers/{sellerNo}/transactions": Rule(frozenset({S1, OPS}), at(
         "/api/wallets/sellers/1/transactions")),
 }  # fmt: skip
 
 SELLER = {
+    "GET /api/ops/outbox": OUTBOX,
+    "GET /api/ops/registrations": Rule(frozenset({OPS}), at("/api/ops/registrations")),
     "POST /api/sellers": Rule(EVERYONE, lambda w: {"url": "/api/sellers", "json": {"sellerId": "matrix-seller"}}),
     # the registrant seller may read it too; no caller here is that seller
     "GET /api/sellers/registrations/{registrationId}": Rule(frozenset({OPS}), lambda w: {
@@ -178,11 +192,40 @@ EMULATOR = {
         )
     },
 }  # fmt: skip
+# The ops console: ops only, its pages as the shop's (the login page and form for everyone). A topic and an order
+# nobody has: past the door, the answer is a 404.
+NO_TOPIC = "matrix-no-such-topic"
+CONSOLE = {
+    "GET /api/ops/overview": Rule(frozenset({OPS}), at("/api/ops/overview")),
+    "GET /api/ops/dead-letters/{topic}": Rule(frozenset({OPS}), at(f"/api/ops/dead-letters/{NO_TOPIC}")),
+    "POST /api/ops/dead-letters/{topic}/redrive": Rule(frozenset({OPS}), at(
+        f"/api/ops/dead-letters/{NO_TOPIC}/redrive")),
+    "POST /api/ops/payments/{orderId}/recheck": Rule(frozenset({OPS}), at("/api/ops/payments/matrix-order-1/recheck")),
+    "POST /api/ops/payments/{orderId}/cancel-at-psp": Rule(frozenset({OPS}), at(
+        "/api/ops/payments/matrix-order-1/cancel-at-psp", json={"reason": "matrix"})),
+    "POST /api/ops/reconcile": Rule(frozenset({OPS}), at("/api/ops/reconcile")),
+    "GET /api/ops/audit": Rule(frozenset({OPS}), at("/api/ops/audit")),
+    "GET /": Rule(frozenset({OPS}), at("/"), page=True),
+    "GET /login": Rule(EVERYONE, at("/login"), page=True),
+    "POST /login": Rule(EVERYONE, at("/login", data={"loginId": "ops", "password": "ops-password", "next": "/"}),
+                        page=True),
+    "POST /logout": Rule(EVERYONE, at("/logout", data={}), page=True),
+    "GET /dead-letters/{topic}": Rule(frozenset({OPS}), at(f"/dead-letters/{NO_TOPIC}"), page=True),
+    "POST /dead-letters/{topic}/redrive": Rule(frozenset({OPS}), at(f"/dead-letters/{NO_TOPIC}/redrive", data={}),
+                                               page=True),
+    "POST /payments/{orderId}/recheck": Rule(frozenset({OPS}), at("/payments/matrix-order-1/recheck", data={}),
+                                             page=True),
+    "POST /payments/{orderId}/cancel-at-psp": Rule(frozenset({OPS}), at(
+        "/payments/matrix-order-1/cancel-at-psp", data={"reason": "matrix", "confirm": "yes"}), page=True),
+    "GET /reconcile": Rule(frozenset({OPS}), at("/reconcile"), page=True),
+    "POST /reconcile": Rule(frozenset({OPS}), at("/reconcile", data={}), page=True),
+    "GET /audit": Rule(frozenset({OPS}), at("/audit"), page=True),
+}  # fmt: skip
 # /emulator/reset wipes every payment the other fuzz tests use: its door is tried by tests/integration/toss_emulator
 SKIPPED = {"toss_emulator": {"POST /emulator/reset"}}
 
 RULES: dict[str, dict[str, Rule]] = {
     "order": ORDER, "order_query": ORDER_QUERY, "catalog": CATALOG, "catalog_like": LIKES,
     "catalog_review": REVIEWS, "wallet": WALLET, "seller": SELLER, "hot_catalog": HOT, "identity": IDENTITY,
-    "toss_emulator": EMULATOR,
+    "toss_emulator": EMULATOR, "console": CONSOLE,
 }  # fmt: skip

@@ -7,6 +7,7 @@ there; peers point at the real peers (catalog for likes, reviews, hot-catalog an
 for order; order for order-query, which also reads order's payment topic). Consumer groups, key prefixes and
 the topics a service lets tests choose are the fuzz tier's own (seller and wallet use the real topics, as
 their integration tests do, with groups of their own).
+The console reads all of them (and reconciles the fuzz order's and wallet's schemas).
 Every fixture here is package-scoped: the services stop when the tier's last test is done.
 """
 
@@ -30,6 +31,8 @@ from kiwishop.catalog_like.app import SERVICE as LIKE
 from kiwishop.catalog_like.settings import CatalogLikeSettings
 from kiwishop.catalog_review.app import SERVICE as REVIEW
 from kiwishop.catalog_review.settings import CatalogReviewSettings
+from kiwishop.console.app import SERVICE as CONSOLE
+from kiwishop.console.settings import ConsoleSettings
 from kiwishop.hot_catalog.app import create_app as create_hot
 from kiwishop.hot_catalog.settings import HotCatalogSettings
 from kiwishop.identity.app import SERVICE as IDENTITY
@@ -223,6 +226,23 @@ def identity_url(service_loop: ServiceLoop, infra: InfraSettings) -> str:
     """identity with its seed accounts; it signs with the run's key (tests/conftest.py), like every token here."""
     db = _migrate(service_loop, infra, "fz_identity", IDENTITY.migrations, IDENTITY.seed)
     return service_loop.serve(IDENTITY.create_app(IdentitySettings(infra=infra, db_name=db, node_id=188)))
+
+
+@pytest.fixture(scope="package")
+def console_url(
+    service_loop: ServiceLoop, infra: InfraSettings, order_url: str, order_query_url: str, catalog_url: str,
+    like_url: str, review_url: str, hot_url: str, wallet_url: str, seller_url: str, identity_url: str,
+    emulator_url: str,
+) -> str:  # fmt: skip
+    """The console over every fuzz service; its reconcile reads the fuzz order's and wallet's schemas."""
+    db = _migrate(service_loop, infra, "fz_console", CONSOLE.migrations)
+    settings = ConsoleSettings(
+        infra=infra, db_name=db, node_id=191, order_url=order_url, order_query_url=order_query_url,
+        catalog_url=catalog_url, catalog_like_url=like_url, catalog_review_url=review_url, hot_catalog_url=hot_url,
+        wallet_url=wallet_url, seller_url=seller_url, identity_url=identity_url, psp_url=emulator_url,
+        order_db_name="fz_order", wallet_db_name="fz_wallet", reconcile_interval_s=0, collect_interval_s=3600,
+    )  # fmt: skip
+    return service_loop.serve(CONSOLE.create_app(settings))
 
 
 def reset_emulator_faults(emulator_url: str) -> None:

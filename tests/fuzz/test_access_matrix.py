@@ -24,7 +24,7 @@ from tests.support import emulator_admin, tokens
 URL_FIXTURE = {
     "catalog": "catalog_url", "catalog_like": "like_url", "catalog_review": "review_url", "hot_catalog": "hot_url",
     "wallet": "wallet_url", "seller": "seller_url", "order": "order_url", "order_query": "order_query_url",
-    "toss_emulator": "emulator_url", "identity": "identity_url",
+    "toss_emulator": "emulator_url", "identity": "identity_url", "console": "console_url",
 }  # fmt: skip
 CSRF = "matrix-csrf-value-0123456789abcdefghijkl"
 

@@ -91,6 +91,7 @@ SERVED = {
     "order_query": "order_query_url",
     "toss_emulator": "emulator_url",
     "identity": "identity_url",
+    "console": "console_url",
 }
 # Known at collection, so that every operation is a test of its own.
 SPECS = {module: generated_openapi(module) for module in SERVED}
@@ -174,3 +175,9 @@ def test_toss_emulator(case: schemathesis.Case, emulator_url: str) -> None:
 @FUZZ
 def test_identity(case: schemathesis.Case, identity_url: str) -> None:
     case.call_and_validate(base_url=identity_url, headers=caller(case), checks=checks_for(case))
+
+
+@SCHEMAS["console"].parametrize()
+@FUZZ
+def test_console(case: schemathesis.Case, console_url: str) -> None:
+    case.call_and_validate(base_url=console_url, headers=caller(case), checks=checks_for(case))

@@ -7,6 +7,7 @@ from kiwishop.catalog_like.domain import LikeError
 from kiwishop.catalog_like.migrations import MIGRATIONS, SEED
 from kiwishop.catalog_like.settings import CatalogLikeSettings
 from kiwishop.contracts.catalog import KnownProducts
+from kiwishop.platform import ops_api
 from kiwishop.platform.httpclient import create_http_client
 from kiwishop.platform.runtime import Runtime
 from kiwishop.platform.service import ServiceDefinition
@@ -20,7 +21,7 @@ def create_app(settings: CatalogLikeSettings) -> FastAPI:
         settings.catalog_url, connect_timeout_s=settings.catalog_timeout_s, read_timeout_s=settings.catalog_timeout_s
     )
     runtime.on_shutdown(catalog.aclose)
-    app = runtime.build_app(title="kiwi-shop catalog-like", routers=[router])
+    app = runtime.build_app(title="kiwi-shop catalog-like", routers=[router, ops_api.router])
     app.state.settings = settings
     app.state.known_products = KnownProducts(
         catalog,

@@ -33,6 +33,7 @@ from kiwishop.order.services import OrderServices
 from kiwishop.order.settings import OrderSettings
 from kiwishop.order.store import SqlPaymentStore
 from kiwishop.order.verdicts import Policy, Timing
+from kiwishop.platform import ops_api
 from kiwishop.platform.httpclient import HttpClient, create_http_client
 from kiwishop.platform.ratelimit import RateLimiter
 from kiwishop.platform.runtime import Runtime
@@ -111,7 +112,7 @@ def create_app(settings: OrderSettings) -> FastAPI:
     runtime.on_shutdown(identity_http.aclose)
 
     page_routers = [pages.router, pages_pay.router, pages_login.router, pages_orders.router, pages_seller.router]
-    app = runtime.build_app(title="kiwi-shop order", routers=[api.router, api_ops.router, *page_routers])
+    app = runtime.build_app(title="kiwi-shop order", routers=[api.router, api_ops.router, ops_api.router, *page_routers])
     app.add_exception_handler(PageRefusal, pages.refusal_page)
     app.state.identity_login = pages_login.IdentityLogin(identity_http)
     app.state.services = OrderServices(

@@ -4,9 +4,11 @@ from fastapi import FastAPI
 
 from kiwishop.contracts.events import WALLET_CREATED, WALLET_CREATION_FAILED, on_topics
 from kiwishop.contracts.topics import SELLER, WALLET
+from kiwishop.platform import ops_api
 from kiwishop.platform.ratelimit import RateLimiter
 from kiwishop.platform.runtime import Runtime
 from kiwishop.platform.service import ServiceDefinition
+from kiwishop.seller import api_ops
 from kiwishop.seller.api import router
 from kiwishop.seller.consumers import wallet_reply_handler
 from kiwishop.seller.migrations import MIGRATIONS, SEED
@@ -31,7 +33,7 @@ def create_app(settings: SellerSettings) -> FastAPI:
     for worker in (sweeper, announcer):
         runtime.on_startup(worker.start)
         runtime.on_shutdown(worker.stop)
-    app = runtime.build_app(title="kiwi-shop seller", routers=[router])
+    app = runtime.build_app(title="kiwi-shop seller", routers=[router, api_ops.router, ops_api.router])
     app.state.settings = settings
     app.state.limits = RateLimiter(runtime.redis(ready_without=True), "seller")
     app.state.sweeper = sweeper

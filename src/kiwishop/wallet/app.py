@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from kiwishop.contracts.events import PAYMENT_CANCELED, PAYMENT_CONFIRM, WALLET_CREATE_REQUESTED, on_topics
 from kiwishop.contracts.topics import PAYMENT, SELLER, WALLET
+from kiwishop.platform import ops_api
 from kiwishop.platform.runtime import Runtime
 from kiwishop.platform.service import ServiceDefinition
 from kiwishop.wallet.api import router
@@ -43,7 +44,7 @@ def create_app(settings: WalletSettings) -> FastAPI:
             db, SqlLedger(db, outbox, ids), registry=runtime.metrics.registry, interval_s=settings.held_sweep_interval_s
         )
     )
-    app = runtime.build_app(title="kiwi-shop wallet", routers=[router])
+    app = runtime.build_app(title="kiwi-shop wallet", routers=[router, ops_api.router])
     app.state.settings = settings
     return app
 

@@ -36,16 +36,21 @@ PREFIX = {
     "catalog-review": "KIWI_CATALOG_REVIEW_",
     "hot-catalog": "KIWI_HOT_CATALOG_",
     "order-query": "KIWI_ORDER_QUERY_",
+    "console": "KIWI_CONSOLE_",
 }
 URL_SETTINGS = {
     "catalog": ("KIWI_ORDER_CATALOG_URL", "KIWI_CATALOG_LIKE_CATALOG_URL", "KIWI_CATALOG_REVIEW_CATALOG_URL",
-                "KIWI_HOT_CATALOG_CATALOG_URL"),
-    "toss-emulator": ("KIWI_ORDER_TOSS_API_URL",),
-    "hot-catalog": ("KIWI_ORDER_HOT_CATALOG_URL",),
-    "order": ("KIWI_ORDER_QUERY_ORDER_URL",),
-    "wallet": ("KIWI_ORDER_WALLET_URL",),
-    "order-query": ("KIWI_ORDER_ORDER_QUERY_URL",),
-    "identity": ("KIWI_ORDER_IDENTITY_URL",),
+                "KIWI_HOT_CATALOG_CATALOG_URL", "KIWI_CONSOLE_CATALOG_URL"),
+    "toss-emulator": ("KIWI_ORDER_TOSS_API_URL", "KIWI_CONSOLE_PSP_URL"),
+    "hot-catalog": ("KIWI_ORDER_HOT_CATALOG_URL", "KIWI_CONSOLE_HOT_CATALOG_URL"),
+    "order": ("KIWI_ORDER_QUERY_ORDER_URL", "KIWI_CONSOLE_ORDER_URL"),
+    "wallet": ("KIWI_ORDER_WALLET_URL", "KIWI_CONSOLE_WALLET_URL"),
+    "order-query": ("KIWI_ORDER_ORDER_QUERY_URL", "KIWI_CONSOLE_ORDER_QUERY_URL"),
+    "identity": ("KIWI_ORDER_IDENTITY_URL", "KIWI_CONSOLE_IDENTITY_URL"),
+    # the console reads every service's ops endpoints and readiness
+    "seller": ("KIWI_CONSOLE_SELLER_URL",),
+    "catalog-like": ("KIWI_CONSOLE_CATALOG_LIKE_URL",),
+    "catalog-review": ("KIWI_CONSOLE_CATALOG_REVIEW_URL",),
 }  # fmt: skip
 
 
@@ -95,6 +100,8 @@ class Fleet:
         for limit in ("CHECKOUTS", "CONFIRMS", "CANCELS"):
             self.env.setdefault(f"KIWI_ORDER_RATE_LIMIT_{limit}", "0")
         self.env.setdefault("KIWI_SELLER_RATE_LIMIT_REGISTRATIONS", "0")
+        # The console's collection loop reads the services' ops endpoints with an ops token of the fleet's key.
+        self.env.setdefault("KIWI_CONSOLE_SERVICE_TOKEN", self.tokens.ops())
         self.procs: dict[str, ManagedProcess] = {}
 
     def url(self, name: str) -> str:

@@ -37,6 +37,7 @@ from kiwishop_dev.devstack.signing_key import local_signing_key
 __all__ = ["LocalStack", "stop_running_stack"]
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+LOCAL_OPS_LOGIN = ("ops", "ops-password")  # identity's seed account (identity/migrations.py), local stack only
 Server = MariaDB | RedisServer | SeaweedFS | TansuBroker
 
 
@@ -151,6 +152,10 @@ class LocalStack:
         env.setdefault("KIWI_TOSS_EMULATOR_DATA_PATH", str(emulator / "emulator.sqlite3"))
         if self._local_broker_in_memory():  # no listing to wait for: answer fast (Tansu waits the whole time)
             env.setdefault("KIWI_KAFKA_FETCH_MAX_WAIT_MS", str(MEMORY_FETCH_MAX_WAIT_MS))
+        # The console's collection loop logs in as the local seed ops account (identity's seed, never production's)
+        # and logs in again before each token expires.
+        env.setdefault("KIWI_CONSOLE_SERVICE_LOGIN_ID", LOCAL_OPS_LOGIN[0])
+        env.setdefault("KIWI_CONSOLE_SERVICE_PASSWORD", LOCAL_OPS_LOGIN[1])
         return env
 
     def _ready(self, name: str, port: int) -> bool:
