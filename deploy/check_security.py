@@ -52,8 +52,12 @@ PUBLIC_PORTS = {  # service → the one port it publishes (the same number on th
     "identity": 8089,
 }
 LOOPBACK_ONLY = {"kafka-ui", "prometheus", "grafana"}  # container names: 127.0.0.1 only, and only with a profile
+OPS_PORTS = {"console": 8088}  # the ops console: always on, on the host's loopback only (SSH tunnel, VPN)
 DEMO_ONLY = {"toss-emulator"}  # service names: only with the demo profile
-OPS_USER = "kiwi-ops"
+# Operators' Kafka users: they read the dead letters, re-publish them to their topics and read group offsets — the
+# ops tools (`kiwishop dlt`, reconcile) and the console, whose code declares no topics (ops/dlt.py, ops/redrive.py).
+OPS_USERS = {"kiwi-ops", "kiwi-console"}
+OPERATOR_SERVICES = {"console"}
 SASL = {"SASL_PLAINTEXT", "SASL_SSL"}
 GRANT = re.compile(r'^grant\s+(\S+)\s+(\S+)\s+"([^"]*)"\s+"([^"]*)"\s+"([^"]*)"', re.MULTILINE)
 
@@ -151,6 +155,10 @@ def port_errors(services: dict[str, Any], service_of: dict[str, str]) -> list[st
         if container in LOOPBACK_ONLY:
             if any(ip != "127.0.0.1" for ip, _, _ in ports) or not spec.get("profiles"):
                 errors.append(f"{container}: may publish on 127.0.0.1 only, and only behind a profile")
+        elif service in OPS_PORTS:
+            wanted = OPS_PORTS[service]
+            if any((ip, published, target) != ("127.0.0.1", wanted, wanted) for ip, published, target in ports):
+                errors.append(f"{container}: may publish 127.0.0.1:{wanted} only, publishes {ports}")
         elif service in DEMO_ONLY:
             if spec.get("profiles") != ["demo"]:
                 errors.append(f"{container}: publishes a port but is not limited to the demo profile")
@@ -173,6 +181,10 @@ def kafka_errors(
 ) -> list[str]:
     """A service container's Kafka user against its code and the ACL script."""
     user, granted = f"kiwi-{service}", grants()
+    if service in OPERATOR_SERVICES:  # uses Kafka as the ops tools do (no declared topics): its grant is its use
+        if user not in granted:
+            return [f"{name}: {ACL_SCRIPT.name} has no grant for {user}"]
+        use = KafkaUse(granted[user].writes, granted[user].reads, granted[user].groups)
     if use is None:
         stray = infra.kafka_sasl_username or user in granted
         return [f"{name}: talks to no Kafka, so it must have no Kafka user"] if stray else []
@@ -232,11 +244,11 @@ def ownership_errors(users_by_service: dict[str, str]) -> list[str]:
     """Each business topic is written by the owner of its event types only (and the operators' redrive user)."""
     errors = []
     granted = grants()
-    known = set(users_by_service.values()) | {OPS_USER}
+    known = set(users_by_service.values()) | OPS_USERS
     errors += [f"{ACL_SCRIPT.name}: grant for {u}, which no service container uses" for u in granted if u not in known]
     for topic in BUSINESS_TOPICS:
         owners = {f"kiwi-{t.owner}" for t in EVENT_TYPES if t.topic == topic}
-        writers = {g.user for g in granted.values() if topic in g.writes} - {OPS_USER}
+        writers = {g.user for g in granted.values() if topic in g.writes} - OPS_USERS
         if writers != owners:
             errors.append(f"{topic}: written by {sorted(writers)}, but only {sorted(owners)} owns its events")
     return errors

@@ -59,6 +59,12 @@ grant kiwi-order-query     KAFKA_PASSWORD_ORDER_QUERY     "kiwi-shop-payment.DLT
 # re-sends order's own records, unchanged).
 grant kiwi-ops             KAFKA_PASSWORD_OPS             "kiwi-shop-payment kiwi-shop-product-like kiwi-shop-product-review kiwi-shop-wallet kiwi-shop-seller" "kiwi-shop-payment.DLT kiwi-shop-product-like.DLT kiwi-shop-product-review.DLT kiwi-shop-wallet.DLT kiwi-shop-seller.DLT" "kiwishop-dlt-*"
 
+# The ops console (8088): the same as the operators' user, and it reads every group's committed offsets (consumer
+# lag on its overview: Describe on the groups, Read on their topics for the end offsets).
+grant kiwi-console         KAFKA_PASSWORD_CONSOLE         "kiwi-shop-payment kiwi-shop-product-like kiwi-shop-product-review kiwi-shop-wallet kiwi-shop-seller" "kiwi-shop-payment kiwi-shop-product-like kiwi-shop-product-review kiwi-shop-wallet kiwi-shop-seller kiwi-shop-payment.DLT kiwi-shop-product-like.DLT kiwi-shop-product-review.DLT kiwi-shop-wallet.DLT kiwi-shop-seller.DLT" "kiwishop-dlt-*"
+acl kiwi-console --operation Describe --group wallet-settlement --group wallet-creation --group catalog-seller \
+  --group hot-catalog-service --group order-query --group order-wallet-result --group seller-registration
+
 # The migrate job's `kiwishop topics`: creates the topics (and their DLTs), nothing else.
 user kiwi-migrate KAFKA_PASSWORD_MIGRATE
 acl kiwi-migrate --operation Create --operation Describe --resource-pattern-type prefixed --topic kiwi-shop-

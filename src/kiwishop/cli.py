@@ -110,6 +110,12 @@ def cmd_dlt(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_account_add(args: argparse.Namespace) -> int:
+    from kiwishop.ops.accounts import run
+
+    return run(args.login_id, args.role, args.member_no, args.seller_no)
+
+
 def add_plugin_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Let every installed ``kiwishop.commands`` entry point add its sub-commands; one that fails to load is
     reported and skipped, so the product's own commands keep working."""
@@ -160,6 +166,15 @@ def build_parser() -> argparse.ArgumentParser:
     redrive = dlt_sub.add_parser("redrive", help="re-publish the parked records to their original topic")
     redrive.add_argument("topics", nargs=1, metavar="TOPIC", help="kiwi-shop-payment or kiwi-shop-payment.DLT")
     redrive.add_argument("--dry-run", action="store_true", help="only print what would be re-published")
+
+    account = sub.add_parser("account", help="identity's accounts (production: nothing is seeded)")
+    account_sub = account.add_subparsers(dest="account_command", required=True)
+    add = account_sub.add_parser("add", help="a new login; password from KIWI_NEW_ACCOUNT_PASSWORD or the terminal")
+    add.add_argument("login_id")
+    add.add_argument("--role", choices=["member", "seller", "ops"], required=True)
+    add.add_argument("--member-no", type=int, help="the member a member account is")
+    add.add_argument("--seller-no", type=int, help="the seller a seller account is")
+    add.set_defaults(func=cmd_account_add)
 
     add_plugin_commands(sub)
     return parser

@@ -2,7 +2,8 @@
 # Runs once, when the MySQL container starts on an empty data volume (docker-entrypoint-initdb.d).
 # Creates one schema per service that has a SQL database, and least-privilege users:
 #   kiwi_migrate     DDL + DML on every kiwi-shop schema (used only by the one-shot "migrate" job)
-#   kiwi_<service>   SELECT/INSERT/UPDATE/DELETE on its own schema only
+#   kiwi_<service>   SELECT/INSERT/UPDATE/DELETE on its own schema only (kiwi_console also SELECT on order's and
+#                    wallet's: reconcile)
 # Every one of them logs in over TLS only (REQUIRE SSL, set again on a re-run for users made before).
 # Passwords come from the container's environment (deploy/.env); use letters, digits and _ only.
 # Against a managed MySQL instead, with a mysql client:  MYSQL_HOST=<host> MYSQL_ADMIN_USER=<admin>
@@ -13,7 +14,7 @@
   statements() {
     echo "CREATE USER IF NOT EXISTS 'kiwi_migrate'@'%' IDENTIFIED BY '${DB_MIGRATE_PASSWORD:?}' REQUIRE SSL;"
     echo "ALTER USER 'kiwi_migrate'@'%' REQUIRE SSL;"
-    for service in catalog catalog_like catalog_review identity order seller wallet; do
+    for service in catalog catalog_like catalog_review console identity order seller wallet; do
       password_var="DB_PASSWORD_${service^^}"
       password="${!password_var:?$password_var is not set}"
       schema="payment_msa_v2_${service}"
@@ -24,6 +25,9 @@
       echo "GRANT CREATE, ALTER, DROP, INDEX, REFERENCES, SELECT, INSERT, UPDATE, DELETE" \
            "ON \`${schema}\`.* TO 'kiwi_migrate'@'%';"
     done
+    # The console's reconcile reads order's and wallet's books, and changes nothing there.
+    echo "GRANT SELECT ON \`payment_msa_v2_order\`.* TO 'kiwi_console'@'%';"
+    echo "GRANT SELECT ON \`payment_msa_v2_wallet\`.* TO 'kiwi_console'@'%';"
   }
   sql=$(statements)  # all or nothing: a missing password stops before any statement runs
   if [ -n "${MYSQL_HOST:-}" ]; then server=(-h "$MYSQL_HOST" -P "${MYSQL_PORT:-3306}"); else server=(--protocol=socket); fi
