@@ -36,6 +36,7 @@ class DrillResult:
     cancels: dict[str, Any] = field(default_factory=dict)  # the load's cancels: requested, done, in doubt, refused…
     cancel_books: dict[str, Any] = field(default_factory=dict)  # DONE at the PSP, CANCELED lines, DEBIT rows
     cancel_problems: list[str] = field(default_factory=list)  # none allowed (``drill_cancels``)
+    console_problems: list[str] = field(default_factory=list)  # what the ops console shows afterwards: none allowed
 
     @property
     def clean(self) -> bool:
@@ -43,7 +44,13 @@ class DrillResult:
         findings = bool(self.findings and self.findings.clean)
         honest = not self.server_errors and not self.no_retry_after  # an outage answers 503 with Retry-After
         return (
-            findings and money and honest and not self.poison_problems and not self.pending and not self.cancel_problems
+            findings
+            and money
+            and honest
+            and not self.poison_problems
+            and not self.pending
+            and not self.cancel_problems
+            and not self.console_problems
         )
 
 
@@ -71,6 +78,9 @@ def render_result(result: DrillResult) -> str:
     late = "; ".join(result.late_sale_problems) or "credited once"
     lines.append(f"late-wallet sale: {result.late_sale} {late}")
     lines += _cancel_lines(result)
+    lines += [f"  PROBLEM: {p}" for p in result.console_problems] or [
+        "ops console: overview all answered, nothing in doubt, the parked records listed, its reconcile clean"
+    ]
     lines += ["", render(result.findings) if result.findings else "reconcile did not run", ""]
     lines.append("drills: PASSED" if result.clean else "drills: FAILED")
     return "\n".join(lines)

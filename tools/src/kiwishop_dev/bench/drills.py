@@ -38,7 +38,7 @@ from typing import Any
 
 from kiwishop.platform.httpclient import HttpClient
 from kiwishop.toss_emulator.settings import admin_headers
-from kiwishop_dev.bench import drill_cancels, drill_phases, poison
+from kiwishop_dev.bench import drill_cancels, drill_console, drill_phases, poison
 from kiwishop_dev.bench.drill_phases import LateSale, PhasePlan
 from kiwishop_dev.bench.drill_report import DrillResult, render_result, write_json
 from kiwishop_dev.bench.load import Load, Mix
@@ -248,6 +248,9 @@ async def _judge(shop: Shop, drill: Drill, load: Load, injected: poison.Injected
         result.late_sale = {"sellerNo": sale.seller_no, "orderId": sale.order_id, "amount": str(sale.amount)}
         result.late_sale_problems = await drill_phases.late_sale_problems(shop, sale)
     drill.note("reconcile " + ("clean" if result.findings.clean else f"{len(result.findings.problems)} problems"))
+    result.console_problems = await drill_console.console_problems(shop, result.poison)
+    seen = result.console_problems
+    drill.note("ops console " + (f"{len(seen)} problems" if seen else "agrees"))
 
 
 async def _psp_stats(shop: Shop) -> dict[str, Any]:
