@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run stop test lint unit integration e2e browser bench fuzz drills reconcile dlt rebuild-order-query rebuild-hot-catalog migrate clean-data
+.PHONY: install run stop test lint unit integration e2e browser bench fuzz drills reconcile dlt rebuild-order-query rebuild-hot-catalog migrate clean-data image-check
 
 install:
 	@bash scripts/bootstrap.sh
@@ -46,6 +46,9 @@ fuzz: install  ## schemathesis over every service's OpenAPI, $(FUZZ_EXAMPLES) ca
 
 drills: install  ## fault drills under load on private servers: kill -9 every service, a MariaDB restart, PSP faults, poison records; then reconcile
 	@$(BIN)/kiwishop drills
+
+image-check: install  ## build deploy/Dockerfile with podman (as root) and run every service's container until /health/ready answers; slow, not in make test
+	@$(BIN)/kiwishop image-check
 
 reconcile: install  ## PSP approvals = SUCCESS lines = wallet ledger = balances, per seller (against the local stack)
 	@$(BIN)/kiwishop reconcile

@@ -1,4 +1,4 @@
-"""The ``kiwishop`` sub-commands of the developer tools: run, stop, bench, drills, token.
+"""The ``kiwishop`` sub-commands of the developer tools: run, stop, bench, drills, token, image-check.
 
 Each ``register_*`` function is an entry point of the group ``kiwishop.commands`` (see tools/pyproject.toml),
 called by ``kiwishop.cli`` with its sub-parsers. Only argparse is imported here: every ``kiwishop serve`` loads
@@ -80,3 +80,41 @@ def register_token(sub: SubParsers) -> None:
     who.add_argument("--ops", action="store_true", help="the ops account's")
     token.add_argument("--url", help="the identity service (default http://127.0.0.1:8089, or KIWI_IDENTITY_PORT)")
     token.set_defaults(func=cmd_token)
+
+
+def cmd_image_check(args: argparse.Namespace) -> int:
+    from kiwishop_dev.image_check import run
+
+    return run(args, _root())
+
+
+def add_image_check_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--service",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="check only this service (repeatable; default: every service)",
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="one more variable for every container (repeatable), e.g. to try a setting",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=180.0, help="seconds each container may take to get ready (default 180)"
+    )
+    parser.add_argument("--tag", default="kiwishop:check", help="the image to build and run (default kiwishop:check)")
+    parser.add_argument("--rebuild-base", action="store_true", help="make the base image again even if it exists")
+
+
+def register_image_check(sub: SubParsers) -> None:
+    """Entry point ``image-check`` (tools/pyproject.toml); `make image-check` runs ``python -m
+    kiwishop_dev.image_check``, which works without it."""
+    check = sub.add_parser(
+        "image-check", help="build deploy/Dockerfile with podman, run every service's container until ready"
+    )
+    add_image_check_arguments(check)
+    check.set_defaults(func=cmd_image_check)
