@@ -112,7 +112,8 @@ def create_app(settings: OrderSettings) -> FastAPI:
     runtime.on_shutdown(identity_http.aclose)
 
     page_routers = [pages.router, pages_pay.router, pages_login.router, pages_orders.router, pages_seller.router]
-    app = runtime.build_app(title="kiwi-shop order", routers=[api.router, api_ops.router, ops_api.router, *page_routers])
+    routers = [api.router, api_ops.router, ops_api.router, *page_routers]
+    app = runtime.build_app(title="kiwi-shop order", routers=routers)
     app.add_exception_handler(PageRefusal, pages.refusal_page)
     app.state.identity_login = pages_login.IdentityLogin(identity_http)
     app.state.services = OrderServices(
