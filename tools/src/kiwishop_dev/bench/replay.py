@@ -60,6 +60,21 @@ async def connect(infra: InfraSettings, db: str) -> Any:
     )  # fmt: skip
 
 
+async def flush_log_at_trx_commit(infra: InfraSettings, value: int | None = None) -> int:
+    """MariaDB's ``innodb_flush_log_at_trx_commit`` (a global, dynamic setting); set to ``value`` first if given.
+    Returns the value it had before."""
+    conn = await connect(infra, "mysql")
+    try:
+        async with conn.cursor() as cur:
+            await cur.execute("SELECT @@GLOBAL.innodb_flush_log_at_trx_commit")
+            (before,) = await cur.fetchone()
+            if value is not None:
+                await cur.execute(f"SET GLOBAL innodb_flush_log_at_trx_commit = {int(value)}")
+        return int(before)
+    finally:
+        conn.close()
+
+
 async def prepare_schemas(infra: InfraSettings, products: list[Product]) -> dict[int, int]:
     """The replay's order and wallet schemas, with a wallet per seller; returns seller → wallet number."""
     await migrate(infra, ORDER_DB, ORDER.migrations)

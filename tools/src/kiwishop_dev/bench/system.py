@@ -38,7 +38,7 @@ from kiwishop.platform.httpclient import HttpClient
 from kiwishop.platform.settings import InfraSettings
 from kiwishop_dev.bench import profiling
 from kiwishop_dev.bench.load import Load
-from kiwishop_dev.bench.replay import Replayer
+from kiwishop_dev.bench.replay import Replayer, flush_log_at_trx_commit
 from kiwishop_dev.bench.report import Report
 from kiwishop_dev.bench.shop import ORDER_DB, WALLET_DB, Shop
 from kiwishop_dev.bench.system_model import (
@@ -183,18 +183,34 @@ async def measure(sizes: Sizes, out: Path, extra_env: dict[str, str] | None = No
             await shop.start()
             processes = _pids(shop)
             stamp = time.strftime("%Y%m%dT%H%M%S")
+            infra = shop.servers.infra
+            flush = await flush_log_at_trx_commit(infra)
             phases = [await _phase(shop, name, sizes, out / f"system-{stamp}-py-spy-{name}.txt") for name in PROFILES]
+            strict = None
+            if flush != 1:  # the local stack's setting isn't production's: the fast profile once more at 1
+                await flush_log_at_trx_commit(infra, 1)
+                strict = await _phase(shop, "fast", sizes, out, spy_on_order=False)
+                await flush_log_at_trx_commit(infra, flush)
             await shop.set_faults(latencyMsMin=0, latencyMsMax=0)  # asking the PSP about every order: no wait
-            lost, approved = await _lost(shop, phases)
+            lost, approved = await _lost(shop, phases + ([strict] if strict else []))
             findings = await shop.reconcile(lag_bound_s=0, recovery_window_s=0)
             await shop.stop_services()  # the replay gets the machine to itself
-            replayer = await Replayer.prepare(shop.servers.infra, shop.products)
+            replayer = await Replayer.prepare(infra, shop.products)
             replay = await replayer.run(sizes.users["fast"], sizes.replay_s, shop.servers.mariadb.proc.pid)
+            strict_replay = None
+            if strict is not None:
+                await flush_log_at_trx_commit(infra, 1)
+                strict_replay = await replayer.run(sizes.users["fast"], sizes.replay_s, shop.servers.mariadb.proc.pid)
+                await flush_log_at_trx_commit(infra, flush)
         finally:
             await shop.stop()
     durable, durable_lost = await measure_durable(sizes, extra_env)
     machine = {"cpus": len(os.sched_getaffinity(0)), "loadavg_before": load_before, "loadavg_after": os.getloadavg()}
-    return Outcome(phases, lost, approved, findings, replay, processes, machine, durable, durable_lost)
+    outcome = Outcome(phases, lost, approved, findings, replay, processes, machine, durable, durable_lost)
+    outcome.flush_log_at_trx_commit = flush
+    if strict is not None and strict_replay is not None:
+        outcome.at_flush_1 = (strict, strict_replay)
+    return outcome
 
 
 async def measure_durable(sizes: Sizes, extra_env: dict[str, str] | None = None) -> tuple[Phase, list[str]]:

@@ -58,6 +58,9 @@ class Outcome:
     machine: dict[str, Any]
     durable: Phase | None = None  # the fast profile again, the broker on s3:// (SeaweedFS) instead of memory://
     durable_lost: list[str] = field(default_factory=list)
+    flush_log_at_trx_commit: int = 1  # MariaDB's setting during the phases and the first replay
+    # When that isn't production's 1: the fast profile and the replay again with it at 1.
+    at_flush_1: tuple[Phase, ReplayResult] | None = None
 
 
 def endpoint_stats(phase: Phase) -> dict[str, dict[str, float]]:
