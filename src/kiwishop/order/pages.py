@@ -18,11 +18,13 @@ from kiwishop.order.page_session import PageRefusal, PageVisit, PageVisitDep
 from kiwishop.order.services import OrderServicesDep
 from kiwishop.order.showcase import showcase
 from kiwishop.platform.errors import AppError, CommonError
+from kiwishop.platform.page_session import SHARED_TEMPLATES
 from kiwishop.platform.params import MAX_ID, parse_id_list
 
 router = APIRouter(include_in_schema=False)
 _templates = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
+    loader=FileSystemLoader([Path(__file__).parent / "templates", SHARED_TEMPLATES]),
+    autoescape=select_autoescape(["html"]),
 )
 DEFAULT_PRODUCTS = [1, 2, 3]
 MAX_LINES = 50  # what POST /api/checkout takes (CheckoutIn.productNoList)

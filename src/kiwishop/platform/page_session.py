@@ -189,12 +189,17 @@ def form_is_ours(request: Request, visit: PageVisit, form: dict[str, list[str]] 
     return origin is None or origin in own_origins(request, visit.secure)
 
 
+SHARED_TEMPLATES = Path(__file__).parent / "templates"  # what every service's pages may include (the login form)
+
+
 class PageTemplates:
     """A service's Jinja templates (autoescaped), each rendered for one visit with who is logged in (``caller``),
     the CSRF value of its forms (``csrf``) and the way to log in and come back (``login_link``)."""
 
     def __init__(self, folder: Path) -> None:
-        self._env = Environment(loader=FileSystemLoader(folder), autoescape=select_autoescape(["html"]))
+        self._env = Environment(
+            loader=FileSystemLoader([folder, SHARED_TEMPLATES]), autoescape=select_autoescape(["html"])
+        )
 
     def render(self, visit: PageVisit | None, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         """The page; never stored by a cache: the pages are one browser's own."""
