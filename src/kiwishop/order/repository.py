@@ -126,11 +126,19 @@ def event_update(order_id: str, now: dt.datetime, values: dict[str, Any] | None 
 
 
 async def insert_payment(uow: UnitOfWork, ids: Snowflake, payment: Payment, now: dt.datetime) -> None:
-    await uow.conn.execute(INSERT_EVENT, event_row(payment, now))
-    await uow.conn.execute(INSERT_LINES, line_rows(payment, now))
+    await uow.run(INSERT_EVENT, event_row(payment, now))
+    await uow.run_many(INSERT_LINES, line_rows(payment, now))
     previous = [(line.payment_order_no, None) for line in payment.lines]
     history = history_rows(ids, previous, PaymentStatus.NOT_STARTED, "CHECKOUT", "api", now)
-    await uow.conn.execute(INSERT_HISTORY, history)
+    await uow.run_many(INSERT_HISTORY, history)
+
+
+async def load_in(uow: UnitOfWork, order_id: str, *, for_update: bool = False) -> Payment | None:
+    """``load_payment`` inside a unit of work, through the driver (the hot path's way)."""
+    if for_update:
+        await uow.run(LOCK, {"order_id": order_id})
+    payments = _payments(await uow.run(LOAD, {"order_id": order_id}))
+    return payments[0] if payments else None
 
 
 async def load_payment(
@@ -213,15 +221,15 @@ async def move(
     On success the in-memory ``payment`` reflects the new state."""
     now = utcnow()
     previous = payment.status
-    result = await uow.conn.execute(MOVE_LINES, move_params(payment.order_id, previous, to, now))
+    result = await uow.run(MOVE_LINES, move_params(payment.order_id, previous, to, now))
     if result.rowcount != len(payment.lines):
         if result.rowcount:
             raise RuntimeError(f"order {payment.order_id}: lines out of step ({result.rowcount}/{len(payment.lines)})")
         return False
     lines = [(line.payment_order_no, previous) for line in payment.lines]
-    await uow.conn.execute(INSERT_HISTORY, history_rows(ids, lines, to, reason, changed_by, now))
+    await uow.run_many(INSERT_HISTORY, history_rows(ids, lines, to, reason, changed_by, now))
     extra = event_values or {}
-    await uow.conn.execute(UPDATE_EVENT, event_update(payment.order_id, now, extra))
+    await uow.run(UPDATE_EVENT, event_update(payment.order_id, now, extra))
     for line in payment.lines:
         line.status = to
     for name, value in extra.items():

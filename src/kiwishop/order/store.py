@@ -49,10 +49,10 @@ class SqlPaymentTransaction:
         self._topic = topic
 
     async def load_for_update(self, order_id: str) -> Payment | None:
-        return await repository.load_payment(self._uow.conn, order_id=order_id, for_update=True)
+        return await repository.load_in(self._uow, order_id, for_update=True)
 
     async def load(self, order_id: str) -> Payment | None:
-        return await repository.load_payment(self._uow.conn, order_id=order_id)
+        return await repository.load_in(self._uow, order_id)
 
     async def insert(self, payment: Payment) -> None:
         await repository.insert_payment(self._uow, self._ids, payment, utcnow())
@@ -94,7 +94,7 @@ class SqlPaymentTransaction:
         await self._uow.conn.execute(_SETTLE_RESCHEDULE, {"next": at, "o": order_id})
 
     async def mark_wallet_settled(self, order_id: str) -> bool:
-        result = await self._uow.conn.execute(repository.WALLET_SETTLED, {"settled_order_id": order_id})
+        result = await self._uow.run(repository.WALLET_SETTLED, {"settled_order_id": order_id})
         return bool(result.rowcount)
 
     async def commit(self) -> None:

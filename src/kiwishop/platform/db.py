@@ -11,14 +11,17 @@ import asyncio
 import logging
 import random
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
 from sqlalchemy import URL, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.sql.expression import ClauseElement
 
+from kiwishop.platform import driver_sql
+from kiwishop.platform.driver_sql import DriverResult
 from kiwishop.platform.settings import InfraSettings
 
 T = TypeVar("T")
@@ -107,13 +110,64 @@ def create_engine(infra: InfraSettings, db_name: str | None, *, pool_size: int, 
 
 
 class UnitOfWork:
-    """One connection, one transaction; explicit commit, rollback by default."""
+    """One connection, one transaction; explicit commit, rollback by default. ``run`` / ``run_many`` send a
+    statement straight through the driver (``driver_sql``): the hot paths' way; ``conn`` is SQLAlchemy's."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
         self._conn: AsyncConnection | None = None
+        self._driver: Any = None
         self._committed = False
         self.wrote_outbox = False
+
+    async def run(self, clause: ClauseElement, params: Mapping[str, Any] | None = None) -> DriverResult:
+        """``clause`` with ``params``, sent by the driver inside this transaction."""
+        statement, args = driver_sql.sql(clause, params or {})
+        return await self._send(statement, args, many=False)
+
+    async def run_many(self, insert: ClauseElement, rows: Sequence[Mapping[str, Any]]) -> None:
+        """A batched INSERT of ``rows`` (one multi-row statement); nothing for no rows."""
+        if rows:
+            statement, args = driver_sql.many(insert, rows)
+            await self._send(statement, args, many=True)
+
+    async def _send(self, statement: str, args: Any, *, many: bool) -> DriverResult:
+        if self._driver is None:
+            self._driver = (await self.conn.get_raw_connection()).driver_connection
+        try:
+            async with self._driver.cursor() as cursor:
+                if many:
+                    await cursor.executemany(statement, args)
+                else:
+                    await cursor.execute(statement, args)
+                rows = await cursor.fetchall() if cursor.description else ()
+                return driver_sql.result_of(cursor.description, rows, cursor.rowcount)
+        except Exception as exc:
+            raise await self._translated(statement, args, exc) from exc
+        except BaseException:
+            await self._invalidate()  # interrupted half-way (cancelled): the protocol state is unknown
+            raise
+
+    async def _translated(self, statement: str, args: Any, exc: Exception) -> BaseException:
+        """The error SQLAlchemy would have raised for ``exc``; a lost connection is invalidated first."""
+        dbapi = self._db.engine.dialect.loaded_dbapi
+        if isinstance(exc, AttributeError):  # asyncmy's way of failing on a closed socket (as SQLAlchemy's adapter)
+            exc = dbapi.InternalError("network operation failed due to asyncmy attribute error")
+        if not isinstance(exc, dbapi.Error):
+            await self._invalidate()
+            return exc
+        lost = self._db.engine.dialect.is_disconnect(exc, None, None)
+        if lost:
+            await self._invalidate()
+        return DBAPIError.instance(statement, args, exc, dbapi.Error, connection_invalidated=lost)
+
+    async def _invalidate(self) -> None:
+        self._driver = None
+        if self._conn is not None:
+            try:
+                await self._conn.invalidate()
+            except Exception:
+                log.debug("invalidating a broken connection failed", exc_info=True)
 
     @property
     def conn(self) -> AsyncConnection:
@@ -135,7 +189,7 @@ class UnitOfWork:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        conn, self._conn = self._conn, None
+        conn, self._conn, self._driver = self._conn, None, None
         if conn is None:
             return
         try:

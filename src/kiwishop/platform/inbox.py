@@ -62,7 +62,7 @@ def claim_params(consumer: str, event_id: int, event_type: str) -> dict[str, obj
 
 async def claim(uow: UnitOfWork, consumer: str, envelope: Envelope) -> bool:
     """Record the event as processed by ``consumer``; False when it already was (a duplicate)."""
-    result = await uow.conn.execute(CLAIM, claim_params(consumer, envelope.event_id, envelope.type))
+    result = await uow.run(CLAIM, claim_params(consumer, envelope.event_id, envelope.type))
     return bool(result.rowcount == 1)
 
 

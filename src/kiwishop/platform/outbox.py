@@ -163,7 +163,7 @@ class Outbox:
             self._ids, topic=topic, key=key, event_type=event_type, payload=payload,
             idempotency_key=idempotency_key, event_id=event_id,
         )  # fmt: skip
-        await uow.conn.execute(INSERT, row)
+        await uow.run(INSERT, row)
         uow.wrote_outbox = True
         return envelope
 
@@ -182,7 +182,7 @@ class Outbox:
         _, row = outbox_row(
             self._ids, topic=topic, key=key, event_type=event_type, payload=payload, idempotency_key=idempotency_key
         )
-        await uow.conn.execute(INSERT_OR_REQUEUE, row)
+        await uow.run(INSERT_OR_REQUEUE, row)
         uow.wrote_outbox = True
 
     async def requeue(self, uow: UnitOfWork, idempotency_key: str) -> bool:

@@ -186,9 +186,9 @@ class OutboxRelay:
     async def _claim(self) -> list[Any]:
         now = utcnow()
         async with self._db.uow() as uow:
-            rows = (await uow.conn.execute(CLAIM, claim_params(now, self._batch))).all()
+            rows = (await uow.run(CLAIM, claim_params(now, self._batch))).all()
             if rows:
-                await uow.conn.execute(LEASE, lease_params([r.outbox_no for r in rows], now + self._lease, now))
+                await uow.run(LEASE, lease_params([r.outbox_no for r in rows], now + self._lease, now))
             await uow.commit()
         return list(rows)
 
@@ -196,7 +196,7 @@ class OutboxRelay:
         now = utcnow()
         async with self._db.uow() as uow:
             if done:
-                await uow.conn.execute(PUBLISHED, published_params(done, now))
+                await uow.run(PUBLISHED, published_params(done, now))
             if failed:
                 await uow.conn.execute(
                     NOT_PUBLISHED,

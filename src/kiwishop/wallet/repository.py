@@ -188,7 +188,7 @@ class SqlLedgerTransaction:
         )
 
     async def lookup(self, sellers: Collection[int], keys: Collection[str]) -> Lookup:
-        result = await self._uow.conn.execute(LOOKUP, {"sellers": sorted(sellers), "keys": list(keys)})
+        result = await self._uow.run(LOOKUP, {"sellers": sorted(sellers), "keys": list(keys)})
         found = Lookup(wallets={}, credited=set(), canceled=set())
         for row in result:  # the UNION's columns are named by its first SELECT
             if row.credited_key is not None:
@@ -225,7 +225,7 @@ class SqlLedgerTransaction:
         return wallet_no
 
     async def add_to_balances(self, totals: Mapping[int, Decimal], wallets: Mapping[int, LockedWallet]) -> None:
-        result = await self._uow.conn.execute(update_balances(len(totals)), balance_params(totals, wallets, self._now))
+        result = await self._uow.run(update_balances(len(totals)), balance_params(totals, wallets, self._now))
         if result.rowcount != len(totals):
             raise ConflictError(f"{len(totals) - result.rowcount} wallet(s) changed since they were read")
 
@@ -242,7 +242,7 @@ class SqlLedgerTransaction:
 
     async def _insert(self, statement: Any, rows: list[dict[str, Any]], taken: str) -> None:
         try:
-            await self._uow.conn.execute(statement, rows)
+            await self._uow.run_many(statement, rows)
         except IntegrityError as exc:
             code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
             if code == _DUPLICATE_KEY:  # another delivery wrote a key meanwhile: re-run, then skip it

@@ -19,6 +19,7 @@ from kiwishop.order.app import create_app
 from kiwishop.order.consumers import wallet_result_handlers
 from kiwishop.order.settings import OrderSettings
 from kiwishop.order.store import SqlPaymentStore
+from kiwishop.platform import driver_sql
 from kiwishop.platform.db import Database
 from kiwishop.platform.envelope import Envelope
 from kiwishop.platform.ids import Snowflake
@@ -47,16 +48,28 @@ def shape(statement: str) -> str:
 
 @contextmanager
 def services_sql() -> Iterator[set[str]]:
-    """Every statement SQLAlchemy sends in this process meanwhile (the services run in it)."""
+    """Every statement sent in this process meanwhile (the services run in it): by SQLAlchemy, and straight
+    through the driver by ``UnitOfWork.run`` / ``run_many`` (``driver_sql``)."""
     sent: set[str] = set()
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         sent.add(shape(statement))
 
+    def noting(build: Callable[..., tuple[str, Any]]) -> Callable[..., tuple[str, Any]]:
+        def built(*args: Any) -> tuple[str, Any]:
+            statement, params = build(*args)
+            sent.add(shape(statement))
+            return statement, params
+
+        return built
+
+    originals = driver_sql.sql, driver_sql.many
     event.listen(Engine, "before_cursor_execute", record)
+    driver_sql.sql, driver_sql.many = noting(driver_sql.sql), noting(driver_sql.many)  # type: ignore[assignment]
     try:
         yield sent
     finally:
+        driver_sql.sql, driver_sql.many = originals  # type: ignore[assignment]
         event.remove(Engine, "before_cursor_execute", record)
 
 

@@ -7,8 +7,8 @@ from kiwishop.ops.reconcile import Findings
 from kiwishop_dev.bench.load import Orders, Recorder
 from kiwishop_dev.bench.replay import ReplayResult
 from kiwishop_dev.bench.report import Report
-from kiwishop_dev.bench.system_model import Outcome, Phase
-from kiwishop_dev.bench.system_report import add_rows, markdown, shop_cpu_ms
+from kiwishop_dev.bench.system_model import Outcome, Phase, shop_cpu_ms
+from kiwishop_dev.bench.system_report import add_rows, markdown
 
 WINDOW = (1000.0, 1010.0)  # 10 s
 

@@ -27,10 +27,10 @@ from kiwishop.platform.migrations import migrate
 from kiwishop.platform.settings import InfraSettings, ServiceSettings
 from kiwishop.wallet.app import SERVICE as WALLET
 from kiwishop.wallet.repository import INSERT_WALLET
-from kiwishop_dev.bench.dbapi import execute_many
+from kiwishop_dev.bench.dbapi import execute_many, run
 from kiwishop_dev.bench.load import Product
 from kiwishop_dev.bench.profiling import cpu_seconds, own_cpu_seconds
-from kiwishop_dev.bench.replay_payment import CATALOG_DB, ORDER_DB, WALLET_DB, PaymentReplay, run
+from kiwishop_dev.bench.replay_payment import CATALOG_DB, ORDER_DB, WALLET_DB, PaymentReplay
 
 RELAY_BATCH = ServiceSettings.model_fields["outbox_batch_size"].default
 RELAY_LEASE_S = ServiceSettings.model_fields["outbox_lease_s"].default

@@ -16,15 +16,12 @@ change to the services' SQL changes what the DB-limit replay measures. In the or
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import random
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-
-from sqlalchemy.sql.expression import ClauseElement
 
 from kiwishop.catalog.queries import PRODUCTS_BY_NO
 from kiwishop.contracts.events import PAYMENT_CONFIRM, WALLET_SETTLED
@@ -52,24 +49,13 @@ from kiwishop.wallet.domain import (
     totals_by_seller,
 )
 from kiwishop.wallet.handlers import SETTLEMENT_CONSUMER
-from kiwishop_dev.bench.dbapi import execute_many, sql
+from kiwishop_dev.bench.dbapi import execute_many, run
 from kiwishop_dev.bench.load import Product
 
 ORDER_DB, WALLET_DB, CATALOG_DB = "bench_replay_order", "bench_replay_wallet", "payment_msa_v2_catalog"
 ORDER_WALLET_CONSUMER = "order-wallet-result"
 LEASE = dt.timedelta(seconds=30)
 SETTLEMENT_GRACE = dt.timedelta(seconds=30)
-
-
-def driver_args(args: list[Any]) -> list[Any]:
-    """The arguments as SQLAlchemy's bind processing hands them to the driver (enums by value)."""
-    return [a.value if isinstance(a, enum.Enum) else a for a in args]
-
-
-async def run(cur: Any, clause: ClauseElement, params: Mapping[str, Any]) -> Any:
-    statement, args = sql(clause, params)
-    await cur.execute(statement, driver_args(args))
-    return cur
 
 
 @dataclass

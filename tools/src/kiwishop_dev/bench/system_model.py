@@ -100,3 +100,19 @@ def storage_comparison(outcome: Outcome) -> list[tuple[str, Phase, int]]:
     if outcome.durable is not None:
         runs.append(("s3:// (SeaweedFS)", outcome.durable, len(outcome.durable_lost)))
     return runs
+
+
+def share(settled_per_s: float, replay: ReplayResult) -> float:
+    """The services' settled rate as a share of the replayed DB limit."""
+    return settled_per_s / replay.rate if replay.rate else 0.0
+
+
+NOT_THE_SHOP = ("toss-emulator", "mariadb", "redis", "tansu", "seaweedfs", "load driver")
+
+
+def shop_cpu_ms(phase: Phase) -> dict[str, float]:
+    """CPU ms per settled payment in the window, per process of the shop's own (the services: not the PSP's
+    emulator, the servers or the load driver). The mixed load's reads, likes and reviews are in it too."""
+    began, ended = phase.window
+    settled = max(1, sum(1 for at in phase.credited.values() if began <= at < ended))
+    return {name: used / settled * 1000 for name, used in phase.cpu.items() if name not in NOT_THE_SHOP}

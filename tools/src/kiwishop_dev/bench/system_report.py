@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from kiwishop.ops.reconcile import render
-from kiwishop_dev.bench.replay import ReplayResult
 from kiwishop_dev.bench.report import Report, percentile
 from kiwishop_dev.bench.system_chart import chart, series
 from kiwishop_dev.bench.system_model import (
@@ -20,6 +19,8 @@ from kiwishop_dev.bench.system_model import (
     endpoint_stats,
     lags_ms,
     settled_rate,
+    share,
+    shop_cpu_ms,
     storage_comparison,
 )
 
@@ -77,22 +78,6 @@ def add_rows(report: Report, outcome: Outcome) -> None:
         report.add(SCENARIO, f"  confirm→credited p99, broker on {storage}", percentile(lags_ms(phase), 99), "ms")
         report.add(SCENARIO, f"  lost payments, broker on {storage}", lost, "", "0", lost == 0)
     report.add(SCENARIO, "1-minute load average after the run (context)", outcome.machine["loadavg_after"][0], "")
-
-
-def share(settled_per_s: float, replay: ReplayResult) -> float:
-    """The services' settled rate as a share of the replayed DB limit."""
-    return settled_per_s / replay.rate if replay.rate else 0.0
-
-
-NOT_THE_SHOP = ("toss-emulator", "mariadb", "redis", "tansu", "seaweedfs", "load driver")
-
-
-def shop_cpu_ms(phase: Phase) -> dict[str, float]:
-    """CPU ms per settled payment in the window, per process of the shop's own (the services: not the PSP's
-    emulator, the servers or the load driver). The mixed load's reads, likes and reviews are in it too."""
-    began, ended = phase.window
-    settled = max(1, sum(1 for at in phase.credited.values() if began <= at < ended))
-    return {name: used / settled * 1000 for name, used in phase.cpu.items() if name not in NOT_THE_SHOP}
 
 
 def lag_parts_ms(phase: Phase) -> dict[str, list[float]]:
