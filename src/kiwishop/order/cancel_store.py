@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kiwishop.order import repository
 from kiwishop.order.cancellation import OPEN, Cancel, CancelStatus
@@ -19,7 +18,7 @@ from kiwishop.order.domain import Payment, PaymentStatus
 from kiwishop.order.store import SqlPaymentTransaction
 from kiwishop.order.tables import payment_cancel_lines, payment_cancels, payment_order_histories, payment_orders
 from kiwishop.platform.clock import utcnow
-from kiwishop.platform.db import Database
+from kiwishop.platform.db import Database, UnitOfWork
 from kiwishop.platform.ids import Snowflake
 from kiwishop.platform.outbox import Outbox
 
@@ -61,9 +60,9 @@ CANCEL_LINES = (
 )
 
 
-async def load_cancels(conn: AsyncConnection, order_id: str) -> list[Cancel]:
+async def load_cancels(uow: UnitOfWork, order_id: str) -> list[Cancel]:
     cancels: dict[int, Cancel] = {}
-    for row in await conn.execute(CANCELS_OF, {"order_id": order_id}):
+    for row in await uow.run(CANCELS_OF, {"order_id": order_id}):
         cancel = cancels.get(row.cancel_no)
         if cancel is None:
             cancel = cancels[row.cancel_no] = _cancel_of(row)
@@ -86,7 +85,7 @@ class SqlCancelTransaction(SqlPaymentTransaction):
     """``CancelTransaction``: the payment transaction, plus the order's cancels."""
 
     async def cancels_of(self, order_id: str) -> list[Cancel]:
-        return await load_cancels(self._uow.conn, order_id)
+        return await load_cancels(self._uow, order_id)
 
     async def add_cancel(self, cancel: Cancel) -> None:
         now = utcnow()
@@ -149,12 +148,12 @@ class SqlCancelStore:
             yield SqlCancelTransaction(uow, self._ids, self._outbox, self._topic)
 
     async def find(self, order_id: str) -> Payment | None:
-        async with self._db.engine.connect() as conn:
-            return await repository.load_payment(conn, order_id=order_id)
+        async with self._db.uow() as uow:  # a read: nothing is committed
+            return await repository.load_in(uow, order_id)
 
     async def find_cancels(self, order_id: str) -> list[Cancel]:
-        async with self._db.engine.connect() as conn:
-            return await load_cancels(conn, order_id)
+        async with self._db.uow() as uow:
+            return await load_cancels(uow, order_id)
 
     async def due_cancels(self, now: dt.datetime, limit: int) -> list[tuple[str, int]]:
         async with self._db.engine.connect() as conn:

@@ -4,7 +4,7 @@ paid orders waiting for wallet."""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, select, text
+from sqlalchemy import and_, bindparam, select, text
 
 from kiwishop.order import repository
 from kiwishop.order.cancel_store import load_cancels
@@ -27,10 +27,31 @@ _SETTLEMENT_BACKLOG = text(
 )
 
 
+# The read APIs' statements, built once.
+_LINES_OF = (
+    select(pe.c.member_no, po.c.payment_order_no, po.c.order_id, po.c.amount, po.c.payment_order_status,
+           po.c.seller_no, po.c.product_no)
+    .join(pe, pe.c.payment_event_no == po.c.payment_event_no)
+    .where(po.c.order_id == bindparam("order_id"))
+    .order_by(po.c.payment_order_no)
+)  # fmt: skip
+_PAID = and_(pe.c.member_no == bindparam("member_no"), pe.c.is_payment_done.is_(True))
+_PAID_PAGE = select(pe.c.payment_event_no).where(_PAID).order_by(pe.c.payment_event_no.desc()).limit(bindparam("n"))
+_PAID_PAGE_BEFORE = (
+    select(pe.c.payment_event_no)
+    .where(_PAID, pe.c.payment_event_no < bindparam("before"))
+    .order_by(pe.c.payment_event_no.desc())
+    .limit(bindparam("n"))
+)
+_EVENTS_NEWEST_FIRST = repository.load_query(
+    pe.c.payment_event_no.in_(bindparam("numbers", expanding=True)), order_desc=True
+)
+
+
 async def payment_of_order(db: Database, order_id: str) -> Payment:
     """The payment's current result (any status); PEC0004 for an unknown orderId."""
-    async with db.engine.connect() as conn:
-        payment = await repository.load_payment(conn, order_id=order_id)
+    async with db.uow() as uow:  # a read: nothing is committed
+        payment = await repository.load_in(uow, order_id)
     if payment is None:
         raise AppError(OrderError.ORDER_NOT_FOUND)
     return payment
@@ -39,15 +60,8 @@ async def payment_of_order(db: Database, order_id: str) -> Payment:
 async def lines_of_order(db: Database, order_id: str) -> tuple[int, list[dict[str, object]]]:
     """O5: the order's buyer (memberNo: who may read it) and its payment lines (any status); PEC0004 (404) for
     an unknown orderId, as for ``payment_of_order`` (every order has at least one line)."""
-    query = (
-        select(pe.c.member_no, po.c.payment_order_no, po.c.order_id, po.c.amount, po.c.payment_order_status,
-               po.c.seller_no, po.c.product_no)
-        .join(pe, pe.c.payment_event_no == po.c.payment_event_no)
-        .where(po.c.order_id == order_id)
-        .order_by(po.c.payment_order_no)
-    )  # fmt: skip
-    async with db.engine.connect() as conn:
-        rows = (await conn.execute(query)).all()
+    async with db.uow() as uow:
+        rows = (await uow.run(_LINES_OF, {"order_id": order_id})).all()
     if not rows:
         raise AppError(OrderError.ORDER_NOT_FOUND)
     return rows[0].member_no, [
@@ -68,17 +82,15 @@ async def paid_events_of_member(
 ) -> tuple[list[Payment], int | None]:
     """O6: the member's paid payment events, newest first, ``limit`` whole events after the cursor; and the
     cursor of the next page (the last paymentEventNo of this one), or None when this page is the last."""
-    condition = and_(pe.c.member_no == member_no, pe.c.is_payment_done.is_(True))
-    if before is not None:
-        condition = and_(condition, pe.c.payment_event_no < before)
-    page = select(pe.c.payment_event_no).where(condition).order_by(pe.c.payment_event_no.desc()).limit(limit + 1)
-    async with db.engine.connect() as conn:
-        numbers = list((await conn.execute(page)).scalars())
+    page = _PAID_PAGE if before is None else _PAID_PAGE_BEFORE
+    async with db.uow() as uow:
+        found = await uow.run(page, {"member_no": member_no, "before": before, "n": limit + 1})
+        numbers = [row[0] for row in found]
         more = len(numbers) > limit
         numbers = numbers[:limit]
         if not numbers:
             return [], None
-        events = await repository.load_payments(conn, pe.c.payment_event_no.in_(numbers), order_desc=True)
+        events = repository.payments_of(await uow.run(_EVENTS_NEWEST_FIRST, {"numbers": numbers}))
     return events, (numbers[-1] if more else None)
 
 
@@ -112,11 +124,11 @@ async def open_cancel_lines(db: Database, order_ids: list[str]) -> dict[str, set
 async def cancel_of_member(db: Database, order_id: str, cancel_no: int, member_no: int) -> Cancel | None:
     """One cancel of one of the member's orders, as stored now; None when there is none (or the order is
     someone else's)."""
-    async with db.engine.connect() as conn:
-        payment = await repository.load_payment(conn, order_id=order_id)
+    async with db.uow() as uow:  # a read: nothing is committed
+        payment = await repository.load_in(uow, order_id)
         if payment is None or payment.member_no != member_no:
             return None
-        return next((c for c in await load_cancels(conn, order_id) if c.cancel_no == cancel_no), None)
+        return next((c for c in await load_cancels(uow, order_id) if c.cancel_no == cancel_no), None)
 
 
 async def orders_in_doubt(db: Database) -> dict[str, int]:

@@ -137,7 +137,7 @@ async def load_in(uow: UnitOfWork, order_id: str, *, for_update: bool = False) -
     """``load_payment`` inside a unit of work, through the driver (the hot path's way)."""
     if for_update:
         await uow.run(LOCK, {"order_id": order_id})
-    payments = _payments(await uow.run(LOAD, {"order_id": order_id}))
+    payments = payments_of(await uow.run(LOAD, {"order_id": order_id}))
     return payments[0] if payments else None
 
 
@@ -149,17 +149,18 @@ async def load_payment(
     if order_id is not None:
         if for_update:
             await conn.execute(LOCK, {"order_id": order_id})
-        payments = _payments(await conn.execute(LOAD, {"order_id": order_id}))
+        payments = payments_of(await conn.execute(LOAD, {"order_id": order_id}))
     else:
-        payments = await load_payments(conn, pe.c.payment_event_no == payment_event_no)
+        payments = await loadpayments_of(conn, pe.c.payment_event_no == payment_event_no)
     return payments[0] if payments else None
 
 
-async def load_payments(conn: AsyncConnection, condition: Any, order_desc: bool = False) -> list[Payment]:
-    return _payments(await conn.execute(load_query(condition, order_desc)))
+async def loadpayments_of(conn: AsyncConnection, condition: Any, order_desc: bool = False) -> list[Payment]:
+    return payments_of(await conn.execute(load_query(condition, order_desc)))
 
 
-def _payments(rows: Iterable[Any]) -> list[Payment]:
+def payments_of(rows: Iterable[Any]) -> list[Payment]:
+    """The payments of ``load_query``'s joined rows (one per line), in the rows' order."""
     payments: dict[int, Payment] = {}
     for row in rows:
         payment = payments.get(row.payment_event_no)

@@ -120,8 +120,8 @@ class SqlPaymentStore:
         return SqlPaymentTransaction(uow, self._ids, self._outbox, self._topic)
 
     async def find(self, order_id: str) -> Payment | None:
-        async with self._db.engine.connect() as conn:
-            return await repository.load_payment(conn, order_id=order_id)
+        async with self._db.uow() as uow:  # a read: nothing is committed
+            return await repository.load_in(uow, order_id)
 
     async def due_for_recovery(self, now: dt.datetime, limit: int) -> list[str]:
         async with self._db.engine.connect() as conn:
