@@ -22,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy.dialects.mysql.asyncmy import dialect as asyncmy_dialect
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
@@ -104,3 +106,16 @@ def result_of(description: Sequence[Sequence[Any]] | None, raw: Sequence[Sequenc
         return DriverResult([], rowcount)
     make = row_type(tuple(d[0] for d in description))
     return DriverResult([make(*r) for r in raw], rowcount)
+
+
+def translated(dialect: Dialect, statement: str | None, args: Any, exc: Exception) -> tuple[BaseException, bool]:
+    """The exception SQLAlchemy would raise for the driver's ``exc`` (a ``DBAPIError`` with the driver's error in
+    ``orig``), and whether the connection is lost and must be invalidated — any error that isn't the driver's
+    leaves the connection in an unknown state."""
+    dbapi = dialect.loaded_dbapi
+    if isinstance(exc, AttributeError):  # asyncmy's way of failing on a closed socket (as SQLAlchemy's adapter)
+        exc = dbapi.InternalError("network operation failed due to asyncmy attribute error")
+    if not isinstance(exc, dbapi.Error):
+        return exc, True
+    lost = bool(dialect.is_disconnect(exc, None, None))
+    return DBAPIError.instance(statement, args, exc, dbapi.Error, connection_invalidated=lost), lost

@@ -10,7 +10,7 @@ import enum
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from kiwishop.platform.db import Database, is_transient
 from kiwishop.platform.settings import InfraSettings
@@ -95,5 +95,33 @@ async def test_a_statement_cancelled_half_way_never_returns_its_connection_to_th
             async with db.uow() as uow:
                 assert (await uow.run(text("SELECT 7"))).scalar() == 7
                 assert (await uow.run(text("SELECT CONNECTION_ID()"))).scalar() != interrupted
+    finally:
+        await db.close()
+
+
+async def test_sqlalchemy_and_the_driver_share_one_transaction(db: Database) -> None:
+    async with db.uow() as uow:
+        await uow.run(insert(effects), {"name": "driver", "hits": 1})
+        await uow.conn.execute(insert(effects).values(name="sqlalchemy", hits=2))
+        both = await uow.run(text("SELECT COUNT(*) FROM effects"))  # each sees the other's row: one transaction
+        assert both.scalar() == 2
+        await uow.commit()
+    async with db.uow() as uow:
+        await uow.conn.execute(insert(effects).values(name="rolled-back-1", hits=0))
+        await uow.run(insert(effects), {"name": "rolled-back-2", "hits": 0})
+    async with db.engine.connect() as conn:
+        names = (await conn.execute(text("SELECT name FROM effects ORDER BY name"))).scalars().all()
+        assert names == ["driver", "sqlalchemy"]
+
+
+async def test_the_connection_is_unreachable_as_sqlalchemy_says_it(infra: InfraSettings, schema: str) -> None:
+    unreachable = infra.model_copy(update={"db_port": 1})
+    db = Database.connect(unreachable, schema)
+    try:
+        with pytest.raises(OperationalError) as caught:
+            async with db.uow():
+                pass
+        assert caught.value.orig is not None
+        assert caught.value.orig.args[0] == 2003
     finally:
         await db.close()
