@@ -91,9 +91,6 @@ class DriverResult:
     def all(self) -> list[Any]:
         return self.rows
 
-    def first(self) -> Any | None:
-        return self.rows[0] if self.rows else None
-
     def scalar(self) -> Any | None:
         return self.rows[0][0] if self.rows else None
 
