@@ -4,6 +4,7 @@ innodb_flush_log_at_trx_commit=1 when the run's setting isn't 1; CPU per settled
 from __future__ import annotations
 
 from kiwishop.ops.reconcile import Findings
+from kiwishop_dev.bench.arrivals import Arrivals
 from kiwishop_dev.bench.load import Orders, Recorder
 from kiwishop_dev.bench.replay import ReplayResult
 from kiwishop_dev.bench.report import Report
@@ -67,3 +68,18 @@ def test_a_run_at_another_flush_setting_reports_the_share_at_1_too() -> None:
     text = markdown(_outcome(2, (strict, ReplayResult(150, 10.0, 32))), "table", "chart.png")
     assert "innodb_flush_log_at_trx_commit = 2" in text
     assert "66.7 %" in text
+
+
+def test_an_open_loop_phase_reports_what_was_offered_and_started() -> None:
+    outcome = _outcome(1, None)
+    slow = Phase("slow", (2000, 3500), 0, Recorder(), Orders(), WINDOW, (2.0, 12.0), [2500.0], {},
+                 arrivals=Arrivals(rate_per_s=30.0, offered=400, refused=7, peak_in_flight=1000))  # fmt: skip
+    slow.recorder.calls = [("checkout", 2.0 + i / 10, 50.0, 201) for i in range(100)]  # 10/s in the window
+    slow.recorder.calls += [("confirm", 3.0, 2500.0, 200), ("hot", 13.0, 5.0, 200)]  # not an action; after it
+    outcome.phases.append(slow)
+    rows = _rows(outcome)
+    value, note, _ = rows["  slow open loop: actions started/s in the window"]
+    assert value == 10.0
+    assert note == "offered 30.0/s · 7 refused (over 1000 in flight) · peak 1000 in flight"
+    assert any("open loop, 30 actions/s offered" in metric for metric in rows)
+    assert "- open loop: 10.0 actions/s started in the window" in markdown(outcome, "table", "chart.png")

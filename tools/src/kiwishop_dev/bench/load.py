@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from kiwishop.platform.httpclient import HttpClient, HttpError
+from kiwishop_dev.bench.arrivals import Arrivals
 from kiwishop_dev.bench.cancels import CancelMix, Cancels
 from kiwishop_dev.tokens import TokenMint
 
@@ -128,8 +129,10 @@ class Load:
         seed: int = 7,
         cancels: CancelMix | None = CancelMix(),  # noqa: B008 (frozen)
         tokens: TokenMint | None = None,
+        arrivals: Arrivals | None = None,
     ) -> None:
         self.targets = targets
+        self.arrivals = arrivals  # set: an open loop at its rate instead of ``concurrency`` users
         self.tokens = tokens
         self.products = products
         self.mix = mix or Mix()
@@ -139,7 +142,7 @@ class Load:
         self.recorder = Recorder()
         self.orders = Orders()
         self._rng = random.Random(seed)
-        limit = concurrency + 10
+        limit = (arrivals.max_in_flight if arrivals is not None else concurrency) + 10
         self._http = {
             name: HttpClient(getattr(targets, name), read_timeout_s=read_timeout_s, max_connections=limit)
             for name in ("order", "emulator", "like", "review", "hot", "history")
@@ -158,6 +161,9 @@ class Load:
     def start(self) -> None:
         self.recorder = Recorder()
         self._stopping.clear()
+        if self.arrivals is not None:
+            self._tasks = [asyncio.create_task(self.arrivals.run(self.act, self._stopping), name="load-arrivals")]
+            return
         self._tasks = [asyncio.create_task(self._user(), name=f"load-user-{i}") for i in range(self.concurrency)]
 
     async def stop(self) -> None:
@@ -172,14 +178,16 @@ class Load:
             await client.aclose()
 
     async def _user(self) -> None:
-        actions = {"buy": self.buy, "like": self.like, "review": self.review, "hot": self.hot, "history": self.history}
-        weights = self.mix.weights()
         while not self._stopping.is_set():
-            action = self._rng.choices(ACTIONS, weights)[0]
-            try:
-                await actions[action]()
-            except Exception:  # a load generator never stops on one bad answer
-                await asyncio.sleep(0.05)
+            await self.act()
+
+    async def act(self) -> None:
+        """One action, picked by the mix's weights."""
+        action = self._rng.choices(ACTIONS, self.mix.weights())[0]
+        try:
+            await getattr(self, action)()
+        except Exception:  # a load generator never stops on one bad answer
+            await asyncio.sleep(0.05)
 
     async def _call(
         self, endpoint: str, client: str, method: str, path: str, body: object = None, member: int | None = None

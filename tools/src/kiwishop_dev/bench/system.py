@@ -4,8 +4,11 @@ On private servers (``Shop``: its own MariaDB, Redis and broker, every service a
 process), ``bench.load.Load`` drives buyers (checkout → authorise → confirm; then some cancel a line, the
 whole order, or a line and the rest: ``bench.cancels``), likes, reviews, hot-list and order-history reads,
 first with the emulator answering in 100–300 ms ("fast"), then in 2–3.5 s ("slow"), with the broker keeping
-its data in memory (``memory://``). Then the fast profile once more on a new shop whose broker writes to
-SeaweedFS (``s3://``, as `make run` runs it): what the durable broker costs.
+its data in memory (``memory://``). The fast profile is a closed loop (``Sizes.users`` users); the slow one an
+open loop (``bench.arrivals``) offering a little more than the actions/s the fast one carried, so its figure is
+what the shop carries while every PSP call takes seconds — not users ÷ latency. Then the fast profile once
+more on a new shop whose broker writes to SeaweedFS (``s3://``, as `make run` runs it): what the durable
+broker costs.
 
 Definitions (also in the report):
 - *settled payments/s*: orders paid in the phase whose wallet CREDIT rows were written inside the
@@ -37,6 +40,7 @@ from kiwishop.order.settings import TEST_SECRET_KEY
 from kiwishop.platform.httpclient import HttpClient
 from kiwishop.platform.settings import InfraSettings
 from kiwishop_dev.bench import profiling
+from kiwishop_dev.bench.arrivals import Arrivals
 from kiwishop_dev.bench.load import Load
 from kiwishop_dev.bench.replay import Replayer, flush_log_at_trx_commit
 from kiwishop_dev.bench.report import Report
@@ -48,6 +52,7 @@ from kiwishop_dev.bench.system_model import (
     Outcome,
     Phase,
     Sizes,
+    action_rate,
 )
 
 APPROVED = ("DONE", "PARTIAL_CANCELED", "CANCELED")  # the PSP's statuses of a payment it approved
@@ -78,10 +83,15 @@ def _pids(shop: Shop) -> dict[str, int | None]:
     return pids
 
 
-async def _phase(shop: Shop, name: str, sizes: Sizes, out: Path, *, spy_on_order: bool = True) -> Phase:
+async def _phase(
+    shop: Shop, name: str, sizes: Sizes, out: Path, *, spy_on_order: bool = True, arrivals: Arrivals | None = None
+) -> Phase:
+    """One profile's load; a closed loop of ``sizes.users`` users, or the open loop ``arrivals``."""
     low, high = PROFILES[name]
     await shop.set_faults(latencyMsMin=low, latencyMsMax=high, fault5xxRate=0, faultTimeoutRate=0, faultDropRate=0)
-    load = Load(shop.targets(), shop.products, concurrency=sizes.users[name], read_timeout_s=120, tokens=shop.tokens)
+    users = 0 if arrivals is not None else sizes.users
+    load = Load(shop.targets(), shop.products, concurrency=users, read_timeout_s=120, tokens=shop.tokens,
+                arrivals=arrivals)  # fmt: skip
     cpu = profiling.CpuWindow(_pids(shop))
     psp_ms: list[float] = []
     stop_probe = asyncio.Event()
@@ -107,8 +117,8 @@ async def _phase(shop: Shop, name: str, sizes: Sizes, out: Path, *, spy_on_order
         await load.cancels.settle(CANCEL_FOLLOW_UP_S)
     finally:
         await load.aclose()
-    phase = Phase(name, (low, high), sizes.users[name], load.recorder, load.orders, (began, ended),
-                  (began_rel, ended_rel), psp_ms, used)  # fmt: skip
+    phase = Phase(name, (low, high), users, load.recorder, load.orders, (began, ended), (began_rel, ended_rel),
+                  psp_ms, used, arrivals=arrivals)  # fmt: skip
     phase.profile = profiling.summarise(raw) if raw is not None else None
     phase.cancels = load.cancels.summary()
     await _drain(shop, phase)
@@ -185,7 +195,9 @@ async def measure(sizes: Sizes, out: Path, extra_env: dict[str, str] | None = No
             stamp = time.strftime("%Y%m%dT%H%M%S")
             infra = shop.servers.infra
             flush = await flush_log_at_trx_commit(infra)
-            phases = [await _phase(shop, name, sizes, out / f"system-{stamp}-py-spy-{name}.txt") for name in PROFILES]
+            fast = await _phase(shop, "fast", sizes, out / f"system-{stamp}-py-spy-fast.txt")
+            offer = Arrivals(rate_per_s=max(1.0, action_rate(fast) * sizes.slow_offer))
+            phases = [fast, await _phase(shop, "slow", sizes, out, arrivals=offer)]
             strict = None
             if flush != 1:  # the local stack's setting isn't production's: the fast profile once more at 1
                 await flush_log_at_trx_commit(infra, 1)
@@ -196,11 +208,11 @@ async def measure(sizes: Sizes, out: Path, extra_env: dict[str, str] | None = No
             findings = await shop.reconcile(lag_bound_s=0, recovery_window_s=0)
             await shop.stop_services()  # the replay gets the machine to itself
             replayer = await Replayer.prepare(infra, shop.products)
-            replay = await replayer.run(sizes.users["fast"], sizes.replay_s, shop.servers.mariadb.proc.pid)
+            replay = await replayer.run(sizes.users, sizes.replay_s, shop.servers.mariadb.proc.pid)
             strict_replay = None
             if strict is not None:
                 await flush_log_at_trx_commit(infra, 1)
-                strict_replay = await replayer.run(sizes.users["fast"], sizes.replay_s, shop.servers.mariadb.proc.pid)
+                strict_replay = await replayer.run(sizes.users, sizes.replay_s, shop.servers.mariadb.proc.pid)
                 await flush_log_at_trx_commit(infra, flush)
         finally:
             await shop.stop()

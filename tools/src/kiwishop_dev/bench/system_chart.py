@@ -54,7 +54,7 @@ def chart(outcome: Outcome, path: Path) -> None:
         for endpoint in SHOWN:
             top.plot(x, data["counts"][endpoint], label=f"{endpoint} ok/s", linewidth=1)
         top.plot(x, data["settled"], label="settled (credited)/s", linewidth=2, color="black")
-        top.set_title(f"{phase.name}: PSP {phase.latency_ms[0]}–{phase.latency_ms[1]} ms, {phase.users} users")
+        top.set_title(f"{phase.name}: PSP {phase.latency_ms[0]}–{phase.latency_ms[1]} ms, {phase.load_label()}")
         top.set_ylabel("per second")
         for endpoint, style in (("checkout", ":"), ("confirm", "-")):
             bottom.plot(x, _gaps(data["p50"][endpoint]), style, label=f"{endpoint} p50", linewidth=1)

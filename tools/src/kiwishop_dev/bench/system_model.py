@@ -7,6 +7,7 @@ from typing import Any
 
 from kiwishop.ops.reconcile import Findings
 from kiwishop_dev.bench import profiling
+from kiwishop_dev.bench.arrivals import Arrivals
 from kiwishop_dev.bench.load import OK, Orders, Recorder
 from kiwishop_dev.bench.replay import ReplayResult
 from kiwishop_dev.bench.report import percentile
@@ -18,13 +19,17 @@ SCENARIO = "system"
 class Sizes:
     warmup_s: float
     duration_s: float
-    users: dict[str, int]  # per profile: a closed loop needs more users to keep the shop busy at 3 s a PSP call
+    users: int  # the fast profile's closed loop (and the replay's connections)
     replay_s: float
     profile_s: float
+    # The slow profile is an open loop offering this many times the actions/s the fast profile carried: a closed
+    # loop would measure users ÷ latency at 3 s a PSP call, not what the shop can carry.
+    slow_offer: float = 1.1
 
 
-FULL = Sizes(warmup_s=5, duration_s=90, users={"fast": 48, "slow": 200}, replay_s=30, profile_s=30)
-QUICK = Sizes(warmup_s=2, duration_s=12, users={"fast": 32, "slow": 120}, replay_s=6, profile_s=6)
+FULL = Sizes(warmup_s=5, duration_s=90, users=48, replay_s=30, profile_s=30)
+QUICK = Sizes(warmup_s=2, duration_s=12, users=32, replay_s=6, profile_s=6)
+ACTION_ENDPOINTS = ("checkout", "like", "review", "hot", "history")  # the first call of each action
 PROFILES = {"fast": (100, 300), "slow": (2000, 3500)}
 SETTLED_TARGET = {"fast": 400.0, "slow": 300.0}
 
@@ -45,6 +50,12 @@ class Phase:
     not_done: int = 0  # paid orders without is_wallet_done = 1 after the drain
     profile: profiling.Profile | None = None
     cancels: dict[str, Any] = field(default_factory=dict)  # the buyers' cancels (``Cancels.summary``)
+    arrivals: Arrivals | None = None  # an open loop's offer (``users`` is then 0)
+
+    def load_label(self) -> str:
+        if self.arrivals is None:
+            return f"{self.users} users"
+        return f"open loop, {self.arrivals.rate_per_s:.0f} actions/s offered"
 
 
 @dataclass
@@ -82,6 +93,13 @@ def settled_rate(phase: Phase) -> float:
     began, ended = phase.window
     inside = sum(1 for at in phase.credited.values() if began <= at < ended)
     return inside / (ended - began)
+
+
+def action_rate(phase: Phase) -> float:
+    """Actions started per second of the window (a buy counts once, by its checkout)."""
+    low, high = phase.window_rel
+    started = sum(1 for e, at, _, _ in phase.recorder.calls if e in ACTION_ENDPOINTS and low <= at < high)
+    return started / (high - low)
 
 
 def lags_ms(phase: Phase) -> list[float]:

@@ -11,11 +11,13 @@ from typing import Any
 from kiwishop.ops.reconcile import render
 from kiwishop_dev.bench.report import Report, percentile
 from kiwishop_dev.bench.system_chart import chart, series
+from kiwishop_dev.bench.system_definitions import DEFINITIONS
 from kiwishop_dev.bench.system_model import (
     SCENARIO,
     SETTLED_TARGET,
     Outcome,
     Phase,
+    action_rate,
     endpoint_stats,
     lags_ms,
     settled_rate,
@@ -27,11 +29,15 @@ from kiwishop_dev.bench.system_model import (
 
 def add_rows(report: Report, outcome: Outcome) -> None:
     for phase in outcome.phases:
-        label = f"{phase.name}, PSP {phase.latency_ms[0]}–{phase.latency_ms[1]} ms, {phase.users} users"
+        label = f"{phase.name}, PSP {phase.latency_ms[0]}–{phase.latency_ms[1]} ms, {phase.load_label()}"
         settled = settled_rate(phase)
         target = SETTLED_TARGET[phase.name]
         report.add(SCENARIO, f"fully settled payments/s ({label})", settled, "1/s", f">= {target:.0f}",
                    settled >= target)  # fmt: skip
+        if phase.arrivals is not None:
+            started = action_rate(phase)
+            report.add(SCENARIO, f"  {phase.name} open loop: actions started/s in the window", started, "1/s",
+                       _offer(phase))  # fmt: skip
         stats = endpoint_stats(phase)
         for endpoint, s in stats.items():
             report.add(SCENARIO, f"  {phase.name} {endpoint}: ok/s · p50 · p99", s["rate"], "1/s",
@@ -78,6 +84,13 @@ def add_rows(report: Report, outcome: Outcome) -> None:
         report.add(SCENARIO, f"  confirm→credited p99, broker on {storage}", percentile(lags_ms(phase), 99), "ms")
         report.add(SCENARIO, f"  lost payments, broker on {storage}", lost, "", "0", lost == 0)
     report.add(SCENARIO, "1-minute load average after the run (context)", outcome.machine["loadavg_after"][0], "")
+
+
+def _offer(phase: Phase) -> str:
+    a = phase.arrivals
+    assert a is not None
+    return (f"offered {a.rate_per_s:.1f}/s · {a.refused} refused (over {a.max_in_flight} in flight) · "
+            f"peak {a.peak_in_flight} in flight")  # fmt: skip
 
 
 def lag_parts_ms(phase: Phase) -> dict[str, list[float]]:
@@ -149,7 +162,7 @@ def markdown(outcome: Outcome, table: str, chart_name: str) -> str:
               "the replayed rate is a floor for what MariaDB alone could do.", ""]  # fmt: skip
     lines += _flush_section(outcome)
     lines += _cpu_section(outcome)
-    lines += _definitions()
+    lines += DEFINITIONS
     return "\n".join(lines) + "\n"
 
 
@@ -169,7 +182,7 @@ def _flush_section(outcome: Outcome) -> list[str]:
 
 def _phase_section(phase: Phase) -> list[str]:
     stats = endpoint_stats(phase)
-    lines = [f"## {phase.name}: PSP {phase.latency_ms[0]}–{phase.latency_ms[1]} ms, {phase.users} users", ""]
+    lines = [f"## {phase.name}: PSP {phase.latency_ms[0]}–{phase.latency_ms[1]} ms, {phase.load_label()}", ""]
     lines += ["| endpoint | ok/s | p50 ms | p95 ms | p99 ms | errors |", "|---|---:|---:|---:|---:|---:|"]
     for endpoint, s in stats.items():
         lines.append(f"| {endpoint} | {s['rate']:.1f} | {s['p50']:.0f} | {s['p95']:.0f} | {s['p99']:.0f} | "
@@ -183,6 +196,8 @@ def _phase_section(phase: Phase) -> list[str]:
               f"p99 {percentile(phase.psp_ms, 99):.0f} ms",
               *(f"  - {hop}: p50 {percentile(v, 50):.0f} ms, p99 {percentile(v, 99):.0f} ms"
                 for hop, v in lag_parts_ms(phase).items()),
+              *([f"- open loop: {action_rate(phase):.1f} actions/s started in the window; {_offer(phase)}"]
+                if phase.arrivals is not None else []),
               f"- paid orders not `is_wallet_done` after the drain: {phase.not_done}",
               f"- cancels (the whole phase): {_cancels(phase)}",
               f"- errors: {phase.recorder.errors() or 'none'}", ""]  # fmt: skip
@@ -228,27 +243,6 @@ def _cpu_section(outcome: Outcome) -> list[str]:
     return lines
 
 
-def _definitions() -> list[str]:
-    return [
-        "## Definitions", "",
-        "- *fully settled payments/s*: orders paid in the phase whose wallet CREDIT rows were written inside the "
-        "measured window, per second of the window; after the drain every paid order is `is_wallet_done = 1`. "
-        "An order cancelled (in part or whole) after it was paid still counts: it was settled, and its cancel is "
-        "taken back by DEBIT rows of its own.",
-        "- *cancels*: after a confirm's 200, 15 % of the buyers cancel one line, 5 % the whole order, and a third of "
-        "those who cancelled a line of an order with more lines cancel the rest at once (`cancel-rest`: order's PSP "
-        "client waits out the PSP's one-cancel-per-second rule). `cancel` ok/s, p50 and p99 count answers 200; a 202 "
-        "is followed up (`result`) until the order shows it.",
-        "- *confirm→credited lag*: from the driver receiving the confirm's 200 to the `created_at` of the order's "
-        "first CREDIT row (written in the settling transaction, ms precision).",
-        "- *lost*: orders the PSP reports approved (`DONE`, `PARTIAL_CANCELED` or `CANCELED`; asked by orderId) "
-        "without any CREDIT row after the drain.",
-        "- *PSP p99*: the emulator's latency probed directly (a lookup answered after the configured delay).",
-        "- A closed loop: every user waits for its answer before the next action, so latency includes queueing "
-        "when the shop is saturated.", "",
-    ]  # fmt: skip
-
-
 def write(outcome: Outcome, folder: Path, table: str = "") -> tuple[Path, Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -274,6 +268,9 @@ def _json(outcome: Outcome) -> dict[str, Any]:
             "pspMs": {"p50": percentile(phase.psp_ms, 50), "p99": percentile(phase.psp_ms, 99)},
             "notWalletDone": phase.not_done, "errors": phase.recorder.errors(), "cpuS": phase.cpu,
             "perSecond": per_second, "confirmP99PerSecond": data["p99"]["confirm"], "cancels": phase.cancels,
+            "openLoop": None if phase.arrivals is None else {
+                "offeredPerS": phase.arrivals.rate_per_s, "startedPerS": action_rate(phase),
+                "refused": phase.arrivals.refused, "peakInFlight": phase.arrivals.peak_in_flight},
         })  # fmt: skip
     r = outcome.replay
     return {
