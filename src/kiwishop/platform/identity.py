@@ -128,6 +128,8 @@ class TokenVerifier:
         ttl_s: float = 300.0,
         min_refresh_s: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        cache_size: int = 10_000,
     ) -> None:
         refused = {a for a in algorithms if a.lower() == "none" or a.upper().startswith("HS")}
         if refused:
@@ -140,6 +142,12 @@ class TokenVerifier:
         self.ttl_s = ttl_s
         self.min_refresh_s = min_refresh_s
         self._clock = clock
+        self._wall_clock = wall_clock
+        # Tokens verified before: token → (principal, kid, exp). A hit skips the signature check (Ed25519, the
+        # largest part of authenticating a request) but not the expiry, and not the key: a kid the JWKS no longer
+        # has is refused like a new token signed with it. Oldest entries go first past ``cache_size``.
+        self._verified: dict[str, tuple[Principal, str, float]] = {}
+        self.cache_size = cache_size
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at: float | None = None
         self._lock = asyncio.Lock()
@@ -148,6 +156,14 @@ class TokenVerifier:
     async def verify(self, token: str) -> Principal:
         """The token's principal; ``InvalidToken`` for any token this shop does not accept, ``AppError``
         (503) when no key could be had from the identity service at all."""
+        known = self._verified.get(token)
+        if known is not None:
+            principal, signed_with, expires = known
+            await self._key(signed_with)  # still one of the identity service's keys (refreshed as for any token)
+            if self._wall_clock() <= expires + self.leeway_s:
+                return principal
+            del self._verified[token]
+            raise InvalidToken("expired")
         try:
             header = jwt.get_unverified_header(token)
         except PyJWTError as exc:
@@ -172,7 +188,16 @@ class TokenVerifier:
             )
         except PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
-        return principal_from_claims(claims)
+        principal = principal_from_claims(claims)
+        self._remember(token, principal, kid, float(claims["exp"]))
+        return principal
+
+    def _remember(self, token: str, principal: Principal, kid: str, expires: float) -> None:
+        if self.cache_size <= 0:
+            return
+        while len(self._verified) >= self.cache_size:
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = (principal, kid, expires)
 
     async def _key(self, kid: str) -> jwt.PyJWK:
         now = self._clock()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -221,3 +222,36 @@ async def test_without_any_key_the_answer_is_503_and_known_keys_outlive_an_outag
     fetch.fail = True
     clock.now += 301  # stale, and identity is down: the keys it had still verify
     assert (await check.verify(token(keys))).member_no == 1
+
+
+async def test_a_verified_token_is_remembered_until_it_expires(
+    keys: SigningKeys, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wall = FakeClock()
+    wall.now = 1_000_000.0
+    check = TokenVerifier(FakeJwks(keys), clock=clock, wall_clock=wall, ttl_s=300, min_refresh_s=10, leeway_s=5)
+    decoded: list[str] = []
+    real_decode = jwt.decode
+
+    def counted(t: str, *args: Any, **kwargs: Any) -> Any:
+        decoded.append(t)
+        return real_decode(t, *args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counted)
+    good = token(keys, iat=int(time.time()) - 10, exp=int(time.time()) + 900)
+    wall.now = time.time()
+    assert (await check.verify(good)).member_no == 1
+    assert (await check.verify(good)).member_no == 1
+    assert decoded == [good]  # the signature was checked once
+    wall.now += 900 + 6  # past exp and the leeway: refused, though it was remembered
+    with pytest.raises(InvalidToken, match="expired"):
+        await check.verify(good)
+    assert good not in check._verified
+
+
+async def test_the_remembered_tokens_are_bounded(keys: SigningKeys, clock: FakeClock) -> None:
+    check = TokenVerifier(FakeJwks(keys), clock=clock, cache_size=2)
+    tokens = [token(keys, sub=f"account:{n}") for n in range(3)]
+    for t in tokens:
+        await check.verify(t)
+    assert [t in check._verified for t in tokens] == [False, True, True]  # the oldest went first
