@@ -23,7 +23,6 @@ pe, po = payment_events, payment_orders
 INSERT_EVENT = insert(pe)
 INSERT_LINES = insert(po)
 INSERT_HISTORY = insert(payment_order_histories)
-LOCK = select(pe.c.payment_event_no).where(pe.c.order_id == bindparam("order_id")).with_for_update()
 # Every line from the status it was loaded with to another; the expected status is checked inside the UPDATE.
 MOVE_LINES = (
     update(po)
@@ -51,6 +50,10 @@ def load_query(condition: Any, order_desc: bool = False) -> Select[Any]:
 
 
 LOAD = load_query(pe.c.order_id == bindparam("order_id"))
+# The order's mutex and its rows in one round trip: every transaction that changes an order reads it with this
+# first, which locks the payment event row (found by its unique order_id) and then its lines (by the event's
+# number) — always in that order, so two of them never deadlock on an order. READ COMMITTED: no gap locks.
+LOAD_FOR_UPDATE = LOAD.with_for_update()
 
 
 def event_row(payment: Payment, now: dt.datetime) -> dict[str, Any]:
@@ -135,21 +138,16 @@ async def insert_payment(uow: UnitOfWork, ids: Snowflake, payment: Payment, now:
 
 async def load_in(uow: UnitOfWork, order_id: str, *, for_update: bool = False) -> Payment | None:
     """``load_payment`` inside a unit of work, through the driver (the hot path's way)."""
-    if for_update:
-        await uow.run(LOCK, {"order_id": order_id})
-    payments = payments_of(await uow.run(LOAD, {"order_id": order_id}))
+    payments = payments_of(await uow.run(LOAD_FOR_UPDATE if for_update else LOAD, {"order_id": order_id}))
     return payments[0] if payments else None
 
 
 async def load_payment(
     conn: AsyncConnection, *, order_id: str | None = None, payment_event_no: int | None = None, for_update: bool = False
 ) -> Payment | None:
-    """One payment with its lines. ``for_update`` first locks the payment event row — the order's mutex:
-    every transaction that changes an order takes this lock first, so they never deadlock on its lines."""
+    """One payment with its lines. ``for_update`` locks them (``LOAD_FOR_UPDATE``: the order's mutex)."""
     if order_id is not None:
-        if for_update:
-            await conn.execute(LOCK, {"order_id": order_id})
-        payments = payments_of(await conn.execute(LOAD, {"order_id": order_id}))
+        payments = payments_of(await conn.execute(LOAD_FOR_UPDATE if for_update else LOAD, {"order_id": order_id}))
     else:
         payments = await loadpayments_of(conn, pe.c.payment_event_no == payment_event_no)
     return payments[0] if payments else None

@@ -127,9 +127,7 @@ class PaymentReplay:
         previous = payment.status
         event: dict[str, Any] = {}
         async with conn.cursor() as cur:
-            await run(cur, order_sql.LOCK, {"order_id": payment.order_id})
-            await cur.fetchall()
-            await run(cur, order_sql.LOAD, {"order_id": payment.order_id})
+            await run(cur, order_sql.LOAD_FOR_UPDATE, {"order_id": payment.order_id})
             await cur.fetchall()
             await run(cur, order_sql.MOVE_LINES, order_sql.move_params(payment.order_id, previous, to, now))
             lines = [(line.payment_order_no, previous) for line in payment.lines]
