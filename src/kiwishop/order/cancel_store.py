@@ -151,9 +151,10 @@ class SqlCancelStore:
         async with self._db.uow() as uow:  # a read: nothing is committed
             return await repository.load_in(uow, order_id)
 
-    async def find_cancels(self, order_id: str) -> list[Cancel]:
-        async with self._db.uow() as uow:
-            return await load_cancels(uow, order_id)
+    async def find_with_cancels(self, order_id: str) -> tuple[Payment | None, list[Cancel]]:
+        async with self._db.uow() as uow:  # two reads, one round trip to end them
+            payment = await repository.load_in(uow, order_id)
+            return payment, (await load_cancels(uow, order_id) if payment is not None else [])
 
     async def due_cancels(self, now: dt.datetime, limit: int) -> list[tuple[str, int]]:
         async with self._db.engine.connect() as conn:

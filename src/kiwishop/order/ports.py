@@ -139,8 +139,8 @@ class CancelStore(Protocol):
 
     async def find(self, order_id: str) -> Payment | None: ...
 
-    async def find_cancels(self, order_id: str) -> list[Cancel]:
-        """The order's cancels as last committed, without a lock."""
+    async def find_with_cancels(self, order_id: str) -> tuple[Payment | None, list[Cancel]]:
+        """The order and its cancels as last committed, without a lock (no order: ``(None, [])``)."""
         ...
 
     async def due_cancels(self, now: dt.datetime, limit: int) -> list[tuple[str, int]]:

@@ -61,8 +61,9 @@ class FakeCancelStore(FakePaymentStore):
         ]
         return [(c.order_id, c.cancel_no) for c in sorted(due, key=lambda c: c.next_attempt_at or now)][:limit]
 
-    async def find_cancels(self, order_id: str) -> list[Cancel]:
-        return copy.deepcopy(self.rows.cancels.get(order_id, []))
+    async def find_with_cancels(self, order_id: str) -> tuple[Payment | None, list[Cancel]]:
+        payment = copy.deepcopy(self.rows.payments.get(order_id))
+        return payment, copy.deepcopy(self.rows.cancels.get(order_id, [])) if payment is not None else []
 
     async def bring_forward_cancels(self, now: dt.datetime) -> int:
         waiting = [
