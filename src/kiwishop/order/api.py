@@ -131,9 +131,10 @@ async def create_checkout(body: CheckoutIn, s: OrderServicesDep, principal: Memb
 async def confirm_payment(
     body: ConfirmIn, s: OrderServicesDep, lang: LanguageDep, principal: MemberPrincipal
 ) -> JSONResponse:
-    await order_of_caller(s, principal, body.orderId)  # the buyer's own order (404 unknown, 403 another's)
     await s.count("confirm", caller_key(principal))
-    payment = await s.confirm_payment(body.paymentKey, body.orderId, body.amount)
+    # the buyer's own order, checked under the order's lock in confirm's first transaction (404 unknown, 403
+    # another's) — one read of the order fewer; a refused confirm counts toward the caller's limit too
+    payment = await s.confirm_payment(body.paymentKey, body.orderId, body.amount, buyer=principal.member_no)
     return result_response(PaymentResultOut.of(payment, lang))
 
 
@@ -176,7 +177,7 @@ async def toss_webhook(body: WebhookIn, s: OrderServicesDep) -> JSONResponse:
     forward on that word. 200 whatever it led to (an unknown order included); a bad body is a 400."""
     result = "IGNORED"
     if body.eventType in HANDLED_EVENTS:
-        result = await s.sync_from_psp(body.data.orderId, body.data.paymentKey)
+        result = await s.sync_from_psp(body.data.orderId, body.data.paymentKey, hinted=body.data.status)
     return model_response(WebhookOut(eventType=body.eventType, orderId=body.data.orderId, result=result))
 
 

@@ -30,6 +30,7 @@ from kiwishop.order.verdicts import Evidence, PspResult
 from kiwishop.platform.clock import utcnow
 from kiwishop.platform.db import retry_on_conflict
 from kiwishop.platform.errors import AppError
+from kiwishop.platform.identity import AuthError
 
 ROUNDS = 3  # a confirm that waited for another attempt of the order tries again if that one was released
 # Answers to an approval that don't show the PSP's payment of this order: whose key is it? (``_vouched``)
@@ -53,9 +54,11 @@ class ConfirmPayment:
         self._lease = lease
         self._wait_s = wait_s
 
-    async def __call__(self, payment_key: str, order_id: str, amount: Decimal) -> Payment:
+    async def __call__(self, payment_key: str, order_id: str, amount: Decimal, *, buyer: int | None = None) -> Payment:
+        """``buyer``: the caller's member number, checked against the order's under its lock (403 for anyone else's
+        order, before anything is written or the PSP asked); None when the caller checked it already."""
         for _ in range(ROUNDS):
-            payment, started = await retry_on_conflict(lambda: self._start(payment_key, order_id, amount))
+            payment, started = await retry_on_conflict(lambda: self._start(payment_key, order_id, amount, buyer))
             if started:
                 return await self._attempt(payment, payment_key, amount)
             if payment.status is not PaymentStatus.EXECUTING:
@@ -88,13 +91,15 @@ class ConfirmPayment:
             raise AppError(OrderError.PSP_UNAVAILABLE)
         return found if found.evidence in DECISIVE and answer.evidence is not Evidence.DECLINED else answer
 
-    async def _start(self, payment_key: str, order_id: str, amount: Decimal) -> tuple[Payment, bool]:
+    async def _start(self, payment_key: str, order_id: str, amount: Decimal, buyer: int | None) -> tuple[Payment, bool]:
         """tx1. Returns the payment and whether this call moved it to EXECUTING (and must ask the PSP)."""
         try:
             async with self._store.transaction() as tx:
                 payment = await tx.load_for_update(order_id)
                 if payment is None:
                     raise AppError(OrderError.ORDER_NOT_FOUND)
+                if buyer is not None and payment.member_no != buyer:
+                    raise AppError(AuthError.FORBIDDEN)  # another member's order: nothing about it is told
                 if amount != payment.total_amount:
                     raise AppError(OrderError.INVALID_PAYMENT_AMOUNT)
                 if payment.payment_key is not None and payment.payment_key != payment_key:
