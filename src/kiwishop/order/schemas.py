@@ -34,6 +34,9 @@ class ConfirmIn(BaseModel):
 
     paymentKey: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
     orderId: OrderId
+    # The status the PSP says the payment has now — a hint too: it only spares asking the PSP when the order is
+    # past anything that status could move (``SyncFromPsp``).
+    status: Annotated[str, StringConstraints(max_length=40)] | None = None
     amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2, allow_inf_nan=False)
 
 
@@ -191,6 +194,9 @@ class WebhookPaymentIn(BaseModel):
 
     paymentKey: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
     orderId: OrderId
+    # The status the PSP says the payment has now — a hint too: it only spares asking the PSP when the order is
+    # past anything that status could move (``SyncFromPsp``).
+    status: Annotated[str, StringConstraints(max_length=40)] | None = None
 
 
 class WebhookIn(BaseModel):

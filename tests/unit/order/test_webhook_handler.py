@@ -157,3 +157,27 @@ async def test_while_a_cancel_of_the_shop_is_undecided_nothing_is_synced_and_the
     assert error.value.code is OrderError.CANCEL_IN_PROGRESS
     assert [c.status for c in store.cancels()] == [CancelStatus.UNKNOWN]
     assert store.rows.events == []
+
+
+@pytest.mark.parametrize("status", [S, PaymentStatus.PARTIAL_CANCELED, PaymentStatus.CANCELED])
+async def test_a_done_hint_for_an_order_paid_with_that_key_does_not_ask_the_psp(status: PaymentStatus) -> None:
+    order = paid()
+    for line in order.lines:
+        line.status = status
+    store, gateway = FakeCancelStore(order), FakeGateway(reads=[])  # a read would fail: none is queued
+    assert await sync(store, gateway)("order-1", "pk_1", hinted="DONE") is Synced.UNCHANGED
+    assert store.rows.history == []
+
+
+@pytest.mark.parametrize(("hint", "key"), [("CANCELED", "pk_1"), ("DONE", "pk_other"), (None, "pk_1")])
+async def test_any_other_hint_is_checked_at_the_psp(hint: str | None, key: str) -> None:
+    store, gateway = FakeCancelStore(paid()), FakeGateway(reads=[at_psp("CANCELED", balance=0)])
+    synced = await sync(store, gateway)("order-1", key, hinted=hint)
+    assert gateway.reads == []  # the PSP was asked, and what it said counted:
+    assert synced is Synced.CANCELED
+
+
+async def test_a_done_hint_for_an_unpaid_order_is_checked_at_the_psp() -> None:
+    store, gateway = FakeCancelStore(an_order()), FakeGateway(reads=[at_psp()])
+    assert await sync(store, gateway)("order-1", "pk_1", hinted="DONE") is Synced.RECORDED
+    assert gateway.reads == []
