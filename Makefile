@@ -21,8 +21,11 @@ lint: install
 	$(BIN)/lint-imports
 	@bash deploy/check.sh
 
+# The tiers on two workers (a file's tests on one of them; most tests wait on servers and timers, not the CPU),
+# then the fuzz on one: schemathesis' one-test-per-operation doesn't survive more than one worker.
 test: install lint  ## the whole suite: lint, types, import contracts, then every test tier
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile --ignore=tests/fuzz
+	$(BIN)/pytest -q -p no:xdist tests/fuzz
 
 unit: install
 	$(BIN)/pytest -q tests/unit

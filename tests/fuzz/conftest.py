@@ -9,6 +9,9 @@ the topics a service lets tests choose are the fuzz tier's own (seller and walle
 their integration tests do, with groups of their own).
 The console reads all of them (and reconciles the fuzz order's and wallet's schemas).
 Every fixture here is package-scoped: the services stop when the tier's last test is done.
+
+The tier runs on one worker: with pytest-xdist's two, schemathesis' parametrized tests turn into one test per
+service that runs no operation at all (a route answering 500 passed) — so such a run stops here instead.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import os
 import threading
 from collections.abc import Coroutine, Iterator
 from decimal import Decimal
@@ -50,6 +54,9 @@ from kiwishop.toss_emulator.settings import PUBLIC_TEST_SECRET_KEY, TossEmulator
 from kiwishop.wallet.app import SERVICE as WALLET
 from kiwishop.wallet.settings import WalletSettings
 from tests.support import as_member, dead_url, emulator_admin, served_app, unique
+
+if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+    raise pytest.UsageError("tests/fuzz must run on one worker (`pytest -p no:xdist tests/fuzz`): see its conftest")
 
 T = TypeVar("T")
 FAST_RETRIES = (0.05, 0.1, 0.2)
