@@ -7,10 +7,20 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel
 
 from kiwishop.console.domain import AuditEntry, actor_of
 from kiwishop.console.queries import overview
-from kiwishop.console.schemas import CancelAtPspIn, RedriveIn
+from kiwishop.console.schemas import (
+    AuditOut,
+    CancelAtPspIn,
+    DeadLettersOut,
+    OverviewOut,
+    PaymentActionOut,
+    ReconcileNowOut,
+    RedriveIn,
+    RedriveOut,
+)
 from kiwishop.console.services import ConsoleDep
 from kiwishop.platform.auth import AUTH_RESPONSES, Credentials, OpsPrincipal
 from kiwishop.platform.deps import PageLimit
@@ -52,54 +62,62 @@ def actor(principal: Principal) -> str:
     return actor_of(principal.subject)
 
 
+def validated(model: type[BaseModel], answer: Any) -> JSONResponse:
+    """The answer, checked against the route's response model on its way out (the keys it has, no more: a field
+    left out stays out), so the schema the OpenAPI document shows is the one clients get."""
+    return JSONResponse(model.model_validate(answer).model_dump(exclude_unset=True))
+
+
 @router.get("/overview", summary="What is stuck, part by part (a part that cannot be read holds its error)",
-            responses=OPS_ONLY)  # fmt: skip
+            response_model=OverviewOut, responses=OPS_ONLY)  # fmt: skip
 async def get_overview(caller: OpsCaller, console: ConsoleDep) -> JSONResponse:
-    return JSONResponse(await overview(console.sources, caller.token))
+    return validated(OverviewOut, await overview(console.sources, caller.token))
 
 
 @router.get("/dead-letters/{topic}", summary="A dead-letter topic's records, not yet redriven first",
-            responses=TOPIC_ERRORS)  # fmt: skip
+            response_model=DeadLettersOut, responses=TOPIC_ERRORS)  # fmt: skip
 async def dead_letters(
     topic: Topic, _: OpsCaller, console: ConsoleDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200
 ) -> JSONResponse:
-    return JSONResponse(await console.broker.dead_letters(topic, limit))
+    return validated(DeadLettersOut, await console.broker.dead_letters(topic, limit))
 
 
 @router.post("/dead-letters/{topic}/redrive", summary="Redrive every record not yet redriven, or the one named",
-             responses=TOPIC_ERRORS)  # fmt: skip
+             response_model=RedriveOut, responses=TOPIC_ERRORS)  # fmt: skip
 async def redrive(topic: Topic, caller: OpsCaller, console: ConsoleDep, body: RedriveIn | None = None) -> JSONResponse:
     position = (body.partition, body.offset) if body is not None else None
-    return JSONResponse(await console.actions.redrive(actor(caller.principal), topic, position))
+    return validated(RedriveOut, await console.actions.redrive(actor(caller.principal), topic, position))
 
 
 @router.post("/payments/{orderId}/recheck", summary="Ask the PSP about an order in doubt now (order does)",
-             responses=ORDER_ERRORS)  # fmt: skip
+             response_model=PaymentActionOut, responses=ORDER_ERRORS)  # fmt: skip
 async def recheck(orderId: OrderId, caller: OpsCaller, console: ConsoleDep) -> JSONResponse:
-    return JSONResponse(await console.actions.recheck(actor(caller.principal), caller.token, orderId))
+    return validated(PaymentActionOut, await console.actions.recheck(actor(caller.principal), caller.token, orderId))
 
 
 @router.post("/payments/{orderId}/cancel-at-psp", summary="Cancel an order's payment at the PSP (order does)",
-             responses=ORDER_ERRORS)  # fmt: skip
+             response_model=PaymentActionOut, responses=ORDER_ERRORS)  # fmt: skip
 async def cancel_at_psp(orderId: OrderId, body: CancelAtPspIn, caller: OpsCaller, console: ConsoleDep) -> JSONResponse:
     answer = await console.actions.cancel_at_psp(actor(caller.principal), caller.token, orderId, body.reason)
-    return JSONResponse(answer)
+    return validated(PaymentActionOut, answer)
 
 
 @router.post(
     "/reconcile",
     summary="Reconcile now (one at a time): PSP, orders and wallets agree, per seller; the report",
+    response_model=ReconcileNowOut,
     responses={**OPS_ONLY, 409: {"description": "a reconcile is running (CON0003)"},
                503: {"description": "a source cannot be read (CON0006), or the audit cannot be written"}},
 )  # fmt: skip
 async def reconcile_now(caller: OpsCaller, console: ConsoleDep) -> JSONResponse:
-    return JSONResponse(await console.actions.reconcile(actor(caller.principal)))
+    return validated(ReconcileNowOut, await console.actions.reconcile(actor(caller.principal)))
 
 
-@router.get("/audit", summary="The latest ops actions, newest first", responses={**OPS_ONLY, **UNAVAILABLE})
+@router.get("/audit", summary="The latest ops actions, newest first", response_model=AuditOut,
+            responses={**OPS_ONLY, **UNAVAILABLE})  # fmt: skip
 async def audit(_: OpsCaller, console: ConsoleDep, limit: PageLimit = 50) -> JSONResponse:
     entries = await console.audit.recent(limit)
-    return JSONResponse({"entries": [entry_out(e) for e in entries]})
+    return validated(AuditOut, {"entries": [entry_out(e) for e in entries]})
 
 
 def entry_out(entry: AuditEntry) -> dict[str, Any]:

@@ -3,9 +3,14 @@ that does not answer costs only its own part an ``{"service", "error"}``."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import pytest
+
+from kiwishop.console.api import validated
 from kiwishop.console.queries import NO_CREDENTIAL, OverviewSources, overview
+from kiwishop.console.schemas import OverviewOut
 from tests.unit.console.fakes import PAYMENTS, REGISTRATIONS, FakeBroker, FakePeers, FakeReconciles
 
 OUTBOX_SERVICES = ("order", "wallet", "seller")
@@ -25,7 +30,7 @@ async def test_every_part_is_there_and_the_services_are_asked_with_the_callers_t
     assert {"outbox", "consumers", "deadLetters", "payments", "registrations", "services", "reconcile"} <= set(o)
     assert o["outbox"] == [{"service": s, "pending": 3, "failed": 1, "oldestAgeSeconds": 12.5} for s in OUTBOX_SERVICES]
     assert o["consumers"] == [{"group": "hot-catalog-service", "topic": "kiwi-shop-product-like", "lag": 4,
-                               "joined": True}]  # fmt: skip
+                               "joined": True, "partitions": 3}]  # fmt: skip
     assert o["deadLetters"] == [{"topic": "kiwi-shop-product-like.DLT", "pending": 1, "total": 2}]
     assert o["payments"] == PAYMENTS
     assert o["registrations"] == REGISTRATIONS["registrations"]
@@ -71,3 +76,19 @@ async def test_without_a_token_only_what_needs_none_is_read() -> None:
     assert all(r["error"] == NO_CREDENTIAL for r in o["outbox"])
     assert o["consumers"][0]["lag"] == 4
     assert all(r["ready"] for r in o["services"])
+
+
+@pytest.mark.parametrize(
+    ("peers", "broker", "token"),
+    [
+        (FakePeers(), FakeBroker(), "ops-token"),
+        (FakePeers(down={"order", "wallet", "seller"}), FakeBroker(down=True), "ops-token"),
+        (FakePeers(), FakeBroker(), None),
+    ],
+)
+async def test_the_overview_is_what_its_schema_says_whether_parts_answer_or_not(
+    peers: FakePeers, broker: FakeBroker, token: str | None
+) -> None:
+    o = await overview(sources(peers, broker), token)
+    sent = validated(OverviewOut, o)  # raises if the overview is not what the schema says
+    assert json.loads(sent.body) == json.loads(json.dumps(o))  # and it leaves the same keys and values
