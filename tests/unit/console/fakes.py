@@ -89,8 +89,15 @@ class FakeBroker:
 
     async def consumer_lag(self) -> list[Json]:
         self._check()
-        return [{"group": "hot-catalog-service", "topic": "kiwi-shop-product-like", "lag": 4, "joined": True,
-                 "partitions": 3}]
+        return [
+            {
+                "group": "hot-catalog-service",
+                "topic": "kiwi-shop-product-like",
+                "lag": 4,
+                "joined": True,
+                "partitions": 3,
+            }
+        ]
 
     async def dead_letter_counts(self) -> list[Json]:
         self._check()

@@ -91,4 +91,4 @@ async def test_the_overview_is_what_its_schema_says_whether_parts_answer_or_not(
 ) -> None:
     o = await overview(sources(peers, broker), token)
     sent = validated(OverviewOut, o)  # raises if the overview is not what the schema says
-    assert json.loads(sent.body) == json.loads(json.dumps(o))  # and it leaves the same keys and values
+    assert json.loads(bytes(sent.body)) == json.loads(json.dumps(o))  # and it leaves the same keys and values
