@@ -17,8 +17,8 @@ async def test_actions_start_while_earlier_ones_are_still_running_and_stop_waits
 
     async def act() -> None:
         started.append(len(started))
-        if len(started) == 5:
-            stopping.set()  # five actions started, none answered yet: an open loop
+        if len(started) >= 5:
+            stopping.set()  # five actions started (more, if the loop was behind its schedule), none answered yet
         await release.wait()
         finished.append(1)
 
@@ -31,8 +31,8 @@ async def test_actions_start_while_earlier_ones_are_still_running_and_stop_waits
     assert finished == []
     release.set()
     await asyncio.wait_for(run, 5)
-    assert len(started) == len(finished) == arrivals.offered == 5
-    assert arrivals.peak_in_flight == 5
+    assert len(started) == len(finished) == arrivals.offered >= 5
+    assert arrivals.peak_in_flight == arrivals.offered  # every one of them was running at once
     assert arrivals.refused == 0
 
 
