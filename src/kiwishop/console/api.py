@@ -40,6 +40,9 @@ OPS_ONLY: Responses = {**AUTH_RESPONSES, 403: {"description": "not an ops token 
 TOPIC_ERRORS: Responses = {
     **OPS_ONLY, **UNAVAILABLE, 404: {"description": "no such dead-letter topic (CON0001), or no record there (CON0002)"}
 }  # fmt: skip
+REDRIVE_ERRORS: Responses = {
+    **TOPIC_ERRORS, 409: {"description": "a redrive of this dead-letter topic is running (CON0007); nothing was sent"}
+}  # fmt: skip
 ORDER_ERRORS: Responses = {
     **OPS_ONLY,
     404: {"description": "order does not know the order (order's PEC0004)"},
@@ -83,7 +86,7 @@ async def dead_letters(
 
 
 @router.post("/dead-letters/{topic}/redrive", summary="Redrive every record not yet redriven, or the one named",
-             response_model=RedriveOut, responses=TOPIC_ERRORS)  # fmt: skip
+             response_model=RedriveOut, responses=REDRIVE_ERRORS)  # fmt: skip
 async def redrive(topic: Topic, caller: OpsCaller, console: ConsoleDep, body: RedriveIn | None = None) -> JSONResponse:
     position = (body.partition, body.offset) if body is not None else None
     return validated(RedriveOut, await console.actions.redrive(actor(caller.principal), topic, position))

@@ -18,7 +18,7 @@ from kiwishop.console.queries import OverviewSources
 from kiwishop.console.reconciling import Reconciler, sources_of
 from kiwishop.console.services import Console
 from kiwishop.console.settings import OUTBOX_SERVICES, ConsoleSettings
-from kiwishop.console.store import SqlAudit, SqlReconcileRuns
+from kiwishop.console.store import SqlAudit, SqlClaims, SqlReconcileRuns
 from kiwishop.contracts.identity import LOGIN_ID_MAX_LENGTH, PASSWORD_MAX_LENGTH
 from kiwishop.platform.httpclient import HttpClient, create_http_client
 from kiwishop.platform.page_login import IdentityLogin, LoginPages, login_router
@@ -79,7 +79,9 @@ def create_app(settings: ConsoleSettings) -> FastAPI:
     app.add_exception_handler(PageRefusal, pages.refusal_page)
     app.add_exception_handler(PeerRefusal, _passed_on)
     app.state.identity_login = login
-    app.state.console = Console(settings, sources, Actions(peers, broker, SqlAudit(db, runtime.ids), reconciler))
+    app.state.console = Console(
+        settings, sources, Actions(peers, broker, SqlAudit(db, runtime.ids), reconciler, SqlClaims(db))
+    )
     return app
 
 

@@ -46,6 +46,12 @@ class ConsoleError(ErrorCode):
         "대사를 끝내지 못했습니다: {reason}",
         "The reconcile could not finish: {reason}",
     )
+    REDRIVE_RUNNING = (
+        "CON0007",
+        409,
+        "이 토픽의 재전송이 이미 진행 중입니다: {target}. 끝난 뒤 다시 시도해 주세요.",
+        "A redrive of {target} is already running; try again when it is done.",
+    )
 
 
 def actor_of(subject: str) -> str:

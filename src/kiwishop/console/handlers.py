@@ -11,11 +11,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from kiwishop.console.domain import OK, ConsoleError, outcome_text
-from kiwishop.console.ports import Audit, Broker, Json, PeerError, Peers, Reconciles
+from kiwishop.console.ports import Audit, Broker, Claims, Json, PeerError, Peers, Reconciles
 from kiwishop.ops.dlt import dlt_name
 from kiwishop.platform.errors import AppError
 
 PASSED_ON = (400, 404, 409)  # order's refusals the caller sees as order gave them
+REDRIVE_LEASE_S = 300.0  # a redrive's claim lapses after this if the console died mid-way
 
 
 class PeerRefusal(Exception):
@@ -65,19 +66,32 @@ class Actions:
     broker: Broker
     audit: Audit
     reconciles: Reconciles
+    claims: Claims
 
     async def redrive(self, actor: str, topic: str, position: tuple[int, int] | None = None) -> Json:
         """Every record of the topic's DLT not yet redriven, or the one at ``(partition, offset)``; the audit names
-        the dead-letter topic (and the record as ``<dlt>:<partition>:<offset>``)."""
+        the dead-letter topic (and the record as ``<dlt>:<partition>:<offset>``). One redrive per dead-letter topic at
+        a time — of a record or of all — so two operators pressing at once publish nothing twice: the other one is
+        refused (409 CON0007) and recorded as refused."""
         dlt = dlt_name(topic)
         if position is None:
-            return await audited(self.audit, actor, "redrive-all", dlt, {}, lambda: self.broker.redrive_all(topic))
+            act = self._claimed(dlt, lambda: self.broker.redrive_all(topic))
+            return await audited(self.audit, actor, "redrive-all", dlt, {}, act)
         partition, offset = position
-        detail = {"partition": partition, "offset": offset}
-        return await audited(
-            self.audit, actor, "redrive-one", f"{dlt}:{partition}:{offset}", detail,
-            lambda: self.broker.redrive_one(topic, partition, offset),
-        )  # fmt: skip
+        target = f"{dlt}:{partition}:{offset}"
+        act = self._claimed(dlt, lambda: self.broker.redrive_one(topic, partition, offset))
+        return await audited(self.audit, actor, "redrive-one", target, {"partition": partition, "offset": offset}, act)
+
+    def _claimed(self, target: str, act: Callable[[], Awaitable[Json]]) -> Callable[[], Awaitable[Json]]:
+        async def run() -> Json:
+            if not await self.claims.claim(target, REDRIVE_LEASE_S):
+                raise AppError(ConsoleError.REDRIVE_RUNNING, target=target)
+            try:
+                return await act()
+            finally:
+                await self.claims.release(target)
+
+        return run
 
     async def recheck(self, actor: str, token: str, order_id: str) -> Json:
         return await audited(self.audit, actor, "payment-recheck", order_id, {},

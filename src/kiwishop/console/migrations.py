@@ -32,4 +32,15 @@ MIGRATIONS = (
             """,
         ),
     ),
+    Migration(
+        "0002_redrive_claims",
+        (
+            """
+            CREATE TABLE IF NOT EXISTS redrive_claims (
+                target         VARCHAR(300)  NOT NULL PRIMARY KEY,
+                claimed_until  DATETIME(3)   NOT NULL
+            ) ENGINE=InnoDB
+            """,
+        ),
+    ),
 )

@@ -62,6 +62,16 @@ class Audit(Protocol):
     async def get(self, audit_no: int) -> AuditEntry | None: ...
 
 
+class Claims(Protocol):
+    """Redrives under way (``redrive_claims``): one per dead-letter topic at a time, across console processes."""
+
+    async def claim(self, target: str, lease_s: float) -> bool:
+        """True when this caller may redrive ``target`` now (for ``lease_s`` at most); False while another does."""
+        ...
+
+    async def release(self, target: str) -> None: ...
+
+
 class Reconciles(Protocol):
     """``kiwishop.ops.reconcile`` run now (one at a time; ``AppError`` 409 while one runs) and its reports."""
 

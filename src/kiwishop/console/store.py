@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from kiwishop.console.domain import OUTCOME_WIDTH, STARTED, AuditEntry
 from kiwishop.console.ports import Json
-from kiwishop.console.tables import ops_audit, reconcile_runs
+from kiwishop.console.tables import ops_audit, reconcile_runs, redrive_claims
 from kiwishop.platform import jsonutil
 from kiwishop.platform.clock import utcnow
 from kiwishop.platform.db import Database
@@ -65,6 +66,43 @@ class SqlAudit:
         async with self._db.engine.connect() as conn:
             row = (await conn.execute(query)).first()
         return _entry(row) if row is not None else None
+
+
+_CLAIM_STATE = (
+    select(redrive_claims.c.claimed_until).where(redrive_claims.c.target == bindparam("target")).with_for_update()
+)
+
+
+class SqlClaims:
+    """``ports.Claims``: a row per target, read under its lock. Two first claims of a target race on the insert;
+    the loser's duplicate key is its refusal (READ COMMITTED: no gap lock orders them before that)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def claim(self, target: str, lease_s: float) -> bool:
+        now = utcnow()
+        until = now + dt.timedelta(seconds=lease_s)
+        try:
+            async with self._db.uow() as uow:
+                held = (await uow.conn.execute(_CLAIM_STATE, {"target": target})).scalar()
+                if held is not None and held > now:
+                    return False
+                if held is None:
+                    await uow.conn.execute(insert(redrive_claims), {"target": target, "claimed_until": until})
+                else:
+                    query = update(redrive_claims).where(redrive_claims.c.target == target)
+                    await uow.conn.execute(query.values(claimed_until=until))
+                await uow.commit()
+        except IntegrityError:
+            return False
+        return True
+
+    async def release(self, target: str) -> None:
+        query = update(redrive_claims).where(redrive_claims.c.target == target).values(claimed_until=utcnow())
+        async with self._db.uow() as uow:
+            await uow.conn.execute(query)
+            await uow.commit()
 
 
 class SqlReconcileRuns:

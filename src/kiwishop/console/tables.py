@@ -1,6 +1,7 @@
 """The console's tables as its code reads and writes them; ``tests/integration/schemas`` checks them against
 ``migrations.py``. ``ops_audit``: one row per ops action, written before it runs (outcome ``started``) and
-completed after; ``reconcile_runs``: every reconcile's report, on demand or scheduled."""
+completed after; ``redrive_claims``: the redrives under way; ``reconcile_runs``: every reconcile's report, on
+demand or scheduled."""
 
 from __future__ import annotations
 
@@ -21,6 +22,16 @@ ops_audit = Table(
     Column("created_at", DATETIME(fsp=3), nullable=False),
     Column("finished_at", DATETIME(fsp=3)),
     Index("idx_ops_audit_actor", "actor", "audit_no"),
+)
+
+# A redrive under way: one per dead-letter topic at a time (of one record or of all), so two operators pressing
+# at once publish nothing twice. Released when it ends; a console that
+# died mid-way leaves a claim that lapses at ``claimed_until``.
+redrive_claims = Table(
+    "redrive_claims",
+    metadata,
+    Column("target", String(300), primary_key=True),
+    Column("claimed_until", DATETIME(fsp=3), nullable=False),
 )
 
 reconcile_runs = Table(

@@ -80,6 +80,13 @@ class FakeBroker:
     down: bool = False
     topics: set[str] = field(default_factory=lambda: {"kiwi-shop-product-like.DLT"})
     redriven: list[tuple[str, tuple[int, int] | None]] = field(default_factory=list)
+    gate: asyncio.Event | None = None  # set: a redrive waits for it after it has started (``started``)
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def _pass_gate(self) -> None:
+        self.started.set()
+        if self.gate is not None:
+            await self.gate.wait()
 
     def _check(self, topic: str | None = None) -> None:
         if self.down:
@@ -109,13 +116,33 @@ class FakeBroker:
 
     async def redrive_all(self, topic: str) -> Json:
         self._check(topic)
+        await self._pass_gate()
         self.redriven.append((topic, None))
         return {"topic": topic, "redriven": 1, "toTopics": {topic.removesuffix(".DLT"): 1}}
 
     async def redrive_one(self, topic: str, partition: int, offset: int) -> Json:
         self._check(topic)
+        await self._pass_gate()
         self.redriven.append((topic, (partition, offset)))
         return {"topic": topic, "redriven": 1, "toTopics": {topic.removesuffix(".DLT"): 1}}
+
+
+@dataclass
+class MemoryClaims:
+    """``ports.Claims`` in memory: a claim is held until released (the lease is the SQL store's concern)."""
+
+    held: set[str] = field(default_factory=set)
+    released: list[str] = field(default_factory=list)
+
+    async def claim(self, target: str, lease_s: float) -> bool:
+        if target in self.held:
+            return False
+        self.held.add(target)
+        return True
+
+    async def release(self, target: str) -> None:
+        self.held.discard(target)
+        self.released.append(target)
 
 
 @dataclass

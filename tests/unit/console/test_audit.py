@@ -3,13 +3,15 @@ completed with its outcome after — also when the action fails or is refused.""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from kiwishop.console.domain import OK, ConsoleError, actor_of
 from kiwishop.console.handlers import Actions, PeerRefusal
 from kiwishop.console.ports import PeerError
 from kiwishop.platform.errors import AppError
-from tests.unit.console.fakes import FakeBroker, FakePeers, FakeReconciles, MemoryAudit
+from tests.unit.console.fakes import FakeBroker, FakePeers, FakeReconciles, MemoryAudit, MemoryClaims
 
 OPS = actor_of("5")
 DLT = "kiwi-shop-product-like.DLT"
@@ -21,7 +23,8 @@ def actions(
     broker: FakeBroker | None = None,
     reconciles: FakeReconciles | None = None,
 ) -> Actions:
-    return Actions(peers or FakePeers(), broker or FakeBroker(), audit or MemoryAudit(), reconciles or FakeReconciles())
+    return Actions(peers or FakePeers(), broker or FakeBroker(), audit or MemoryAudit(), reconciles or FakeReconciles(),
+                   MemoryClaims())  # fmt: skip
 
 
 async def test_a_redrive_of_a_whole_topic_is_recorded_with_the_operator_and_what_it_did() -> None:
@@ -106,3 +109,33 @@ async def test_a_reconcile_refused_while_another_runs_is_recorded_as_refused() -
         await actions(audit=audit, reconciles=reconciles).reconcile(OPS)
     (row,) = audit.rows.values()
     assert row.outcome.startswith("CON0003: ")
+
+
+@pytest.mark.parametrize("second", [None, (0, 7)])
+async def test_a_redrive_while_another_of_the_same_topic_runs_is_refused_and_recorded(
+    second: tuple[int, int] | None,
+) -> None:
+    audit, broker = MemoryAudit(), FakeBroker(gate=asyncio.Event())
+    act = actions(audit=audit, broker=broker)
+    first = asyncio.create_task(act.redrive(OPS, "kiwi-shop-product-like", (0, 7)))
+    await asyncio.wait_for(broker.started.wait(), 5)  # the first one is publishing
+    with pytest.raises(AppError) as refused:
+        # the same record, or the whole topic (without the claim it would wait for the gate: 5 s, then fail)
+        await asyncio.wait_for(act.redrive(OPS, "kiwi-shop-product-like", second), 5)
+    assert (refused.value.code, refused.value.status) == (ConsoleError.REDRIVE_RUNNING, 409)
+    assert broker.redriven == []  # the refused one published nothing
+    broker.gate.set()  # type: ignore[union-attr]
+    assert (await first)["redriven"] == 1
+    assert broker.redriven == [("kiwi-shop-product-like", (0, 7))]  # once
+    outcomes = sorted(row.outcome.split(":")[0] for row in audit.rows.values())
+    assert outcomes == ["CON0007", OK]
+    again = await act.redrive(OPS, "kiwi-shop-product-like", (0, 7))  # once it is done, a deliberate re-send goes
+    assert again["redriven"] == 1
+
+
+async def test_a_redrive_that_fails_releases_its_claim() -> None:
+    claims = MemoryClaims()
+    act = Actions(FakePeers(), FakeBroker(down=True), MemoryAudit(), FakeReconciles(), claims)
+    with pytest.raises(AppError):
+        await act.redrive(OPS, "kiwi-shop-product-like")
+    assert (claims.held, claims.released) == (set(), [DLT])
