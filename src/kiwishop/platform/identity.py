@@ -162,7 +162,7 @@ class TokenVerifier:
             await self._key(signed_with)  # still one of the identity service's keys (refreshed as for any token)
             if self._wall_clock() <= expires + self.leeway_s:
                 return principal
-            del self._verified[token]
+            self._verified.pop(token, None)  # pop: a concurrent request with the same token may have dropped it
             raise InvalidToken("expired")
         try:
             header = jwt.get_unverified_header(token)

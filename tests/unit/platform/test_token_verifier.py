@@ -3,6 +3,7 @@ refuses, and when it fetches the keys again."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
@@ -255,3 +256,21 @@ async def test_the_remembered_tokens_are_bounded(keys: SigningKeys, clock: FakeC
     for t in tokens:
         await check.verify(t)
     assert [t in check._verified for t in tokens] == [False, True, True]  # the oldest went first
+
+
+async def test_two_requests_with_the_same_expired_token_are_both_refused(keys: SigningKeys, clock: FakeClock) -> None:
+    class SlowJwks(FakeJwks):
+        async def __call__(self) -> Mapping[str, Any]:
+            await asyncio.sleep(0.01)  # identity answers after a moment: the other request runs meanwhile
+            return await super().__call__()
+
+    wall = FakeClock()
+    wall.now = time.time()
+    fetch = SlowJwks(keys)
+    check = TokenVerifier(fetch, clock=clock, wall_clock=wall, ttl_s=300, min_refresh_s=10, leeway_s=5)
+    old = token(keys, iat=int(time.time()) - 10, exp=int(time.time()) + 60)
+    await check.verify(old)
+    wall.now += 120
+    clock.now += 301  # the keys are stale too: both requests await a refresh before they look at the expiry
+    outcomes = await asyncio.gather(check.verify(old), check.verify(old), return_exceptions=True)
+    assert all(isinstance(o, InvalidToken) for o in outcomes), outcomes
