@@ -107,10 +107,14 @@ async def test_concurrent_cancels_of_one_order_reach_the_psp_once(
     paid = await paid_order(paying_order, emulator, [1, 2, 3])
     order_id, lines = paid["orderId"], paid["lines"]
     before = await canceled_at_psp(emulator)
-    await emulator.faults(latencyMsMin=400, latencyMsMax=400)  # the first cancel is still at the PSP
+    await emulator.faults(latencyMsMin=1000, latencyMsMax=1000)  # the first cancel stays at the PSP a while
 
     first = asyncio.create_task(cancel(paying_order, order_id, [lines[2]]))
-    await asyncio.sleep(0.15)
+    deadline = asyncio.get_running_loop().time() + 10
+    while await cancel_rows(order_db, order_id) != [(1, "EXECUTING", None)]:  # the first is at the PSP now
+        assert asyncio.get_running_loop().time() < deadline, await cancel_rows(order_db, order_id)
+        assert not first.done(), "the first cancel ended before it was seen at the PSP"
+        await asyncio.sleep(0.02)
     second = await cancel(paying_order, order_id, [lines[2]] if same_lines else [lines[3]])
 
     assert (await first).status_code == 200
